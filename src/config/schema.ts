@@ -1,0 +1,82 @@
+// The one definition of every config key: its type, its default and its check. `lakehouse.toml`,
+// the secrets file and `LH_<SECTION>_<KEY>` env overrides are all validated against it.
+import * as v from "valibot";
+import { parseCidr } from "../http/cidr.ts";
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+export const bindAddress = v.pipe(
+  v.string(),
+  v.regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/, 'expected "host:port", e.g. "127.0.0.1:3110" or "[::1]:3110"'),
+  v.check((s) => {
+    const port = Number(s.slice(s.lastIndexOf(":") + 1));
+    return port >= 0 && port <= 65535;
+  }, "port must be 0-65535"),
+);
+
+const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+const nonNegativeInt = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+export const serverSection = v.strictObject({
+  bind: v.optional(bindAddress, "127.0.0.1:3110"),
+  /** Cap on JSON request bodies; uploads have their own caps. */
+  max_json_bytes: v.optional(positiveInt, MiB),
+  /** How long shutdown waits for in-flight requests before closing their connections. */
+  shutdown_grace_ms: v.optional(nonNegativeInt, 10_000),
+  access_log: v.optional(v.boolean(), true),
+});
+
+export const fsSection = v.strictObject({
+  root: v.optional(v.pipe(v.string(), v.minLength(1)), "./data"),
+});
+
+export const s3Section = v.strictObject({
+  endpoint: v.optional(v.string(), ""),
+  region: v.optional(v.pipe(v.string(), v.minLength(1)), "us-east-1"),
+  bucket: v.optional(v.string(), ""),
+  path_style: v.optional(v.boolean(), true),
+  access_key_id: v.optional(v.string(), ""),
+  secret_access_key: v.optional(v.string(), ""),
+  /** Multipart part size; S3 requires at least 5 MiB. */
+  part_size_bytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(5 * MiB)), 8 * MiB),
+  /** "auto" probes whether the server honours If-None-Match: * and says so when it does not. */
+  conditional_writes: v.optional(v.picklist(["auto", "required", "emulate"]), "auto"),
+});
+
+export const storageSection = v.pipe(
+  v.strictObject({
+    backend: v.optional(v.picklist(["fs", "s3"]), "fs"),
+    /** Largest object under any prefix without its own cap. */
+    max_object_bytes: v.optional(positiveInt, 256 * MiB),
+    /** Per-prefix caps; the longest matching prefix wins. */
+    prefix_caps: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), positiveInt), { "_vectors/": 4 * GiB }),
+    /** PUTs streaming at once; further ones wait, so large uploads cannot exhaust memory. */
+    put_concurrency: v.optional(positiveInt, 8),
+    fs: v.optional(fsSection, {}),
+    s3: v.optional(s3Section, {}),
+  }),
+  v.check(
+    (s) => s.backend !== "s3" || (s.s3.bucket !== "" && s.s3.endpoint !== ""),
+    "backend s3 needs storage.s3.endpoint and storage.s3.bucket",
+  ),
+);
+
+export const authSection = v.strictObject({
+  token: v.optional(v.string(), ""),
+  allowed_ips: v.optional(
+    v.array(v.pipe(v.string(), v.check((s) => parseCidr(s) !== null, "not an IP address or CIDR range"))),
+    [],
+  ),
+});
+
+export const configSchema = v.strictObject({
+  server: v.optional(serverSection, {}),
+  storage: v.optional(storageSection, {}),
+  auth: v.optional(authSection, {}),
+});
+
+export type Config = v.InferOutput<typeof configSchema>;
+
+/** Keys that may hold secrets: accepted from the secrets file, never logged. */
+export const SECRET_KEYS = ["auth.token", "storage.s3.access_key_id", "storage.s3.secret_access_key"];

@@ -1,0 +1,58 @@
+// The one place where errors become HTTP responses: every 4xx/5xx leaves the process as
+// {"error":{"code","message","details?"}}. Unknown errors become a bare 500 (the detail goes to
+// the log, never to the caller).
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { type ErrorCode, LakehouseError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  bad_request: 400,
+  validation_failed: 400,
+  malformed_json: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  precondition_failed: 412,
+  too_large: 413,
+  unsupported_media_type: 415,
+  range_not_satisfiable: 416,
+  unprocessable: 422,
+  internal: 500,
+  upstream_error: 502,
+  unsupported: 501,
+  unavailable: 503,
+  timeout: 504,
+};
+
+export function statusFor(code: ErrorCode): ContentfulStatusCode {
+  return STATUS[code];
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+export function envelope(code: ErrorCode, message: string, details?: unknown): ErrorBody {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+export function errorResponse(c: Context, err: LakehouseError, headers?: Record<string, string>): Response {
+  return c.json(envelope(err.code, err.message, err.details), statusFor(err.code), headers);
+}
+
+export function makeOnError(log: Logger) {
+  return (err: Error, c: Context): Response => {
+    if (err instanceof LakehouseError) return errorResponse(c, err);
+    log.error("unhandled error", {
+      request_id: c.get("requestId" as never),
+      method: c.req.method,
+      path: c.req.path,
+      error: err?.name,
+      detail: err?.message,
+    });
+    return c.json(envelope("internal", "internal error; see the server log for this request id"), 500);
+  };
+}

@@ -1,0 +1,64 @@
+// Serving the app over HTTP: the bind gate, Bun.serve with the client address passed to Hono,
+// and graceful shutdown (stop accepting, drain in flight, close modules).
+import type { Server } from "bun";
+import { createLakehouse, type Lakehouse } from "./app.ts";
+import { ConfigError } from "./config/load.ts";
+import type { Config } from "./config/schema.ts";
+import { isLoopbackHost } from "./http/cidr.ts";
+import type { Logger } from "./log.ts";
+
+export function parseBind(bind: string): { hostname: string; port: number } {
+  const i = bind.lastIndexOf(":");
+  const host = bind.slice(0, i);
+  return { hostname: host.startsWith("[") ? host.slice(1, -1) : host, port: Number(bind.slice(i + 1)) };
+}
+
+/** Refuses a non-loopback bind without a token; returns a warning for loopback dev mode. */
+export function checkBindGate(config: Config): string | null {
+  if (config.auth.token) return null;
+  const { hostname } = parseBind(config.server.bind);
+  if (!isLoopbackHost(hostname)) {
+    throw new ConfigError(
+      `server.bind = "${config.server.bind}" is reachable from other machines but auth.token is empty; set auth.token (env LH_AUTH_TOKEN, or the secrets file) or bind to 127.0.0.1`,
+    );
+  }
+  return "dev mode: no auth.token set; the API is open to anyone who can reach the loopback address";
+}
+
+export interface Running {
+  lakehouse: Lakehouse;
+  server: Server<unknown>;
+  url: string;
+  /** Stops accepting, waits for in-flight requests (up to the grace period), closes modules. */
+  shutdown(): Promise<void>;
+}
+
+/** Largest body Bun may accept before our own per-route caps apply. */
+function bodyCeiling(config: Config): number {
+  return Math.max(config.server.max_json_bytes, config.storage.max_object_bytes, ...Object.values(config.storage.prefix_caps)) + 1024 * 1024;
+}
+
+export async function serve(config: Config, log: Logger): Promise<Running> {
+  const warning = checkBindGate(config);
+  if (warning) log.warn(warning);
+  const lakehouse = await createLakehouse(config, log);
+  const { hostname, port } = parseBind(config.server.bind);
+  const app = lakehouse.app;
+  const server = Bun.serve({
+    hostname,
+    port,
+    maxRequestBodySize: bodyCeiling(config),
+    idleTimeout: 120,
+    fetch: (req, srv) => app.fetch(req, { ip: srv.requestIP(req)?.address }),
+  });
+  const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${server.port}`;
+  let stopping: Promise<void> | null = null;
+  const shutdown = () =>
+    (stopping ??= (async () => {
+      const grace = setTimeout(() => void server.stop(true), config.server.shutdown_grace_ms);
+      await server.stop(false);
+      clearTimeout(grace);
+      await lakehouse.close();
+    })());
+  return { lakehouse, server, url, shutdown };
+}

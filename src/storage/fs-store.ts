@@ -1,0 +1,249 @@
+// Filesystem backend. Objects live under <root>/objects/<key>; every write goes to <root>/tmp
+// first, is fsynced, and only then renamed (put) or hard-linked (putIfAbsent, which fails if the
+// key exists) into place, so a crash never leaves a torn object and a reader never sees one.
+import { constants, type Stats } from "node:fs";
+import { link, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { Conflict, NotFound, RangeNotSatisfiable } from "../errors.ts";
+import { assertValidKey, assertValidPrefix } from "./keys.ts";
+import {
+  type Body,
+  type ByteRange,
+  DEFAULT_LIST_LIMIT,
+  decodeCursor,
+  encodeCursor,
+  type GetResult,
+  type ListOptions,
+  type ListPage,
+  type ObjectInfo,
+  type ObjectStore,
+  toStream,
+} from "./store.ts";
+
+const READ_CHUNK = 256 * 1024;
+
+const errno = (err: unknown) => (err as NodeJS.ErrnoException)?.code;
+
+function infoFrom(key: string, st: Stats): ObjectInfo {
+  return { key, size: st.size, etag: `${st.ino.toString(16)}-${st.size.toString(16)}-${Math.floor(st.mtimeMs * 1000).toString(16)}`, lastModified: st.mtime };
+}
+
+export function resolveRange(size: number, range: ByteRange | undefined): { start: number; end: number } | undefined {
+  if (!range) return undefined;
+  const end = Math.min(range.end ?? size - 1, size - 1);
+  if (range.start >= size || range.start < 0 || end < range.start) {
+    throw new RangeNotSatisfiable(`range starts past the end of the object (${size} bytes)`, { size });
+  }
+  return { start: range.start, end };
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const fh = await open(path, constants.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export class FsObjectStore implements ObjectStore {
+  readonly backend = "fs" as const;
+  private readonly objects: string;
+  private readonly tmp: string;
+
+  private constructor(root: string) {
+    this.objects = join(root, "objects");
+    this.tmp = join(root, "tmp");
+  }
+
+  static async open(root: string): Promise<FsObjectStore> {
+    const store = new FsObjectStore(root);
+    await mkdir(store.objects, { recursive: true });
+    // Temp files left by a crash are never referenced; clear them.
+    await rm(store.tmp, { recursive: true, force: true });
+    await mkdir(store.tmp, { recursive: true });
+    return store;
+  }
+
+  localPath(key: string): string {
+    assertValidKey(key);
+    return join(this.objects, key);
+  }
+
+  private async writeTemp(body: Body): Promise<string> {
+    const path = join(this.tmp, crypto.randomUUID());
+    const fh = await open(path, "wx");
+    try {
+      for await (const chunk of toStream(body)) {
+        let offset = 0;
+        while (offset < chunk.byteLength) {
+          const { bytesWritten } = await fh.write(chunk, offset, chunk.byteLength - offset);
+          offset += bytesWritten;
+        }
+      }
+      await fh.sync();
+      await fh.close();
+      return path;
+    } catch (err) {
+      await fh.close().catch(() => {});
+      await unlink(path).catch(() => {});
+      throw err;
+    }
+  }
+
+  private async prepareParent(key: string, target: string): Promise<void> {
+    try {
+      await mkdir(dirname(target), { recursive: true });
+    } catch (err) {
+      if (errno(err) === "ENOTDIR" || errno(err) === "EEXIST") {
+        throw new Conflict(`key "${key}" cannot be stored: a parent of it is an object on this filesystem store`);
+      }
+      throw err;
+    }
+  }
+
+  private async place(key: string, body: Body, how: "rename" | "link"): Promise<ObjectInfo> {
+    assertValidKey(key);
+    const target = join(this.objects, key);
+    const temp = await this.writeTemp(body);
+    try {
+      await this.prepareParent(key, target);
+      if (how === "rename") await rename(temp, target);
+      else await link(temp, target);
+      await fsyncDir(dirname(target));
+      return infoFrom(key, await stat(target));
+    } catch (err) {
+      const code = errno(err);
+      if (code === "EEXIST" && how === "link") throw new Conflict(`object "${key}" already exists`);
+      if (code === "EISDIR" || code === "ENOTDIR" || code === "EEXIST" || code === "ENOTEMPTY") {
+        throw new Conflict(`key "${key}" cannot be stored: it is a prefix of other objects on this filesystem store`);
+      }
+      throw err;
+    } finally {
+      await unlink(temp).catch(() => {});
+    }
+  }
+
+  put(key: string, body: Body): Promise<ObjectInfo> {
+    return this.place(key, body, "rename");
+  }
+
+  putIfAbsent(key: string, body: Uint8Array | string): Promise<ObjectInfo> {
+    return this.place(key, body, "link");
+  }
+
+  async get(key: string, range?: ByteRange): Promise<GetResult> {
+    assertValidKey(key);
+    let fh;
+    try {
+      fh = await open(join(this.objects, key), "r");
+    } catch (err) {
+      if (errno(err) === "ENOENT" || errno(err) === "ENOTDIR") throw new NotFound(`object "${key}" not found`);
+      throw err;
+    }
+    // Size and bytes both come from this open file: a concurrent put renames a new file into
+    // place but cannot change the one being read, so a read is never torn.
+    const st = await fh.stat();
+    if (st.isDirectory()) {
+      await fh.close();
+      throw new NotFound(`object "${key}" not found`);
+    }
+    let served: { start: number; end: number } | undefined;
+    try {
+      served = resolveRange(st.size, range);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    let position = served?.start ?? 0;
+    const end = served ? served.end + 1 : st.size;
+    const file = fh;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const want = Math.min(READ_CHUNK, end - position);
+        if (want <= 0) {
+          await file.close();
+          controller.close();
+          return;
+        }
+        const buf = new Uint8Array(want);
+        const { bytesRead } = await file.read(buf, 0, want, position);
+        if (bytesRead === 0) {
+          await file.close();
+          controller.close();
+          return;
+        }
+        position += bytesRead;
+        controller.enqueue(bytesRead === want ? buf : buf.subarray(0, bytesRead));
+      },
+      async cancel() {
+        await file.close();
+      },
+    });
+    return { info: infoFrom(key, st), body, range: served };
+  }
+
+  async getBytes(key: string): Promise<Uint8Array> {
+    const { body } = await this.get(key);
+    return new Uint8Array(await new Response(body).arrayBuffer());
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    assertValidKey(key);
+    try {
+      const st = await stat(join(this.objects, key));
+      return st.isFile() ? infoFrom(key, st) : null;
+    } catch (err) {
+      if (errno(err) === "ENOENT" || errno(err) === "ENOTDIR") return null;
+      throw err;
+    }
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListPage> {
+    assertValidPrefix(prefix);
+    const limit = opts.limit ?? DEFAULT_LIST_LIMIT;
+    const after = decodeCursor(opts.cursor);
+    const slash = prefix.lastIndexOf("/");
+    const startDir = slash === -1 ? "" : prefix.slice(0, slash);
+    const keys: string[] = [];
+    await this.walk(startDir, (key) => {
+      if (key.startsWith(prefix) && (after === undefined || Buffer.compare(Buffer.from(key), Buffer.from(after)) > 0)) keys.push(key);
+    });
+    keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const page = keys.slice(0, limit);
+    const items: ObjectInfo[] = [];
+    for (const key of page) {
+      const info = await this.head(key);
+      if (info) items.push(info);
+    }
+    return keys.length > limit ? { items, cursor: encodeCursor(page.at(-1)!) } : { items };
+  }
+
+  private async walk(rel: string, visit: (key: string) => void): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(join(this.objects, rel), { withFileTypes: true });
+    } catch (err) {
+      if (errno(err) === "ENOENT" || errno(err) === "ENOTDIR") return;
+      throw err;
+    }
+    for (const entry of entries) {
+      const key = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await this.walk(key, visit);
+      else if (entry.isFile()) visit(key);
+    }
+  }
+
+  async delete(key: string): Promise<boolean> {
+    assertValidKey(key);
+    try {
+      await unlink(join(this.objects, key));
+      return true;
+    } catch (err) {
+      if (errno(err) === "ENOENT" || errno(err) === "ENOTDIR" || errno(err) === "EISDIR") return false;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {}
+}
