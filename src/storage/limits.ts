@@ -70,7 +70,7 @@ export function withLimits(inner: ObjectStore, caps: Caps, putConcurrency: numbe
     backend: inner.backend,
     capFor: (key) => capFor(caps, key),
     put: (key, body, opts) => puts.run(() => inner.put(key, capped(body, key, capFor(caps, key)), opts)),
-    putIfAbsent: (key, body) => {
+    putIfAbsent: async (key, body) => {
       capped(body, key, capFor(caps, key));
       return puts.run(() => inner.putIfAbsent(key, body));
     },

@@ -59,6 +59,28 @@ function mapError(err: unknown, key: string): Error {
   return new Unavailable(`object store is unreachable (${name})`);
 }
 
+class ShortRead extends Unavailable {}
+
+/**
+ * Fails the stream when fewer bytes arrive than the response declared. S3 itself serves whole
+ * versions, but servers that write objects in place (s3rver) or a dropped connection can end a body
+ * early; a caller must get an error, never a silently torn object.
+ */
+function lengthChecked(key: string, expected: number | undefined): TransformStream<Uint8Array, Uint8Array> {
+  let seen = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      seen += chunk.byteLength;
+      controller.enqueue(chunk);
+    },
+    flush(controller) {
+      if (expected !== undefined && seen !== expected) {
+        controller.error(new ShortRead(`object "${key}" ended after ${seen} of ${expected} bytes (changed or dropped while being read); retry`));
+      }
+    },
+  });
+}
+
 export class S3ObjectStore implements ObjectStore {
   readonly backend = "s3" as const;
   /** False when the server ignores If-None-Match: * and put-if-absent is emulated in-process. */
@@ -186,7 +208,8 @@ export class S3ObjectStore implements ObjectStore {
         lastModified: res.LastModified ?? new Date(0),
       };
       const served = range ? /bytes (\d+)-(\d+)\//.exec(res.ContentRange ?? "") : null;
-      const body = (res.Body as { transformToWebStream(): ReadableStream<Uint8Array> }).transformToWebStream();
+      const raw = (res.Body as { transformToWebStream(): ReadableStream<Uint8Array> }).transformToWebStream();
+      const body = raw.pipeThrough(lengthChecked(key, res.ContentLength));
       return { info, body, range: served ? { start: Number(served[1]), end: Number(served[2]) } : undefined };
     } catch (err) {
       throw mapError(err, key);
@@ -194,8 +217,14 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async getBytes(key: string): Promise<Uint8Array> {
-    const { body } = await this.get(key);
-    return new Uint8Array(await new Response(body).arrayBuffer());
+    for (let attempt = 1; ; attempt++) {
+      const { body } = await this.get(key);
+      try {
+        return new Uint8Array(await new Response(body).arrayBuffer());
+      } catch (err) {
+        if (!(err instanceof ShortRead) || attempt === 3) throw err;
+      }
+    }
   }
 
   async head(key: string): Promise<ObjectInfo | null> {

@@ -1,0 +1,94 @@
+// The real process: start-up, the bind gate, config errors, graceful shutdown, kill -9 durability.
+import { expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runToExit, startChild } from "./helpers/child.ts";
+import { tempDir } from "./helpers/tmp.ts";
+
+test("starts with one startup line naming modules and where data lives; /health answers", async () => {
+  const root = tempDir("lh-serve-");
+  const child = await startChild({ LH_STORAGE_FS_ROOT: root });
+  try {
+    const startup = JSON.parse(child.stdout().split("\n").find((l) => l.includes("lakehouse started"))!);
+    expect(startup.modules).toContain("storage");
+    expect(startup.data).toBe(root);
+    const health = await (await fetch(`${child.url}/health`)).json();
+    expect(health.status).toBe("ok");
+    expect(health.modules.storage).toBe("ok");
+    expect(child.stderr()).toMatch(/dev mode/);
+  } finally {
+    child.proc.kill("SIGKILL");
+  }
+});
+
+test("SIGTERM drains an in-flight upload, then exits 0", async () => {
+  const root = tempDir("lh-serve-");
+  const child = await startChild({ LH_STORAGE_FS_ROOT: root });
+  let push!: (chunk: Uint8Array | null) => void;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      push = (chunk) => (chunk ? controller.enqueue(chunk) : controller.close());
+    },
+  });
+  const upload = fetch(`${child.url}/v1/storage/objects/slow/object.bin`, { method: "PUT", body, duplex: "half" } as RequestInit);
+  push(new Uint8Array(64 * 1024).fill(1));
+  await Bun.sleep(200);
+  child.proc.kill("SIGTERM");
+  await Bun.sleep(200);
+  expect(child.proc.exitCode).toBeNull();
+  push(new Uint8Array(64 * 1024).fill(2));
+  push(null);
+  const res = await upload;
+  expect(res.status).toBe(201);
+  expect((await res.json()).size).toBe(128 * 1024);
+  expect(await child.proc.exited).toBe(0);
+  expect(child.stdout()).toMatch(/"stopped"/);
+  await expect(fetch(`${child.url}/health`)).rejects.toThrow();
+});
+
+test("an acknowledged PUT survives kill -9 and restart", async () => {
+  const root = tempDir("lh-serve-");
+  const first = await startChild({ LH_STORAGE_FS_ROOT: root });
+  const put = await fetch(`${first.url}/v1/storage/objects/durable/a.txt`, { method: "PUT", body: "acknowledged" });
+  expect(put.status).toBe(201);
+  first.proc.kill("SIGKILL");
+  await first.proc.exited;
+  const second = await startChild({ LH_STORAGE_FS_ROOT: root });
+  try {
+    expect(await (await fetch(`${second.url}/v1/storage/objects/durable/a.txt`)).text()).toBe("acknowledged");
+  } finally {
+    second.proc.kill("SIGKILL");
+  }
+});
+
+test("bind gate: a non-loopback bind without a token refuses to start, naming the key", async () => {
+  const out = await runToExit({ LH_SERVER_BIND: "0.0.0.0:0", LH_STORAGE_FS_ROOT: tempDir() });
+  expect(out.code).toBe(2);
+  expect(out.stderr).toMatch(/auth\.token/);
+  expect(out.stderr).toMatch(/LH_AUTH_TOKEN/);
+});
+
+test("a non-loopback bind with a token starts, and the token never appears in the output", async () => {
+  const token = "tok-" + crypto.randomUUID();
+  const child = await startChild({ LH_SERVER_BIND: "0.0.0.0:0", LH_AUTH_TOKEN: token, LH_STORAGE_FS_ROOT: tempDir(), LH_SERVER_ACCESS_LOG: "true" });
+  try {
+    const port = new URL(child.url).port;
+    expect((await fetch(`http://127.0.0.1:${port}/v1/storage/objects`)).status).toBe(401);
+    const ok = await fetch(`http://127.0.0.1:${port}/v1/storage/objects`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    expect(child.stdout() + child.stderr()).not.toContain(token);
+    expect(child.stderr()).not.toMatch(/dev mode/);
+  } finally {
+    child.proc.kill("SIGKILL");
+  }
+});
+
+test("a config error exits 2 with a message naming the key and the file", async () => {
+  const dir = tempDir("lh-conf-");
+  const path = join(dir, "lakehouse.toml");
+  writeFileSync(path, "[storage]\nbakend = 'fs'\n");
+  const out = await runToExit({}, ["--config", path]);
+  expect(out.code).toBe(2);
+  expect(out.stderr).toContain('unknown key "storage.bakend"');
+  expect(out.stderr).toContain(path);
+});
