@@ -1,5 +1,8 @@
 // One JSON object per line on stdout (info) or stderr (warn/error), so logs can be grepped and
 // shipped without a parser. Callers pass fields, never whole config objects: secrets stay out.
+// Info lines (the access log among them) are batched and written once per event-loop turn, so a
+// busy server makes one write per batch instead of one per request; warnings and errors are
+// written at once, after whatever info lines came before them.
 
 export type Level = "info" | "warn" | "error";
 export type Fields = Record<string, unknown>;
@@ -8,18 +11,43 @@ export interface Logger {
   info(msg: string, fields?: Fields): void;
   warn(msg: string, fields?: Fields): void;
   error(msg: string, fields?: Fields): void;
+  /** Writes out anything batched; call before exiting. */
+  flush?(): void;
 }
 
-function write(level: Level, msg: string, fields?: Fields): void {
-  const line = JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields }) + "\n";
-  if (level === "info") process.stdout.write(line);
-  else process.stderr.write(line);
+const format = (level: Level, msg: string, fields?: Fields) =>
+  JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields }) + "\n";
+
+const BATCH_BYTES = 64 * 1024;
+let pending = "";
+let scheduled = false;
+
+function flushInfo(): void {
+  scheduled = false;
+  if (pending === "") return;
+  const out = pending;
+  pending = "";
+  process.stdout.write(out);
 }
 
 export const jsonLogger: Logger = {
-  info: (msg, fields) => write("info", msg, fields),
-  warn: (msg, fields) => write("warn", msg, fields),
-  error: (msg, fields) => write("error", msg, fields),
+  info(msg, fields) {
+    pending += format("info", msg, fields);
+    if (pending.length >= BATCH_BYTES) flushInfo();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flushInfo);
+    }
+  },
+  warn(msg, fields) {
+    flushInfo();
+    process.stderr.write(format("warn", msg, fields));
+  },
+  error(msg, fields) {
+    flushInfo();
+    process.stderr.write(format("error", msg, fields));
+  },
+  flush: flushInfo,
 };
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

@@ -18,6 +18,7 @@ try {
       log.info("shutting down", { signal });
       await running.shutdown();
       log.info("stopped");
+      log.flush?.();
       process.exit(0);
     });
   }

@@ -30,6 +30,11 @@ export const serverSection = v.strictObject({
 export const fsSection = v.strictObject({
   root: v.optional(v.pipe(v.string(), v.minLength(1)), "./data"),
 });
+  /**
+   * fsync each object and its directory before acknowledging a write. An acknowledged write
+   * survives kill -9 either way (the kernel has it); with fsync it also survives power loss.
+   */
+  fsync: v.optional(v.boolean(), true),
 
 export const s3Section = v.strictObject({
   endpoint: v.optional(v.string(), ""),

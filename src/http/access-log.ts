@@ -5,12 +5,24 @@ import type { AppEnv } from "./router.ts";
 
 const ID_PATTERN = /^[\w.:-]{1,128}$/;
 
+/** Process-unique request ids: a random boot prefix and a counter (cheaper than a UUID per request). */
+const BOOT = crypto.randomUUID().slice(0, 8);
+let counter = 0;
+
 export function requestContext(log: Logger, accessLog: boolean): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const incoming = c.req.header("x-request-id");
-    const id = incoming && ID_PATTERN.test(incoming) ? incoming : crypto.randomUUID();
+    const id = incoming && ID_PATTERN.test(incoming) ? incoming : `${BOOT}-${(++counter).toString(36)}`;
     c.set("requestId", id);
     const started = performance.now();
+    // JSON responses declare their length, so the access log can report bytes without wrapping
+    // the body in a counting stream.
+    c.json = ((object: unknown, arg?: never, headers?: never) => {
+      const text = JSON.stringify(object);
+      c.header("Content-Type", "application/json");
+      c.header("Content-Length", String(Buffer.byteLength(text)));
+      return c.body(text, arg, headers);
+    }) as typeof c.json;
     await next();
     c.res.headers.set("X-Request-Id", id);
     if (!accessLog) return;
@@ -31,7 +43,7 @@ export function requestContext(log: Logger, accessLog: boolean): MiddlewareHandl
     // Bodies without a declared length are counted as they stream; the line is written when the
     // last byte has gone (or the client went away).
     let bytes = 0;
-    const counter: Transformer<Uint8Array, Uint8Array> & { cancel(): void } = {
+    const counting: Transformer<Uint8Array, Uint8Array> & { cancel(): void } = {
       transform(chunk, controller) {
         bytes += chunk.byteLength;
         controller.enqueue(chunk);
@@ -39,7 +51,7 @@ export function requestContext(log: Logger, accessLog: boolean): MiddlewareHandl
       flush: () => line(bytes),
       cancel: () => line(bytes),
     };
-    const counted = c.res.body.pipeThrough(new TransformStream(counter));
+    const counted = c.res.body.pipeThrough(new TransformStream(counting));
     c.res = new Response(counted, c.res);
   };
 }

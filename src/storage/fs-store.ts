@@ -50,14 +50,20 @@ export class FsObjectStore implements ObjectStore {
   readonly backend = "fs" as const;
   private readonly objects: string;
   private readonly tmp: string;
+  /** Directories known to exist, so a put skips mkdir; forgotten when a rename finds one gone. */
+  private readonly knownDirs = new Set<string>();
 
-  private constructor(root: string) {
+  private constructor(
+    root: string,
+    /** fsync files and directories before acknowledging: survives power loss, not only kill -9. */
+    private readonly fsync: boolean,
+  ) {
     this.objects = join(root, "objects");
     this.tmp = join(root, "tmp");
   }
 
-  static async open(root: string): Promise<FsObjectStore> {
-    const store = new FsObjectStore(root);
+  static async open(root: string, opts: { fsync?: boolean } = {}): Promise<FsObjectStore> {
+    const store = new FsObjectStore(root, opts.fsync ?? true);
     await mkdir(store.objects, { recursive: true });
     // Temp files left by a crash are never referenced; clear them.
     await rm(store.tmp, { recursive: true, force: true });
@@ -70,7 +76,7 @@ export class FsObjectStore implements ObjectStore {
     return join(this.objects, key);
   }
 
-  private async writeTemp(body: Body): Promise<string> {
+  private async writeTemp(body: Body): Promise<{ path: string; st: Stats }> {
     const path = join(this.tmp, crypto.randomUUID());
     const fh = await open(path, "wx");
     try {
@@ -81,9 +87,10 @@ export class FsObjectStore implements ObjectStore {
           offset += bytesWritten;
         }
       }
-      await fh.sync();
+      if (this.fsync) await fh.sync();
+      const st = await fh.stat();
       await fh.close();
-      return path;
+      return { path, st };
     } catch (err) {
       await fh.close().catch(() => {});
       await unlink(path).catch(() => {});
@@ -92,8 +99,12 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private async prepareParent(key: string, target: string): Promise<void> {
+    const dir = dirname(target);
+    if (this.knownDirs.has(dir)) return;
     try {
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dir, { recursive: true });
+      if (this.knownDirs.size > 10_000) this.knownDirs.clear();
+      this.knownDirs.add(dir);
     } catch (err) {
       if (errno(err) === "ENOTDIR" || errno(err) === "EEXIST") {
         throw new Conflict(`key "${key}" cannot be stored: a parent of it is an object on this filesystem store`);
@@ -105,13 +116,20 @@ export class FsObjectStore implements ObjectStore {
   private async place(key: string, body: Body, how: "rename" | "link"): Promise<ObjectInfo> {
     assertValidKey(key);
     const target = join(this.objects, key);
-    const temp = await this.writeTemp(body);
+    const { path: temp, st } = await this.writeTemp(body);
     try {
       await this.prepareParent(key, target);
-      if (how === "rename") await rename(temp, target);
-      else await link(temp, target);
-      await fsyncDir(dirname(target));
-      return infoFrom(key, await stat(target));
+      try {
+        await this.move(temp, target, how);
+      } catch (err) {
+        if (errno(err) !== "ENOENT") throw err;
+        this.knownDirs.delete(dirname(target));
+        await this.prepareParent(key, target);
+        await this.move(temp, target, how);
+      }
+      if (this.fsync) await fsyncDir(dirname(target));
+      // The inode, size and mtime are the temp file's: rename and link keep them.
+      return infoFrom(key, st);
     } catch (err) {
       const code = errno(err);
       if (code === "EEXIST" && how === "link") throw new Conflict(`object "${key}" already exists`);
@@ -122,6 +140,10 @@ export class FsObjectStore implements ObjectStore {
     } finally {
       await unlink(temp).catch(() => {});
     }
+  }
+
+  private move(temp: string, target: string, how: "rename" | "link"): Promise<void> {
+    return how === "rename" ? rename(temp, target) : link(temp, target);
   }
 
   put(key: string, body: Body): Promise<ObjectInfo> {

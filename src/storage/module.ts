@@ -32,7 +32,7 @@ export async function openStorage(config: Config, log: Logger, api: ApiSpec): Pr
       s3.conditionalWrites ? { status: "ok" } : { status: "degraded", detail: { conditional_writes: "emulated in-process" } };
   } else {
     const root = resolve(s.fs.root);
-    inner = await FsObjectStore.open(root);
+    inner = await FsObjectStore.open(root, { fsync: s.fs.fsync });
     location = root;
   }
   const store = withLimits(inner, caps, s.put_concurrency);
