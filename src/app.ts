@@ -12,6 +12,7 @@ import { type AppEnv, ModuleRouter } from "./http/router.ts";
 import type { Logger } from "./log.ts";
 import type { Module } from "./module.ts";
 import { openStorage, type StorageModule } from "./storage/module.ts";
+import { type EmbedModule, openEmbed } from "./embed/module.ts";
 import { VERSION } from "./version.ts";
 
 export interface Lakehouse {
@@ -19,6 +20,7 @@ export interface Lakehouse {
   api: ApiSpec;
   modules: Module[];
   storage: StorageModule;
+  embed: EmbedModule;
   /** Closes modules in reverse order of opening. */
   close(): Promise<void>;
 }
@@ -66,6 +68,8 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
   try {
     const storage = await openStorage(config, log, api);
     modules.push(storage);
+    const embed = openEmbed(config, api);
+    modules.push(embed);
 
     const app = new Hono<AppEnv>();
     app.use("*", requestContext(log, config.server.access_log));
@@ -83,7 +87,7 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
       return c.json(envelope(err.code, err.message), 404);
     });
     app.onError(makeOnError(log));
-    return { app, api, modules, storage, close };
+    return { app, api, modules, storage, embed, close };
   } catch (err) {
     await close();
     throw err;

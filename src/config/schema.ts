@@ -1,6 +1,7 @@
 // The one definition of every config key: its type, its default and its check. `lakehouse.toml`,
 // the secrets file and `LH_<SECTION>_<KEY>` env overrides are all validated against it.
 import * as v from "valibot";
+import { embedSection } from "../embed/config.ts";
 import { parseCidr } from "../http/cidr.ts";
 
 const MiB = 1024 * 1024;
@@ -29,12 +30,12 @@ export const serverSection = v.strictObject({
 
 export const fsSection = v.strictObject({
   root: v.optional(v.pipe(v.string(), v.minLength(1)), "./data"),
-});
   /**
    * fsync each object and its directory before acknowledging a write. An acknowledged write
    * survives kill -9 either way (the kernel has it); with fsync it also survives power loss.
    */
   fsync: v.optional(v.boolean(), true),
+});
 
 export const s3Section = v.strictObject({
   endpoint: v.optional(v.string(), ""),
@@ -79,9 +80,10 @@ export const configSchema = v.strictObject({
   server: v.optional(serverSection, {}),
   storage: v.optional(storageSection, {}),
   auth: v.optional(authSection, {}),
+  embed: v.optional(embedSection, {}),
 });
 
 export type Config = v.InferOutput<typeof configSchema>;
 
 /** Keys that may hold secrets: accepted from the secrets file, never logged. */
-export const SECRET_KEYS = ["auth.token", "storage.s3.access_key_id", "storage.s3.secret_access_key"];
+export const SECRET_KEYS = ["auth.token", "storage.s3.access_key_id", "storage.s3.secret_access_key", "embed.openai.api_key"];

@@ -1,0 +1,49 @@
+// The [embed] config section: which provider embeds text, its endpoint and model, the batch cap,
+// the per-batch timeout and the cache size.
+import * as v from "valibot";
+
+const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+
+const httpUrl = v.pipe(
+  v.string(),
+  v.url("expected an absolute http(s) URL"),
+  v.check((s) => /^https?:\/\//i.test(s), "expected an http:// or https:// URL"),
+);
+
+const modelName = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
+
+export const embedSection = v.strictObject({
+  /** "hash" runs in-process and offline; "ollama" and "openai" call a server. */
+  provider: v.optional(v.picklist(["hash", "ollama", "openai"]), "hash"),
+  /** Most texts one request may carry. */
+  max_batch: v.optional(int(1, 4096), 256),
+  /** One deadline for a whole batch, upstream call included. */
+  timeout_ms: v.optional(int(1, 600_000), 30_000),
+  /** Cached vectors (entries, not bytes); 0 turns the cache off. */
+  cache_size: v.optional(int(0, 10_000_000), 10_000),
+  hash: v.optional(
+    v.strictObject({
+      dimension: v.optional(int(8, 8192), 384),
+    }),
+    {},
+  ),
+  ollama: v.optional(
+    v.strictObject({
+      url: v.optional(httpUrl, "http://127.0.0.1:11434"),
+      model: v.optional(modelName, "nomic-embed-text"),
+    }),
+    {},
+  ),
+  openai: v.optional(
+    v.strictObject({
+      /** Base URL including the version prefix; the provider POSTs to <url>/embeddings. */
+      url: v.optional(httpUrl, "https://api.openai.com/v1"),
+      model: v.optional(modelName, "text-embedding-3-small"),
+      /** Secret: sent as a Bearer token when non-empty (local servers usually need none). */
+      api_key: v.optional(v.string(), ""),
+    }),
+    {},
+  ),
+});
+
+export type EmbedConfig = v.InferOutput<typeof embedSection>;

@@ -1,0 +1,42 @@
+// Builds the configured provider and the Embedder around it, and exposes both as a module.
+import type { Config } from "../config/schema.ts";
+import type { ApiSpec } from "../http/openapi.ts";
+import type { Module } from "../module.ts";
+import type { EmbedConfig } from "./config.ts";
+import { Embedder } from "./embedder.ts";
+import { HashProvider } from "./hash-embedder.ts";
+import { OllamaProvider } from "./ollama.ts";
+import { OpenAIProvider } from "./openai.ts";
+import type { EmbedProvider } from "./provider.ts";
+import { embedRoutes } from "./routes.ts";
+
+export interface EmbedModule extends Module {
+  readonly embedder: Embedder;
+}
+
+export function createProvider(c: EmbedConfig): EmbedProvider {
+  switch (c.provider) {
+    case "hash":
+      return new HashProvider(c.hash.dimension);
+    case "ollama":
+      return new OllamaProvider({ url: c.ollama.url, model: c.ollama.model });
+    case "openai":
+      return new OpenAIProvider({ url: c.openai.url, model: c.openai.model, apiKey: c.openai.api_key });
+  }
+}
+
+export function openEmbed(config: Config, api: ApiSpec): EmbedModule {
+  const c = config.embed;
+  const embedder = new Embedder(createProvider(c), { maxBatch: c.max_batch, timeoutMs: c.timeout_ms, cacheSize: c.cache_size });
+  return {
+    name: "embed",
+    embedder,
+    router: embedRoutes(embedder, api, config.server.max_json_bytes),
+    health: () => {
+      const detail = { provider: embedder.provider.name, model: embedder.provider.defaultModel };
+      const failure = embedder.lastFailure;
+      return failure ? { status: "degraded", detail: { ...detail, last_call: failure } } : { status: "ok" };
+    },
+    close: async () => {},
+  };
+}

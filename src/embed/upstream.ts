@@ -1,0 +1,101 @@
+// Outbound calls to embedding servers and what their answers may say back to our caller. Every
+// failure becomes UpstreamError (502) or Timeout (504) naming the provider; no message carries an
+// upstream URL (it may embed credentials), an API key, or a server's raw non-JSON body.
+import { Timeout, UpstreamError } from "../errors.ts";
+
+const MAX_MESSAGE = 300;
+
+export interface UpstreamRequest {
+  provider: string;
+  url: string;
+  body: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Strings that must never appear in an error we raise (API keys). */
+  secrets?: readonly string[];
+}
+
+/** The error text a server put in its JSON body: Ollama's {"error": "..."} or OpenAI's {"error": {"message": "..."}}. */
+export function upstreamErrorText(body: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const error = (parsed as { error?: unknown } | null)?.error;
+  if (typeof error === "string") return error;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === "string" ? message : undefined;
+}
+
+/** Removes secrets, key-like tokens and credentialed URLs from a message meant for the caller. */
+export function scrub(message: string, secrets: readonly string[] = []): string {
+  let out = message;
+  for (const secret of secrets) if (secret) out = out.split(secret).join("[redacted]");
+  out = out
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "[url]")
+    // OpenAI quotes a masked key ("sk-proj-ab****yz") on some errors; even masked, it stays out.
+    .replace(/\bsk-[A-Za-z0-9*_-]{4,}/g, "[redacted]")
+    .replace(/\bBearer\s+\S+/gi, "Bearer [redacted]");
+  return out.length > MAX_MESSAGE ? `${out.slice(0, MAX_MESSAGE)}…` : out;
+}
+
+function statusError(provider: string, status: number, body: string, secrets: readonly string[]): UpstreamError {
+  const details = { provider, status };
+  if (status === 401 || status === 403) {
+    return new UpstreamError(`embedding provider ${provider} rejected our credentials (HTTP ${status})`, details);
+  }
+  const text = upstreamErrorText(body);
+  const suffix = text ? `: ${scrub(text, secrets)}` : "";
+  return new UpstreamError(`embedding provider ${provider} failed with HTTP ${status}${suffix}`, details);
+}
+
+function transportError(req: UpstreamRequest, err: unknown): Error {
+  if (req.signal?.aborted) return new Timeout(`embedding provider ${req.provider} did not answer before the deadline`, { provider: req.provider });
+  // The transport's message may quote the URL; name only the kind of failure.
+  const code = (err as { code?: unknown } | null)?.code;
+  const kind = typeof code === "string" && /^[A-Z_]+$/.test(code) ? ` (${code})` : "";
+  return new UpstreamError(`embedding provider ${req.provider} is unreachable${kind}`, { provider: req.provider });
+}
+
+export async function postJson(req: UpstreamRequest): Promise<unknown> {
+  let text: string;
+  let res: Response;
+  try {
+    res = await fetch(req.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json", ...req.headers },
+      body: JSON.stringify(req.body),
+      signal: req.signal,
+    });
+    text = await res.text();
+  } catch (err) {
+    throw transportError(req, err);
+  }
+  if (!res.ok) throw statusError(req.provider, res.status, text, req.secrets ?? []);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UpstreamError(`embedding provider ${req.provider} answered with invalid JSON`, { provider: req.provider });
+  }
+}
+
+/** Checks an upstream's vectors: one per text, finite numbers, one shared non-zero dimension. */
+export function checkVectors(provider: string, vectors: unknown, count: number): number[][] {
+  const bad = (why: string) => new UpstreamError(`embedding provider ${provider} answered with ${why}`, { provider });
+  if (!Array.isArray(vectors)) throw bad("no embeddings");
+  if (vectors.length !== count) throw bad(`${vectors.length} embeddings for ${count} texts`);
+  const dimension = Array.isArray(vectors[0]) ? vectors[0].length : 0;
+  if (dimension === 0) throw bad("an empty embedding");
+  for (const vec of vectors) {
+    if (!Array.isArray(vec) || vec.length !== dimension) throw bad("embeddings of different dimensions");
+    for (const x of vec) if (typeof x !== "number" || !Number.isFinite(x)) throw bad("a non-numeric embedding value");
+  }
+  return vectors as number[][];
+}
+
+/** Joins a configured base URL and an API path without doubling or losing the slash. */
+export function endpoint(base: string, path: string): string {
+  return base.replace(/\/+$/, "") + path;
+}
