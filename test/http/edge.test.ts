@@ -51,7 +51,9 @@ describe("health and routing", () => {
     const mine = await call(lh, "/health", { headers: { "X-Request-Id": "req-42" } });
     expect(mine.headers.get("x-request-id")).toBe("req-42");
     const generated = await call(lh, "/health", { headers: { "X-Request-Id": "bad id with spaces" } });
-    expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f]{8}-[0-9a-z]+$/);
+    const next = await call(lh, "/health");
+    expect(next.headers.get("x-request-id")).not.toBe(generated.headers.get("x-request-id"));
   });
 
   test("the OpenAPI document lists every route with its schemas", async () => {
