@@ -11,7 +11,7 @@ export interface Embedding {
   /** The model asked for, or the provider's default: the name the vectors are cached under. */
   model: string;
   dimension: number;
-  /** One per input text, in input order; frozen, since the cache may share them. */
+  /** One per input text, in input order; copies, never the cache's own arrays. */
   vectors: Vector[];
 }
 
@@ -85,9 +85,9 @@ export class Embedder {
       );
       for (let j = 0; j < entries.length; j++) {
         const [key, { positions }] = entries[j]!;
-        const vector = Object.freeze(fetched[j]!);
+        const vector = fetched[j]!;
         this.#cache.set(key, vector);
-        for (const p of positions) vectors[p] = vector;
+        positions.forEach((p, n) => (vectors[p] = n === 0 ? vector : vector.slice()));
       }
     }
     const dimension = vectors[0]!.length;

@@ -1,8 +1,8 @@
 // What every embedding provider offers. The Embedder (embedder.ts) puts the batch cap, the
 // deadline and the cache around it; providers only turn texts into vectors.
 
-/** One embedding. Vectors handed out by the Embedder are frozen: they may be shared with the cache. */
-export type Vector = readonly number[];
+/** One embedding. Each one the Embedder hands out is the caller's own copy, free to mutate. */
+export type Vector = number[];
 
 export type ProviderName = "hash" | "ollama" | "openai";
 
