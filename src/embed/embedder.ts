@@ -39,6 +39,7 @@ export function checkBatch(texts: unknown, model: unknown, maxBatch: number): as
 
 export class Embedder {
   readonly #cache: EmbeddingCache;
+  readonly #inflight = new Map<string, Promise<Vector>>();
   #lastFailure: string | undefined;
 
   constructor(
@@ -67,10 +68,14 @@ export class Embedder {
     const vectors = new Array<Vector>(texts.length);
     // Unique missing texts, each with every position it fills (a batch may repeat a text).
     const missing = new Map<string, { text: string; positions: number[] }>();
+    // Texts another call is already fetching: wait for that answer instead of asking twice.
+    const waits: { position: number; vector: Promise<Vector> }[] = [];
     for (let i = 0; i < texts.length; i++) {
       const key = cacheKey(effective, texts[i]!);
       const hit = this.#cache.get(key);
+      const pending = hit ? undefined : this.#inflight.get(key);
       if (hit) vectors[i] = hit;
+      else if (pending) waits.push({ position: i, vector: pending });
       else {
         const entry = missing.get(key);
         if (entry) entry.positions.push(i);
@@ -79,10 +84,22 @@ export class Embedder {
     }
     if (missing.size > 0) {
       const entries = [...missing];
-      const fetched = await this.#fetch(
+      const batch = this.#fetch(
         entries.map(([, e]) => e.text),
         model,
       );
+      entries.forEach(([key], j) => {
+        // Copied as soon as the batch lands, before this call hands the original to its caller.
+        const shared = batch.then((fetched) => fetched[j]!.slice());
+        shared.catch(() => {});
+        this.#inflight.set(key, shared);
+      });
+      let fetched: number[][];
+      try {
+        fetched = await batch;
+      } finally {
+        for (const [key] of entries) this.#inflight.delete(key);
+      }
       for (let j = 0; j < entries.length; j++) {
         const [key, { positions }] = entries[j]!;
         const vector = fetched[j]!;
@@ -90,6 +107,7 @@ export class Embedder {
         positions.forEach((p, n) => (vectors[p] = n === 0 ? vector : vector.slice()));
       }
     }
+    for (const w of waits) vectors[w.position] = (await w.vector).slice();
     const dimension = vectors[0]!.length;
     if (vectors.some((vec) => vec.length !== dimension)) {
       // Cached and fresh vectors disagree: the model behind the name changed (e.g. re-pulled).

@@ -68,6 +68,8 @@ export async function postJson(req: UpstreamRequest): Promise<unknown> {
       headers: { "content-type": "application/json", accept: "application/json", ...req.headers },
       body: JSON.stringify(req.body),
       signal: req.signal,
+      // A redirect could carry the API key to another host; an embedding endpoint has no reason to move.
+      redirect: "manual",
     });
     text = await res.text();
   } catch (err) {

@@ -96,6 +96,30 @@ describe("Embedder cache", () => {
     expect(ollama.requests).toHaveLength(1);
   });
 
+  test("concurrent calls share an in-flight fetch instead of asking twice for the same text", async () => {
+    const e = embedder();
+    ollama.behaviour.delayMs = 30;
+    const [first, second] = await Promise.all([e.embed(["a", "b"]), e.embed(["b", "c", "b"])]);
+    expect(sent()).toEqual([["a", "b"], ["c"]]);
+    expect(first.vectors).toEqual(["a", "b"].map((t) => fakeVector(MODEL, t)));
+    expect(second.vectors).toEqual(["b", "c", "b"].map((t) => fakeVector(MODEL, t)));
+    second.vectors[0]![0] = 42;
+    expect(second.vectors[2]).toEqual(fakeVector(MODEL, "b"));
+    expect(first.vectors[1]).toEqual(fakeVector(MODEL, "b"));
+  });
+
+  test("a call waiting on another's fetch gets its failure, and the next call asks again", async () => {
+    const e = embedder();
+    ollama.behaviour.delayMs = 30;
+    ollama.behaviour.fail = { status: 500, body: { error: "boom" } };
+    const results = await Promise.allSettled([e.embed(["a"]), e.embed(["a"])]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    expect(sent()).toEqual([["a"]]);
+    delete ollama.behaviour.fail;
+    await e.embed(["a"]);
+    expect(sent()).toEqual([["a"], ["a"]]);
+  });
+
   test("a failed fetch caches nothing", async () => {
     const e = embedder();
     ollama.behaviour.fail = { status: 500, body: { error: "boom" } };

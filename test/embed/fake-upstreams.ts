@@ -11,6 +11,10 @@ export interface Recorded {
 export interface FakeBehaviour {
   /** Answer with this status and body (a string is sent as is, anything else as JSON) instead of embeddings. */
   fail?: { status: number; body: unknown };
+  /** Wait this long before answering. */
+  delayMs?: number;
+  /** Answer 307 to this location. */
+  redirectTo?: string;
   /** Never answer (until the server stops). */
   hang?: boolean;
   /** Answer 200 with this raw body. */
@@ -52,6 +56,8 @@ function start(handle: (body: Record<string, unknown>, req: Request, behaviour: 
       const body = (await req.json().catch(() => null)) as Record<string, unknown>;
       requests.push({ method: req.method, path: url.pathname, headers: req.headers, body });
       if (req.method !== "POST" || url.pathname !== path) return new Response("404 page not found", { status: 404 });
+      if (behaviour.delayMs) await Bun.sleep(behaviour.delayMs);
+      if (behaviour.redirectTo) return new Response(null, { status: 307, headers: { location: behaviour.redirectTo } });
       if (behaviour.hang) return new Promise<Response>((resolve) => pending.add(() => resolve(new Response("late"))));
       if (behaviour.fail) {
         const { status, body: errBody } = behaviour.fail;

@@ -66,6 +66,14 @@ describe("OpenAIProvider", () => {
     expect(err.message).not.toContain("u:p@");
   });
 
+  test("a redirect is not followed, so the key never reaches another host", async () => {
+    keyed.behaviour.redirectTo = `${open.url}/v1/embeddings`;
+    const err = await provider().embed(["x"]).catch((e) => e);
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err.message).toBe("embedding provider openai failed with HTTP 307");
+    expect(open.requests).toHaveLength(0);
+  });
+
   test.each([
     ["missing data", { object: "list" }],
     ["repeated index", { data: [{ index: 0, embedding: [1] }, { index: 0, embedding: [1] }] }],
