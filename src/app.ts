@@ -13,6 +13,7 @@ import type { Logger } from "./log.ts";
 import type { Module } from "./module.ts";
 import { openStorage, type StorageModule } from "./storage/module.ts";
 import { type EmbedModule, openEmbed } from "./embed/module.ts";
+import { openVector, type VectorModule } from "./vector/module.ts";
 import { VERSION } from "./version.ts";
 
 export interface Lakehouse {
@@ -21,6 +22,7 @@ export interface Lakehouse {
   modules: Module[];
   storage: StorageModule;
   embed: EmbedModule;
+  vector: VectorModule;
   /** Closes modules in reverse order of opening. */
   close(): Promise<void>;
 }
@@ -70,6 +72,8 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
     modules.push(storage);
     const embed = openEmbed(config, api);
     modules.push(embed);
+    const vector = await openVector(config, storage.store, log, api);
+    modules.push(vector);
 
     const app = new Hono<AppEnv>();
     app.use("*", requestContext(log, config.server.access_log));
@@ -87,7 +91,7 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
       return c.json(envelope(err.code, err.message), 404);
     });
     app.onError(makeOnError(log));
-    return { app, api, modules, storage, embed, close };
+    return { app, api, modules, storage, embed, vector, close };
   } catch (err) {
     await close();
     throw err;

@@ -2,6 +2,7 @@
 // the secrets file and `LH_<SECTION>_<KEY>` env overrides are all validated against it.
 import * as v from "valibot";
 import { embedSection } from "../embed/config.ts";
+import { vectorSection } from "../vector/config.ts";
 import { parseCidr } from "../http/cidr.ts";
 
 const MiB = 1024 * 1024;
@@ -81,6 +82,7 @@ export const configSchema = v.strictObject({
   storage: v.optional(storageSection, {}),
   auth: v.optional(authSection, {}),
   embed: v.optional(embedSection, {}),
+  vector: v.optional(vectorSection, {}),
 });
 
 export type Config = v.InferOutput<typeof configSchema>;

@@ -1,0 +1,110 @@
+// The metadata filter language shared by the vector and matrix modules, in the shape users know
+// from MongoDB, Chroma and Pinecone: {"state": "IL", "rate": {"$lte": 22}, "$or": [...]}.
+// Parsing is strict: an unknown operator or a malformed node is an error naming its path, never a
+// silently ignored clause (the failure Mem0's users keep hitting).
+import { BadRequest } from "../errors.ts";
+
+export type Scalar = string | number | boolean | null;
+export type CompareOp = "$gt" | "$gte" | "$lt" | "$lte";
+
+export type FilterNode =
+  | { kind: "and"; nodes: FilterNode[] }
+  | { kind: "or"; nodes: FilterNode[] }
+  | { kind: "not"; node: FilterNode }
+  | { kind: "eq"; field: string; value: Scalar }
+  | { kind: "ne"; field: string; value: Scalar }
+  | { kind: "in"; field: string; values: Scalar[] }
+  | { kind: "nin"; field: string; values: Scalar[] }
+  | { kind: "cmp"; field: string; op: CompareOp; value: number | string }
+  | { kind: "exists"; field: string; value: boolean };
+
+export const MAX_FILTER_DEPTH = 32;
+const COMPARE_OPS = new Set<string>(["$gt", "$gte", "$lt", "$lte"]);
+
+class FilterError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const isScalar = (x: unknown): x is Scalar =>
+  x === null || typeof x === "string" || typeof x === "boolean" || (typeof x === "number" && Number.isFinite(x));
+
+const isPlainObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+
+const join = (path: string, key: string | number) =>
+  typeof key === "number" ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+
+/**
+ * Parses a filter document into a tree. Throws BadRequest whose details name the bad node as
+ * `[{path, message}]`, the path prefixed with `root` (e.g. "filter.$or[1].shift.$in").
+ */
+export function parseFilter(input: unknown, root = "filter"): FilterNode {
+  try {
+    return parseDoc(input, root, 0);
+  } catch (err) {
+    if (err instanceof FilterError) throw new BadRequest(`invalid filter at ${err.path}: ${err.message}`, [{ path: err.path, message: err.message }]);
+    throw err;
+  }
+}
+
+function parseDoc(input: unknown, path: string, depth: number): FilterNode {
+  if (depth > MAX_FILTER_DEPTH) throw new FilterError(path, `filter nests deeper than ${MAX_FILTER_DEPTH} levels`);
+  if (!isPlainObject(input)) throw new FilterError(path, "expected an object");
+  const nodes: FilterNode[] = [];
+  for (const [key, value] of Object.entries(input)) {
+    const at = join(path, key);
+    if (key === "$and" || key === "$or") {
+      if (!Array.isArray(value) || value.length === 0) throw new FilterError(at, `${key} takes a non-empty array of filters`);
+      const children = value.map((child, i) => parseDoc(child, join(at, i), depth + 1));
+      nodes.push({ kind: key === "$and" ? "and" : "or", nodes: children });
+    } else if (key === "$not") {
+      nodes.push({ kind: "not", node: parseDoc(value, at, depth + 1) });
+    } else if (key.startsWith("$")) {
+      throw new FilterError(at, `unknown operator ${key}; combinators are $and, $or, $not`);
+    } else {
+      if (key === "") throw new FilterError(at, "field names must not be empty");
+      nodes.push(...parseCondition(key, value, at));
+    }
+  }
+  return nodes.length === 1 ? nodes[0]! : { kind: "and", nodes };
+}
+
+function parseCondition(field: string, value: unknown, path: string): FilterNode[] {
+  if (isScalar(value)) return [{ kind: "eq", field, value }];
+  if (!isPlainObject(value)) throw new FilterError(path, "expected a string, number, boolean, null or an operator object");
+  const ops = Object.entries(value);
+  if (ops.length === 0) throw new FilterError(path, "operator object is empty");
+  return ops.map(([op, arg]) => parseOperator(field, op, arg, join(path, op)));
+}
+
+function parseOperator(field: string, op: string, arg: unknown, path: string): FilterNode {
+  switch (op) {
+    case "$eq":
+    case "$ne":
+      if (!isScalar(arg)) throw new FilterError(path, `${op} takes a string, number, boolean or null`);
+      return { kind: op === "$eq" ? "eq" : "ne", field, value: arg };
+    case "$in":
+    case "$nin": {
+      if (!Array.isArray(arg)) throw new FilterError(path, `${op} takes an array`);
+      arg.forEach((x, i) => {
+        if (!isScalar(x)) throw new FilterError(join(path, i), `${op} values must be strings, numbers, booleans or null`);
+      });
+      return { kind: op === "$in" ? "in" : "nin", field, values: arg as Scalar[] };
+    }
+    case "$exists":
+      if (typeof arg !== "boolean") throw new FilterError(path, "$exists takes true or false");
+      return { kind: "exists", field, value: arg };
+    default:
+      if (COMPARE_OPS.has(op)) {
+        if (typeof arg !== "string" && !(typeof arg === "number" && Number.isFinite(arg))) {
+          throw new FilterError(path, `${op} takes a number or a string`);
+        }
+        return { kind: "cmp", field, op: op as CompareOp, value: arg };
+      }
+      throw new FilterError(path, `unknown operator ${op}; operators are $eq $ne $in $nin $gt $gte $lt $lte $exists`);
+  }
+}

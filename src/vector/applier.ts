@@ -1,0 +1,200 @@
+// The background half of an index: applies acknowledged ops to the HNSW graph in time slices,
+// keeps the graph-side view (what the graph holds, for snapshots), and decides when to rebuild
+// (too many deleted nodes) and when to snapshot (log past the threshold). It is the only code
+// that mutates the graph, so mutations are serialized by construction.
+import type { Metadata } from "../filter/compile.ts";
+import type { Logger } from "../log.ts";
+import { Graph, type GraphHit, type GraphParams } from "./hnsw.ts";
+import type { IndexTuning, RestoredState } from "./live-index.ts";
+import type { Envelope, IndexParams } from "./snapshot.ts";
+
+export type Op =
+  | { seq: number; kind: "upsert"; items: { label: number; id: string; metadata: Metadata }[] }
+  | { seq: number; kind: "delete"; labels: number[] };
+
+export interface ApplierHost {
+  /** The acknowledged vector of a label (the latest one, which is what the graph must end up with). */
+  vectorOf(label: number): Float32Array;
+  /** Called after the upsert at `seq` reached the graph for `label`. */
+  applied(label: number, seq: number): void;
+  /** Whether the graph's entry for `label` (holding `id`) is still the acknowledged one. */
+  isCurrent(label: number, id: string): boolean;
+  walBytes(): number;
+  /** Starts a snapshot of the current graph-side state; its synchronous part must capture that state. */
+  snapshot(): Promise<void>;
+  log: Logger;
+}
+
+const SLICE_MS = 20;
+const MIN_REBUILD_SIZE = 100;
+/** Up to this many stale graph entries, over-fetching beats a per-node JS filter callback. */
+const OVERFETCH_MAX = 64;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class Applier {
+  private graph: Graph;
+  appliedSeq: number;
+  private readonly appliedId = new Map<number, string>();
+  private readonly appliedMeta = new Map<number, Metadata>();
+  private readonly graphDeleted = new Set<number>();
+  /** Graph entries that are deleted or outdated in the acknowledged view: never returned from the graph. */
+  readonly stale = new Set<number>();
+  private readonly queue: Op[] = [];
+  private cursor = 0;
+  private running: Promise<void> | null = null;
+  private snapshotting: Promise<void> | null = null;
+  private stopped = false;
+  private readonly graphParams: GraphParams;
+
+  constructor(
+    restored: RestoredState,
+    private readonly tuning: IndexTuning,
+    private readonly host: ApplierHost,
+    params: IndexParams,
+  ) {
+    this.graph = restored.graph;
+    this.appliedSeq = restored.seq;
+    for (const { label, id, metadata } of restored.items) {
+      this.appliedId.set(label, id);
+      this.appliedMeta.set(label, metadata);
+    }
+    this.graphParams = { dim: params.dim, metric: params.metric, m: params.m, efConstruction: params.ef_construction };
+  }
+
+  get deletedCount(): number {
+    return this.graphDeleted.size;
+  }
+
+  get capacity(): number {
+    return this.graph.capacity;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  enqueue(op: Op): void {
+    for (const label of op.kind === "upsert" ? op.items.map((i) => i.label) : op.labels) this.refresh(label);
+    this.queue.push(op);
+    this.kick();
+  }
+
+  /** Graph search that never returns stale entries. */
+  search(query: Float32Array, k: number, ef: number, accept?: (label: number) => boolean): GraphHit[] {
+    const stale = this.stale;
+    if (accept) return this.graph.search(query, k, ef, (l) => !stale.has(l) && accept(l));
+    if (stale.size === 0) return this.graph.search(query, k, ef);
+    if (stale.size <= OVERFETCH_MAX) return this.graph.search(query, k + stale.size, ef).filter((h) => !stale.has(h.label)).slice(0, k);
+    return this.graph.search(query, k, ef, (l) => !stale.has(l));
+  }
+
+  /** The graph-side state for a snapshot; only meaningful between ops (the applier calls the hook there). */
+  capture(saveGraph: (graph: Graph) => void): Envelope {
+    saveGraph(this.graph);
+    const labels = [...this.appliedId.keys()];
+    return { seq: this.appliedSeq, labels, ids: labels.map((l) => this.appliedId.get(l)!), metadata: labels.map((l) => this.appliedMeta.get(l) ?? null) };
+  }
+
+  /** Runs `snapshot` unless one is already running; resolves when it finishes. */
+  startSnapshot(): Promise<void> {
+    this.snapshotting ??= this.host
+      .snapshot()
+      .catch((err) => this.host.log.error("vector snapshot failed", { error: String(err) }))
+      .finally(() => {
+        this.snapshotting = null;
+      });
+    return this.snapshotting;
+  }
+
+  /** Resolves once every queued op is in the graph. */
+  async idle(): Promise<void> {
+    while (this.queue.length > 0 || this.running) await (this.running ?? yieldToLoop());
+  }
+
+  /** Stops applying (the queue stays in the log) and waits for a running snapshot. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+    await this.snapshotting;
+  }
+
+  private refresh(label: number): void {
+    const id = this.appliedId.get(label);
+    if (id !== undefined && !this.host.isCurrent(label, id)) this.stale.add(label);
+    else this.stale.delete(label);
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped) return;
+    this.running = this.run()
+      .catch((err) => this.host.log.error("vector indexing stopped", { error: String(err) }))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped && this.queue.length > 0) {
+      const until = performance.now() + SLICE_MS;
+      while (this.queue.length > 0 && performance.now() < until) this.step();
+      if (this.cursor === 0) await this.maintain();
+      await yieldToLoop();
+    }
+  }
+
+  private step(): void {
+    const op = this.queue[0]!;
+    if (op.kind === "upsert") {
+      const item = op.items[this.cursor]!;
+      try {
+        this.graph.add(item.label, this.host.vectorOf(item.label));
+        this.graphDeleted.delete(item.label);
+        this.appliedId.set(item.label, item.id);
+        this.appliedMeta.set(item.label, item.metadata);
+        this.host.applied(item.label, op.seq);
+      } catch (err) {
+        // The item stays pending, so exact search still finds it; the graph just lacks it.
+        this.host.log.error("vector graph insert failed", { error: String(err) });
+      }
+      this.refresh(item.label);
+      if (++this.cursor < op.items.length) return;
+    } else {
+      for (const label of op.labels) {
+        if (this.appliedId.has(label)) {
+          this.graph.markDeleted(label);
+          this.graphDeleted.add(label);
+          this.appliedId.delete(label);
+          this.appliedMeta.delete(label);
+        }
+        this.refresh(label);
+      }
+    }
+    this.queue.shift();
+    this.cursor = 0;
+    this.appliedSeq = op.seq;
+  }
+
+  private async maintain(): Promise<void> {
+    const size = this.graph.size;
+    if (size >= MIN_REBUILD_SIZE && this.graphDeleted.size >= this.tuning.rebuildDeletedRatio * size) await this.rebuild();
+    if (!this.stopped && this.host.walBytes() >= this.tuning.compactAfterBytes) void this.startSnapshot();
+  }
+
+  /** Builds a fresh graph of the live entries (from the old graph, which nothing mutates meanwhile) and swaps it in. */
+  private async rebuild(): Promise<void> {
+    const labels = [...this.appliedId.keys()];
+    const next = Graph.create(this.graphParams, Math.ceil(labels.length * 1.25) + 16);
+    let until = performance.now() + SLICE_MS;
+    for (const label of labels) {
+      next.add(label, this.graph.vector(label));
+      if (performance.now() > until) {
+        await yieldToLoop();
+        if (this.stopped) return;
+        until = performance.now() + SLICE_MS;
+      }
+    }
+    this.graph = next;
+    this.graphDeleted.clear();
+    this.host.log.info("vector graph rebuilt", { live: labels.length });
+  }
+}

@@ -1,0 +1,220 @@
+// One named vector index: the acknowledged ("committed") view that answers reads at once, the
+// HNSW graph that a background applier brings up to date, and the log that makes every
+// acknowledged write durable.
+//
+// A write is validated whole, appended to the log and fsynced, then committed in memory in the
+// same synchronous step (so concurrent requests are serialized and nothing half-applies); the
+// graph insert, which is slow, happens later. Until then the item is "pending": searches score
+// pending items exactly from the vector slab and skip their stale graph entries, so a search
+// always reads its own writes. Only the applier touches the graph, one op at a time, which is
+// what hnswlib needs (it is not safe under concurrent mutation).
+import { BadRequest, NotFound } from "../errors.ts";
+import type { Metadata } from "../filter/compile.ts";
+import type { Logger } from "../log.ts";
+import type { Graph } from "./hnsw.ts";
+import { type CheckedItem, checkUpsertBatch, type UpsertItem } from "./items.ts";
+import { type SearchHit, type SearchRequest, searchIndex } from "./search.ts";
+import { VectorSlab } from "./slab.ts";
+import type { Wal } from "./wal.ts";
+import type { UpsertItemRecord, WalRecord } from "./wal-record.ts";
+import type { IndexParams } from "./snapshot.ts";
+import type { Metric } from "./vectors.ts";
+import { Applier, type Op } from "./applier.ts";
+
+export interface IndexTuning {
+  /** Log bytes since the last snapshot that trigger a new one. */
+  compactAfterBytes: number;
+  /** Deleted share of the graph that triggers a rebuild. */
+  rebuildDeletedRatio: number;
+  /** A filter matching at most this many items is answered by exact scoring, not the graph. */
+  exactFilterMax: number;
+}
+
+export interface IndexStats {
+  count: number;
+  pending: number;
+  deleted: number;
+  capacity: number;
+  seq: number;
+  indexed_seq: number;
+}
+
+export interface ItemView {
+  id: string;
+  vector: number[];
+  metadata: Metadata;
+}
+
+/** What a snapshot restores: the graph and the graph-side items at `seq`. */
+export interface RestoredState {
+  graph: Graph;
+  seq: number;
+  items: { label: number; id: string; metadata: Metadata }[];
+}
+
+export class LiveIndex {
+  readonly dim: number;
+  readonly metric: Metric;
+  private readonly idToLabel = new Map<string, number>();
+  private readonly labelId: (string | undefined)[] = [];
+  private readonly meta: Metadata[] = [];
+  private readonly slab: VectorSlab;
+  private readonly free = new Set<number>();
+  private nextLabel = 0;
+  private lastSeq: number;
+  /** Labels whose acknowledged vector is not in the graph yet, with the seq of their latest upsert. */
+  private readonly pending = new Map<number, number>();
+  readonly applier: Applier;
+
+  constructor(
+    readonly params: IndexParams,
+    readonly wal: Wal,
+    restored: RestoredState,
+    tuning: IndexTuning,
+    hooks: { snapshot: () => Promise<void> },
+    log: Logger,
+  ) {
+    this.dim = params.dim;
+    this.metric = params.metric;
+    this.lastSeq = restored.seq;
+    this.slab = new VectorSlab(params.dim, restored.items.length + 1);
+    for (const { label, id, metadata } of restored.items) {
+      this.idToLabel.set(id, label);
+      this.labelId[label] = id;
+      this.meta[label] = metadata;
+      this.slab.set(label, restored.graph.vector(label));
+      this.nextLabel = Math.max(this.nextLabel, label + 1);
+    }
+    for (let l = 0; l < this.nextLabel; l++) if (this.labelId[l] === undefined) this.free.add(l);
+    this.applier = new Applier(restored, tuning, {
+      vectorOf: (label) => this.slab.get(label),
+      applied: (label, seq) => {
+        if (this.pending.get(label) === seq) this.pending.delete(label);
+      },
+      isCurrent: (label, id) => !this.pending.has(label) && this.labelId[label] === id,
+      walBytes: () => this.wal.bytesSinceSnapshot,
+      snapshot: hooks.snapshot,
+      log,
+    }, params);
+  }
+
+  get seq(): number {
+    return this.lastSeq;
+  }
+
+  get count(): number {
+    return this.idToLabel.size;
+  }
+
+  /** Validates the whole batch, makes it durable, then commits it; throws with nothing committed on any problem. */
+  upsert(items: readonly UpsertItem[]): { upserted: number; seq: number } {
+    const { items: checked, vectors } = checkUpsertBatch(items, this.dim, this.metric);
+    if (checked.length === 0) return { upserted: 0, seq: this.lastSeq };
+    const allocated: number[] = [];
+    const recItems: UpsertItemRecord[] = checked.map((item: CheckedItem) => {
+      let label = this.idToLabel.get(item.id);
+      if (label === undefined) {
+        label = this.allocate();
+        allocated.push(label);
+      }
+      return "metadata" in item ? { id: item.id, label, metadata: item.metadata ?? null } : { id: item.id, label };
+    });
+    const rec: WalRecord = { seq: this.lastSeq + 1, kind: "upsert", items: recItems, vectors };
+    try {
+      this.wal.append(rec);
+    } catch (err) {
+      for (const l of allocated) this.free.add(l);
+      throw err;
+    }
+    this.apply(rec);
+    return { upserted: checked.length, seq: rec.seq };
+  }
+
+  /** Deletes the ids that exist; returns how many did. */
+  delete(ids: readonly string[]): { deleted: number; seq: number } {
+    const present = [...new Set(ids)].filter((id) => this.idToLabel.has(id));
+    if (present.length === 0) return { deleted: 0, seq: this.lastSeq };
+    const rec: WalRecord = { seq: this.lastSeq + 1, kind: "delete", ids: present, labels: present.map((id) => this.idToLabel.get(id)!) };
+    this.wal.append(rec);
+    this.apply(rec);
+    return { deleted: present.length, seq: rec.seq };
+  }
+
+  /** Commits a durable record: used for new writes and for replay on start. */
+  apply(rec: WalRecord): void {
+    if (rec.seq <= this.lastSeq) return;
+    let op: Op;
+    if (rec.kind === "upsert") {
+      const items = rec.items.map((item, i) => {
+        const { id, label } = item;
+        const previous = this.labelId[label];
+        if (previous !== undefined && previous !== id) throw new Error(`log record ${rec.seq} reuses a live label`);
+        this.free.delete(label);
+        this.nextLabel = Math.max(this.nextLabel, label + 1);
+        for (let l = this.labelId.length; l < label; l++) if (this.labelId[l] === undefined) this.free.add(l);
+        const metadata = "metadata" in item ? (item.metadata ?? null) : (this.meta[label] ?? null);
+        this.idToLabel.set(id, label);
+        this.labelId[label] = id;
+        this.meta[label] = metadata;
+        this.slab.set(label, rec.vectors.subarray(i * this.dim, (i + 1) * this.dim));
+        this.pending.set(label, rec.seq);
+        return { label, id, metadata };
+      });
+      op = { seq: rec.seq, kind: "upsert", items };
+    } else {
+      for (const label of rec.labels) {
+        const id = this.labelId[label];
+        if (id !== undefined) this.idToLabel.delete(id);
+        this.labelId[label] = undefined;
+        this.meta[label] = undefined;
+        this.pending.delete(label);
+        this.free.add(label);
+      }
+      op = { seq: rec.seq, kind: "delete", labels: rec.labels };
+    }
+    this.lastSeq = rec.seq;
+    this.applier.enqueue(op);
+  }
+
+  getItem(id: string): ItemView {
+    const label = this.idToLabel.get(id);
+    if (label === undefined) throw new NotFound(`no item "${id}" in index "${this.params.name}"`);
+    return { id, vector: Array.from(this.slab.get(label)), metadata: this.meta[label] ?? null };
+  }
+
+  search(req: SearchRequest, exactFilterMax: number): SearchHit[] {
+    if (!Number.isInteger(req.k) || req.k < 1) throw new BadRequest("k must be a positive integer", [{ path: "k", message: "expected an integer ≥ 1" }]);
+    return searchIndex(req, {
+      dim: this.dim,
+      metric: this.metric,
+      efSearch: this.params.ef_search,
+      exactFilterMax,
+      live: this.idToLabel,
+      idOf: (label) => this.labelId[label]!,
+      metaOf: (label) => this.meta[label] ?? null,
+      vectorOf: (label) => this.slab.get(label),
+      pending: this.pending,
+      graph: this.applier,
+    });
+  }
+
+  stats(): IndexStats {
+    return {
+      count: this.idToLabel.size,
+      pending: this.pending.size,
+      deleted: this.applier.deletedCount,
+      capacity: this.applier.capacity,
+      seq: this.lastSeq,
+      indexed_seq: this.applier.appliedSeq,
+    };
+  }
+
+  private allocate(): number {
+    const first = this.free.values().next();
+    if (!first.done) {
+      this.free.delete(first.value);
+      return first.value;
+    }
+    return this.nextLabel++;
+  }
+}

@@ -1,0 +1,156 @@
+// The write-ahead log of one index: local segment files <dir>/<first seq>.wal, appended and
+// fsynced before a write is acknowledged. The ObjectStore has no append or fsync, so the log
+// lives on local disk even when snapshots go to S3 (see docs/vector.md).
+//
+// A segment is started at each snapshot, so once a snapshot covering seq S is committed, every
+// segment whose records all precede S can be deleted. On open, a torn or corrupt record at the
+// tail of the last segment (a crash mid-append) is cut off; one anywhere else is corruption.
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { decodeRecord, encodeRecord, type WalRecord } from "./wal-record.ts";
+
+const SUFFIX = ".wal";
+const segmentName = (firstSeq: number) => `${String(firstSeq).padStart(16, "0")}${SUFFIX}`;
+
+interface Segment {
+  firstSeq: number;
+  path: string;
+}
+
+export interface ReplayReport {
+  records: number;
+  /** Bytes cut from the tail of the last segment (a torn append). */
+  droppedBytes: number;
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class Wal {
+  private segments: Segment[] = [];
+  private fd: number | null = null;
+  /** Bytes appended since the last snapshot began: what the compaction threshold is measured on. */
+  bytesSinceSnapshot = 0;
+
+  constructor(
+    readonly dir: string,
+    private readonly dim: number,
+  ) {}
+
+  /** Creates an empty log (removing any leftover from an index of the same name). */
+  static create(dir: string, dim: number): Wal {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    return new Wal(dir, dim);
+  }
+
+  /** Reads every record after `afterSeq` in order, cutting a torn tail from the last segment. */
+  open(afterSeq: number, onRecord: (rec: WalRecord) => void): ReplayReport {
+    mkdirSync(this.dir, { recursive: true });
+    this.segments = readdirSync(this.dir)
+      .filter((f) => f.endsWith(SUFFIX))
+      .map((f) => ({ firstSeq: Number(f.slice(0, -SUFFIX.length)), path: join(this.dir, f) }))
+      .sort((a, b) => a.firstSeq - b.firstSeq);
+    const report: ReplayReport = { records: 0, droppedBytes: 0 };
+    this.segments.forEach((seg, i) => {
+      const buf = readFileSync(seg.path);
+      this.bytesSinceSnapshot += buf.length;
+      let offset = 0;
+      for (;;) {
+        const res = decodeRecord(buf, offset, this.dim);
+        if (!res.ok) {
+          if (res.reason === "end") break;
+          if (i !== this.segments.length - 1) throw new Error(`vector log segment ${segmentName(seg.firstSeq)} is corrupt (${res.reason}) before its end`);
+          const fd = openSync(seg.path, "r+");
+          try {
+            ftruncateSync(fd, offset);
+            fsyncSync(fd);
+          } finally {
+            closeSync(fd);
+          }
+          report.droppedBytes = buf.length - offset;
+          break;
+        }
+        offset = res.next;
+        if (res.record.seq > afterSeq) {
+          onRecord(res.record);
+          report.records++;
+        }
+      }
+    });
+    return report;
+  }
+
+  /** Appends one record and makes it durable before returning. */
+  append(rec: WalRecord): void {
+    const bytes = encodeRecord(rec);
+    if (this.fd === null) {
+      if (this.segments.length === 0) this.startSegment(rec.seq);
+      this.fd = openSync(this.segments.at(-1)!.path, "a");
+    }
+    const before = fstatSync(this.fd).size;
+    try {
+      let written = 0;
+      while (written < bytes.length) written += writeSync(this.fd, bytes, written);
+      fdatasyncSync(this.fd);
+    } catch (err) {
+      // A half-written record must not stay in front of the next one (replay would call it corruption).
+      ftruncateSync(this.fd, before);
+      throw err;
+    }
+    this.bytesSinceSnapshot += bytes.length;
+  }
+
+  /** Starts a new segment whose first record will be `firstSeq`; called when a snapshot begins. */
+  rotate(firstSeq: number): void {
+    this.closeFd();
+    this.bytesSinceSnapshot = 0;
+    if (this.segments.at(-1)?.firstSeq === firstSeq) return;
+    this.startSegment(firstSeq);
+  }
+
+  /** Deletes the segments whose records are all at or before `seq` (covered by a committed snapshot). */
+  dropCovered(seq: number): void {
+    while (this.segments.length > 1 && this.segments[1]!.firstSeq - 1 <= seq) {
+      unlinkSync(this.segments.shift()!.path);
+    }
+    fsyncDir(this.dir);
+  }
+
+  bytes(): number {
+    return this.segments.reduce((sum, s) => {
+      try {
+        return sum + statSync(s.path).size;
+      } catch {
+        return sum;
+      }
+    }, 0);
+  }
+
+  close(): void {
+    this.closeFd();
+  }
+
+  destroy(): void {
+    this.closeFd();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private startSegment(firstSeq: number): void {
+    const path = join(this.dir, segmentName(firstSeq));
+    closeSync(openSync(path, "a"));
+    fsyncDir(this.dir);
+    this.segments.push({ firstSeq, path });
+  }
+
+  private closeFd(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
