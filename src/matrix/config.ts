@@ -1,0 +1,43 @@
+// The [matrix] config section: how corpora are built, how results from several corpora are fused,
+// the default relevance cut, the downgrade gate's thresholds and the playbook memory's weights.
+import * as v from "valibot";
+
+const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+const num = (min: number, max: number) => v.pipe(v.number(), v.minValue(min), v.maxValue(max));
+
+export const gateSection = v.strictObject({
+  /** Below this top score (calibrated units: standard deviations above a random match) a strong model answers. */
+  min_top_score: v.optional(num(-1e6, 1e6), 3),
+  /** Fewer results passing relevance than this → strong. */
+  min_passing: v.optional(int(0, 10_000), 3),
+  /** A lead of the top result over the second at least this large counts as a clear answer. */
+  min_margin: v.optional(num(0, 1e6), 0.5),
+  /** Share of searched corpora with a result among the passing ones that counts as agreement. */
+  min_agreement: v.optional(num(0, 1), 0.5),
+});
+
+export const matrixSection = v.strictObject({
+  /** Rows read from the dataset and embedded per batch while building a corpus. */
+  build_batch: v.optional(int(1, 4096), 256),
+  /** Default fusion across corpora; "calibrated" ranked better on the labelled set (docs/matrix.md). */
+  fusion: v.optional(v.picklist(["calibrated", "rrf"]), "calibrated"),
+  /** The k of reciprocal rank fusion, 1/(k + rank); 60 is the value of Cormack et al. */
+  rrf_k: v.optional(int(1, 10_000), 60),
+  /** Results fetched from each corpus before fusion when a search names no per_corpus_k. */
+  per_corpus_k: v.optional(int(1, 1000), 50),
+  gate: v.optional(gateSection, {}),
+  playbooks: v.optional(
+    v.strictObject({
+      /** Query similarity (cosine) from which a past playbook applies to a new search. */
+      min_similarity: v.optional(num(-1, 1), 0.6),
+      /** Score added per fully similar, fresh success (subtracted for a failure), in fused-score units. */
+      weight: v.optional(num(0, 1e6), 2),
+      /** Age at which a playbook's effect halves. */
+      half_life_days: v.optional(num(0.001, 36_500), 30),
+    }),
+    {},
+  ),
+});
+
+export type MatrixConfig = v.InferOutput<typeof matrixSection>;
+export type GateConfig = v.InferOutput<typeof gateSection>;
