@@ -13,6 +13,9 @@ import type { Logger } from "./log.ts";
 import type { Module } from "./module.ts";
 import { openStorage, type StorageModule } from "./storage/module.ts";
 import { type EmbedModule, openEmbed } from "./embed/module.ts";
+import { type CatalogModule, openCatalog } from "./catalog/module.ts";
+import { type IngestModule, openIngest } from "./ingest/module.ts";
+import { openSql, type SqlModule } from "./sql/module.ts";
 import { openVector, type VectorModule } from "./vector/module.ts";
 import { VERSION } from "./version.ts";
 
@@ -22,6 +25,9 @@ export interface Lakehouse {
   modules: Module[];
   storage: StorageModule;
   embed: EmbedModule;
+  catalog: CatalogModule;
+  sql: SqlModule;
+  ingest: IngestModule;
   vector: VectorModule;
   /** Closes modules in reverse order of opening. */
   close(): Promise<void>;
@@ -72,6 +78,12 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
     modules.push(storage);
     const embed = openEmbed(config, api);
     modules.push(embed);
+    const catalog = await openCatalog(storage.store, log, api, jsonLimit);
+    modules.push(catalog);
+    const sql = await openSql(config.sql, storage.store, catalog.catalog, log, api, jsonLimit);
+    modules.push(sql);
+    const ingest = await openIngest(config.ingest, storage.store, catalog.catalog, log, api, jsonLimit);
+    modules.push(ingest);
     const vector = await openVector(config, storage.store, log, api);
     modules.push(vector);
 
@@ -91,7 +103,7 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
       return c.json(envelope(err.code, err.message), 404);
     });
     app.onError(makeOnError(log));
-    return { app, api, modules, storage, embed, vector, close };
+    return { app, api, modules, storage, embed, catalog, sql, ingest, vector, close };
   } catch (err) {
     await close();
     throw err;

@@ -2,6 +2,8 @@
 // the secrets file and `LH_<SECTION>_<KEY>` env overrides are all validated against it.
 import * as v from "valibot";
 import { embedSection } from "../embed/config.ts";
+import { ingestSection } from "../ingest/config.ts";
+import { sqlSection } from "../sql/config.ts";
 import { vectorSection } from "../vector/config.ts";
 import { parseCidr } from "../http/cidr.ts";
 
@@ -82,6 +84,8 @@ export const configSchema = v.strictObject({
   storage: v.optional(storageSection, {}),
   auth: v.optional(authSection, {}),
   embed: v.optional(embedSection, {}),
+  ingest: v.optional(ingestSection, {}),
+  sql: v.optional(sqlSection, {}),
   vector: v.optional(vectorSection, {}),
 });
 

@@ -1,0 +1,119 @@
+// The durable mutation journal: one immutable object per entry at _journal/<seq>.json, created with
+// put-if-absent. The object store holds the truth, so sequence numbers continue after a restart
+// and two processes on one bucket never hand out the same number.
+import * as v from "valibot";
+import { Conflict } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { encodeCursor, type ObjectStore } from "../storage/store.ts";
+
+export const JOURNAL_PREFIX = "_journal/";
+const SEQ_DIGITS = 16;
+const COMMIT_ATTEMPTS = 20;
+
+export const JournalOp = v.picklist(["register", "replace", "append", "delete"]);
+
+export const JournalEntrySchema = v.object({
+  seq: v.number(),
+  at: v.string(),
+  op: JournalOp,
+  name: v.string(),
+  dataset_id: v.string(),
+  version: v.number(),
+  fingerprint: v.string(),
+  row_count: v.number(),
+});
+
+export type JournalEntry = v.InferOutput<typeof JournalEntrySchema>;
+export type JournalInput = Omit<JournalEntry, "seq" | "at">;
+
+export function journalKey(seq: number): string {
+  return `${JOURNAL_PREFIX}${String(seq).padStart(SEQ_DIGITS, "0")}.json`;
+}
+
+export function parseJournalKey(key: string): number | null {
+  const m = /^_journal\/(\d+)\.json$/.exec(key);
+  return m ? Number(m[1]) : null;
+}
+
+export class Journal {
+  private last = 0;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly store: ObjectStore,
+    private readonly log: Logger,
+  ) {}
+
+  static async open(store: ObjectStore, log: Logger): Promise<Journal> {
+    const j = new Journal(store, log);
+    await j.refreshLast();
+    return j;
+  }
+
+  get lastSeq(): number {
+    return this.last;
+  }
+
+  private async refreshLast(): Promise<void> {
+    let cursor = this.last > 0 ? encodeCursor(journalKey(this.last)) : undefined;
+    for (;;) {
+      const page = await this.store.list(JOURNAL_PREFIX, { cursor });
+      for (const item of page.items) {
+        const seq = parseJournalKey(item.key);
+        if (seq !== null && seq > this.last) this.last = seq;
+      }
+      if (!page.cursor) return;
+      cursor = page.cursor;
+    }
+  }
+
+  /** Appends an entry; entries from this process are written one at a time, in order. */
+  append(input: JournalInput): Promise<JournalEntry> {
+    const run = this.tail.then(() => this.commit(input));
+    this.tail = run.catch(() => {});
+    return run;
+  }
+
+  private async commit(input: JournalInput): Promise<JournalEntry> {
+    for (let attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
+      const entry: JournalEntry = { seq: this.last + 1, at: new Date().toISOString(), ...input };
+      try {
+        await this.store.putIfAbsent(journalKey(entry.seq), JSON.stringify(entry));
+        this.last = entry.seq;
+        return entry;
+      } catch (err) {
+        if (!(err instanceof Conflict)) throw err;
+        // Another process took this number: catch up and try the next one.
+        await this.refreshLast();
+      }
+    }
+    throw new Conflict("the journal is too busy to append to; retry");
+  }
+
+  /** Entries with seq > since, oldest first. */
+  async read(since: number, limit: number): Promise<JournalEntry[]> {
+    const out: JournalEntry[] = [];
+    let cursor: string | undefined = since > 0 ? encodeCursor(journalKey(since)) : undefined;
+    while (out.length < limit) {
+      const page = await this.store.list(JOURNAL_PREFIX, { cursor, limit: Math.min(1000, limit - out.length) });
+      for (const item of page.items) {
+        const entry = await this.load(item.key);
+        if (entry) out.push(entry);
+      }
+      if (!page.cursor) break;
+      cursor = page.cursor;
+    }
+    return out;
+  }
+
+  private async load(key: string): Promise<JournalEntry | null> {
+    try {
+      const parsed = v.safeParse(JournalEntrySchema, JSON.parse(new TextDecoder().decode(await this.store.getBytes(key))));
+      if (parsed.success) return parsed.output;
+    } catch {
+      // fall through: reported below
+    }
+    this.log.warn("skipping unreadable journal entry", { key });
+    return null;
+  }
+}

@@ -1,0 +1,33 @@
+// Dataset names become SQL view names and object-key segments, so they are held to a strict shape
+// (no quoting games); the id is derived from the name so every machine agrees on it.
+import { createHash } from "node:crypto";
+import { BadRequest } from "../errors.ts";
+
+export const DATASET_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+
+/** Fixed namespace for dataset ids; changing it would change every id. */
+export const DATASET_NAMESPACE = "6f1c3d4e-9a2b-5c7d-8e0f-1a2b3c4d5e6f";
+
+export function assertDatasetName(name: string): void {
+  if (!DATASET_NAME.test(name)) {
+    throw new BadRequest("invalid dataset name: use 1-63 letters, digits or _, starting with a letter", { name });
+  }
+}
+
+function uuidBytes(uuid: string): Buffer {
+  return Buffer.from(uuid.replace(/-/g, ""), "hex");
+}
+
+/** RFC 9562 UUIDv5 (SHA-1, name-based). */
+export function uuidV5(name: string, namespace: string): string {
+  const hash = createHash("sha1").update(uuidBytes(namespace)).update(name, "utf8").digest();
+  const b = hash.subarray(0, 16);
+  b[6] = (b[6]! & 0x0f) | 0x50;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const hex = b.toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export function datasetId(name: string): string {
+  return uuidV5(name, DATASET_NAMESPACE);
+}

@@ -1,0 +1,20 @@
+// [ingest] config: upload caps and the DuckDB instance that converts uploads to Parquet.
+import * as v from "valibot";
+
+const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+const MiB = 1024 * 1024;
+
+export const ingestSection = v.strictObject({
+  /** Largest upload accepted; bigger ones get 413 and leave nothing behind. */
+  max_ingest_bytes: v.optional(positiveInt, 256 * MiB),
+  /** Where uploads are spooled while they convert ("" = the system temp directory). */
+  temp_dir: v.optional(v.string(), ""),
+  /** DuckDB threads used by a conversion. */
+  threads: v.optional(positiveInt, 2),
+  /** DuckDB's buffer-manager limit for conversions (not a cap on process RSS). */
+  memory_limit: v.optional(v.pipe(v.string(), v.regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as "1GB"')), "1GB"),
+  /** Conversions running at once; more wait their turn, which bounds memory. */
+  max_concurrent: v.optional(positiveInt, 1),
+});
+
+export type IngestConfig = v.InferOutput<typeof ingestSection>;

@@ -1,0 +1,88 @@
+// Spools an upload to a local file while hashing it, under a byte cap: the body is never held whole
+// in memory, and a body over the cap fails as soon as it passes it.
+import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
+import { BadRequest, TooLarge, UnsupportedMediaType } from "../errors.ts";
+import { boundaryOf, extractPart } from "./multipart.ts";
+
+export type UploadFormat = "csv" | "ndjson" | "parquet";
+
+export interface Upload {
+  bytes: number;
+  sha256: string;
+  /** The format its content type or file name says, if any. */
+  declared?: UploadFormat;
+}
+
+const RAW_TYPES: Record<string, UploadFormat> = {
+  "text/csv": "csv",
+  "application/csv": "csv",
+  "application/x-ndjson": "ndjson",
+  "application/ndjson": "ndjson",
+  "application/jsonl": "ndjson",
+  "application/x-jsonlines": "ndjson",
+  "application/vnd.apache.parquet": "parquet",
+  "application/x-parquet": "parquet",
+};
+
+export function formatFromContentType(contentType: string | undefined): UploadFormat | undefined {
+  return RAW_TYPES[(contentType ?? "").split(";")[0]!.trim().toLowerCase()];
+}
+
+export function formatFromFilename(filename: string | undefined): UploadFormat | undefined {
+  const ext = /\.([A-Za-z]+)$/.exec(filename ?? "")?.[1]?.toLowerCase();
+  if (ext === "csv") return "csv";
+  if (ext === "ndjson" || ext === "jsonl") return "ndjson";
+  if (ext === "parquet") return "parquet";
+  return undefined;
+}
+
+const tooLarge = (limit: number) => new TooLarge(`upload is over the ${limit}-byte limit`, { limit_bytes: limit });
+
+/** Writes the upload in `req` to `path` (which must not exist). */
+export async function spoolUpload(req: Request, path: string, limit: number): Promise<Upload> {
+  const contentType = req.headers.get("content-type") ?? "";
+  const isMultipart = contentType.toLowerCase().startsWith("multipart/form-data");
+  const declaredLength = Number(req.headers.get("content-length") ?? NaN);
+  // A multipart body carries a little framing around the file.
+  if (declaredLength > limit + (isMultipart ? 64 * 1024 : 0)) throw tooLarge(limit);
+  if (!req.body) throw new BadRequest("the upload is empty");
+
+  const hash = createHash("sha256");
+  const fh = await open(path, "wx");
+  let bytes = 0;
+  const sink = async (chunk: Uint8Array) => {
+    bytes += chunk.byteLength;
+    if (bytes > limit) throw tooLarge(limit);
+    hash.update(chunk);
+    let offset = 0;
+    while (offset < chunk.byteLength) offset += (await fh.write(chunk, offset, chunk.byteLength - offset)).bytesWritten;
+  };
+  try {
+    let declared: UploadFormat | undefined;
+    if (isMultipart) {
+      let framing = 0;
+      const counted = req.body.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            framing += chunk.byteLength;
+            if (framing > limit + 64 * 1024) controller.error(tooLarge(limit));
+            else controller.enqueue(chunk);
+          },
+        }),
+      );
+      const part = await extractPart(counted, boundaryOf(contentType), "file", sink);
+      if (!part) throw new BadRequest('the multipart body has no "file" field');
+      declared = formatFromContentType(part.contentType) ?? formatFromFilename(part.filename);
+    } else {
+      for await (const chunk of req.body) await sink(chunk);
+      declared = formatFromContentType(contentType);
+      if (!declared && contentType && !/^application\/octet-stream\b/i.test(contentType)) {
+        throw new UnsupportedMediaType(`unsupported upload type "${contentType.split(";")[0]}"; send text/csv, application/x-ndjson, application/vnd.apache.parquet or multipart/form-data`);
+      }
+    }
+    return { bytes, sha256: hash.digest("hex"), declared };
+  } finally {
+    await fh.close();
+  }
+}

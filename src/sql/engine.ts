@@ -1,0 +1,198 @@
+// The in-process DuckDB that answers SQL: one sandboxed instance, a bounded set of connections,
+// one view per dataset. Every request is checked to be exactly one read-only statement before it
+// runs, and interrupted when it passes its time limit.
+import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement } from "@duckdb/node-api";
+import { BadRequest, LakehouseError, Timeout } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { isReadOnly, statementTypeName } from "./statement.ts";
+import { type JsonValue, toJsonValue } from "./values.ts";
+
+export type SqlParam = string | number | boolean | null;
+export type SqlParams = SqlParam[] | Record<string, SqlParam>;
+
+export interface Column {
+  name: string;
+  type: string;
+}
+
+export interface QueryResult {
+  columns: Column[];
+  rows: JsonValue[][];
+  row_count: number;
+  truncated: boolean;
+  ms: number;
+}
+
+export interface QueryOptions {
+  maxRows?: number;
+  timeoutMs?: number;
+}
+
+export interface EngineOptions {
+  /** Directories DuckDB may read; nothing else on this machine is reachable from SQL. */
+  allowedDirs: string[];
+  threads: number;
+  memoryLimit: string;
+  timeoutMs: number;
+  maxRows: number;
+  maxConcurrent: number;
+}
+
+class ConnectionPool {
+  private readonly idle: DuckDBConnection[] = [];
+  private open = 0;
+  private readonly waiting: ((c: DuckDBConnection) => void)[] = [];
+
+  constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly size: number,
+  ) {}
+
+  async acquire(): Promise<DuckDBConnection> {
+    const idle = this.idle.pop();
+    if (idle) return idle;
+    if (this.open < this.size) {
+      this.open++;
+      try {
+        return await this.instance.connect();
+      } catch (err) {
+        this.open--;
+        throw err;
+      }
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(conn: DuckDBConnection, healthy: boolean): void {
+    if (!healthy) {
+      conn.closeSync();
+      this.open--;
+      const next = this.waiting.shift();
+      if (next) void this.acquire().then(next);
+      return;
+    }
+    const next = this.waiting.shift();
+    if (next) next(conn);
+    else this.idle.push(conn);
+  }
+
+  closeAll(): void {
+    for (const c of this.idle.splice(0)) c.closeSync();
+  }
+}
+
+function bindParams(prepared: DuckDBPreparedStatement, params: SqlParams): void {
+  const expected = prepared.parameterCount;
+  const entries: [number, SqlParam][] = Array.isArray(params)
+    ? params.map((p, i) => [i + 1, p])
+    : Object.entries(params).map(([name, p]) => {
+        let index: number;
+        try {
+          index = prepared.parameterIndex(name);
+        } catch {
+          throw new BadRequest(`the statement has no parameter named "${name}"`);
+        }
+        return [index, p];
+      });
+  if (entries.length !== expected) throw new BadRequest(`the statement takes ${expected} parameter(s); ${entries.length} given`);
+  for (const [i, p] of entries) {
+    if (p === null) prepared.bindNull(i);
+    else if (typeof p === "boolean") prepared.bindBoolean(i, p);
+    else if (typeof p === "string") prepared.bindVarchar(i, p);
+    else if (Number.isSafeInteger(p)) prepared.bindBigInt(i, BigInt(p));
+    else prepared.bindDouble(i, p);
+  }
+}
+
+export class SqlEngine {
+  private readonly admin: Promise<DuckDBConnection>;
+  private adminTail: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly pool: ConnectionPool,
+    private readonly opts: EngineOptions,
+    private readonly log: Logger,
+    admin: DuckDBConnection,
+  ) {
+    this.admin = Promise.resolve(admin);
+  }
+
+  static async open(opts: EngineOptions, log: Logger): Promise<SqlEngine> {
+    // Settings that fail as create options are applied with SET, in this order: directories before
+    // external access is switched off, limits, then the lock so callers cannot undo any of it.
+    const instance = await DuckDBInstance.create(":memory:", { autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
+    const admin = await instance.connect();
+    const dirs = opts.allowedDirs.map((d) => `'${d.replace(/'/g, "''")}'`).join(", ");
+    await admin.run(`SET allowed_directories=[${dirs}]`);
+    await admin.run("SET enable_external_access=false");
+    await admin.run(`SET threads=${opts.threads}`);
+    await admin.run(`SET memory_limit='${opts.memoryLimit}'`);
+    await admin.run("SET max_temp_directory_size='0B'");
+    await admin.run("SET lock_configuration=true");
+    return new SqlEngine(instance, new ConnectionPool(instance, opts.maxConcurrent), opts, log, admin);
+  }
+
+  /** Runs catalog DDL (views) one statement at a time on the engine's own connection. */
+  ddl(sql: string): Promise<void> {
+    const run = this.adminTail.then(async () => {
+      await (await this.admin).run(sql);
+    });
+    this.adminTail = run.catch(() => {});
+    return run;
+  }
+
+  /** Runs one read-only statement for a caller; other modules call this in-process. */
+  async query(sql: string, params: SqlParams = [], options: QueryOptions = {}): Promise<QueryResult> {
+    const started = performance.now();
+    const maxRows = Math.min(options.maxRows ?? this.opts.maxRows, this.opts.maxRows);
+    const timeoutMs = options.timeoutMs ?? this.opts.timeoutMs;
+    const conn = await this.pool.acquire();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      conn.interrupt();
+    }, timeoutMs);
+    try {
+      const extracted = await conn.extractStatements(sql);
+      if (extracted.count !== 1) throw new BadRequest(`expected exactly one SQL statement, got ${extracted.count}`);
+      const prepared = await extracted.prepare(0);
+      try {
+        if (!isReadOnly(prepared.statementType)) {
+          throw new BadRequest(`only read-only statements are allowed (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN, SUMMARIZE); this is ${statementTypeName(prepared.statementType)}`);
+        }
+        bindParams(prepared, params);
+        const reader = await prepared.streamAndReadUntil(maxRows + 1);
+        const columns = reader.columnNames().map((name, i) => ({ name, type: reader.columnType(i).toString() }));
+        const all = reader.getRows();
+        const truncated = all.length > maxRows || !reader.done;
+        const rows = all.slice(0, maxRows).map((row) => row.map(toJsonValue));
+        return { columns, rows, row_count: rows.length, truncated, ms: Math.round((performance.now() - started) * 100) / 100 };
+      } finally {
+        prepared.destroySync();
+      }
+    } catch (err) {
+      if (timedOut) throw new Timeout(`the statement ran longer than ${timeoutMs} ms and was interrupted`, { timeout_ms: timeoutMs });
+      throw this.clientError(err);
+    } finally {
+      clearTimeout(timer);
+      this.pool.release(conn, !timedOut);
+    }
+  }
+
+  /** DuckDB's message for the caller, without this machine's paths. */
+  private clientError(err: unknown): Error {
+    if (err instanceof LakehouseError) return err;
+    let message = err instanceof Error ? err.message : String(err);
+    for (const dir of this.opts.allowedDirs) message = message.split(dir).join("");
+    message = message.split("\n\n")[0]!.trim();
+    return new BadRequest(message);
+  }
+
+  async close(): Promise<void> {
+    await this.adminTail;
+    this.pool.closeAll();
+    (await this.admin).closeSync();
+    this.instance.closeSync();
+  }
+}

@@ -1,0 +1,155 @@
+import { describe, expect, test } from "bun:test";
+import { Catalog } from "../../src/catalog/catalog.ts";
+import { Journal } from "../../src/catalog/journal.ts";
+import { manifestKey } from "../../src/catalog/manifest.ts";
+import { datasetId } from "../../src/catalog/names.ts";
+import { Conflict, NotFound } from "../../src/errors.ts";
+import { memoryLogger, silentLogger } from "../../src/log.ts";
+import { FsObjectStore } from "../../src/storage/fs-store.ts";
+import type { ObjectStore } from "../../src/storage/store.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const f = (name: string, type: string) => ({ name, type, nullable: true });
+const FIELDS = [f("id", "BIGINT"), f("zip", "VARCHAR")];
+
+async function open(store: ObjectStore, log = silentLogger) {
+  const journal = await Journal.open(store, log);
+  return { journal, catalog: await Catalog.open(store, journal, log) };
+}
+
+async function keys(store: ObjectStore, prefix: string): Promise<string[]> {
+  return (await store.list(prefix)).items.map((i) => i.key);
+}
+
+describe("catalog", () => {
+  test("register is idempotent for the same schema and keeps one manifest", async () => {
+    const store = await FsObjectStore.open(tempDir());
+    const { catalog } = await open(store);
+    const first = await catalog.register("workers", FIELDS);
+    const again = await catalog.register("workers", [f("id", "BIGINT"), { name: "zip", type: "VARCHAR", nullable: false }]);
+    expect(first.created).toBe(true);
+    expect(again.created).toBe(false);
+    expect(again.manifest.dataset_id).toBe(datasetId("workers"));
+    expect(await keys(store, "_catalog/")).toEqual([manifestKey("workers", 1)]);
+  });
+
+  test("a different schema is a 409 with the diff, and changes nothing", async () => {
+    const store = await FsObjectStore.open(tempDir());
+    const { catalog, journal } = await open(store);
+    await catalog.register("workers", FIELDS);
+    const before = await keys(store, "");
+    const err = await catalog.register("workers", [f("id", "BIGINT"), f("zip", "BIGINT"), f("rate", "DOUBLE")]).catch((e) => e);
+    expect(err).toBeInstanceOf(Conflict);
+    expect(err.details.diff).toEqual({ added: [{ name: "rate", type: "DOUBLE" }], removed: [], retyped: [{ name: "zip", from: "VARCHAR", to: "BIGINT" }], reordered: false });
+    expect(await keys(store, "")).toEqual(before);
+    expect(catalog.get("workers")!.fields).toEqual(FIELDS);
+    expect(journal.lastSeq).toBe(1);
+  });
+
+  test("a reopened catalog sees the same datasets, and versions keep counting", async () => {
+    const store = await FsObjectStore.open(tempDir());
+    const { catalog } = await open(store);
+    await catalog.register("a", FIELDS);
+    await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [{ key: "datasets/a/x.parquet", rows: 5, bytes: 10 }], "replace"));
+    await catalog.register("b", FIELDS);
+    await catalog.delete("b");
+
+    const reopened = (await open(store)).catalog;
+    expect(reopened.list().map((m) => [m.name, m.version, m.row_count])).toEqual([["a", 2, 5]]);
+    expect(reopened.get("b")).toBeUndefined();
+    const recreated = await reopened.register("b", FIELDS);
+    expect(recreated.manifest.version).toBe(3);
+  });
+
+  test("two writers racing on one dataset: the loser gets 409 and nothing is clobbered", async () => {
+    const store = await FsObjectStore.open(tempDir());
+    const one = (await open(store)).catalog;
+    await one.register("shared", FIELDS);
+    const two = (await open(store)).catalog;
+    const obj = (k: string) => [{ key: `datasets/shared/${k}.parquet`, rows: 1, bytes: 1 }];
+    await one.withLock("shared", () => one.commitLocked("shared", FIELDS, obj("one"), "replace"));
+    const err = await two.withLock("shared", () => two.commitLocked("shared", FIELDS, obj("two"), "replace")).catch((e) => e);
+    expect(err).toBeInstanceOf(Conflict);
+    const fresh = (await open(store)).catalog;
+    expect(fresh.get("shared")!.objects[0]!.key).toBe("datasets/shared/one.parquet");
+    // The loser reloaded, so its retry succeeds on top of the winner's version.
+    const retried = await two.withLock("shared", () => two.commitLocked("shared", FIELDS, obj("two"), "replace"));
+    expect(retried.version).toBe(3);
+  });
+
+  test("a corrupt manifest is skipped, logged and reported in health; the previous version serves", async () => {
+    const store = await FsObjectStore.open(tempDir());
+    const { catalog } = await open(store);
+    await catalog.register("a", FIELDS);
+    await catalog.register("b", FIELDS);
+    await store.put(manifestKey("a", 2), "{not json");
+    await store.put(manifestKey("c", 1), JSON.stringify({ format: 1, name: "c" }));
+    const log = memoryLogger();
+    const reopened = (await open(store, log)).catalog;
+    expect(reopened.list().map((m) => m.name)).toEqual(["a", "b"]);
+    expect(reopened.get("a")!.version).toBe(1);
+    expect(reopened.health()).toEqual({ status: "degraded", detail: { datasets: 2, corrupt_manifests: 2 } });
+    expect(log.lines.filter((l) => l.msg === "skipping corrupt catalog manifest").map((l) => l.fields?.key)).toEqual([manifestKey("a", 2), manifestKey("c", 1)]);
+    // The next commit goes above the corrupt version instead of colliding with it.
+    const next = await reopened.withLock("a", () => reopened.commitLocked("a", FIELDS, [], "replace"));
+    expect(next.version).toBe(3);
+  });
+
+  test("delete writes a tombstone, removes data objects and 404s afterwards", async () => {
+    const store = await FsObjectStore.open(tempDir());
+    const { catalog } = await open(store);
+    await store.put("datasets/a/one.parquet", "x");
+    await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [{ key: "datasets/a/one.parquet", rows: 1, bytes: 1 }]));
+    await catalog.delete("a");
+    expect(await store.head("datasets/a/one.parquet")).toBeNull();
+    expect(() => catalog.require("a")).toThrow(NotFound);
+    await expect(catalog.delete("a")).rejects.toBeInstanceOf(NotFound);
+  });
+
+  test("replacing deletes the objects the new version no longer references", async () => {
+    const store = await FsObjectStore.open(tempDir());
+    const { catalog } = await open(store);
+    await store.put("datasets/a/one.parquet", "1");
+    await store.put("datasets/a/two.parquet", "2");
+    const o = (k: string) => ({ key: `datasets/a/${k}.parquet`, rows: 1, bytes: 1 });
+    await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [o("one")]));
+    await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [o("one"), o("two")], "append"));
+    expect(await keys(store, "datasets/")).toEqual(["datasets/a/one.parquet", "datasets/a/two.parquet"]);
+    await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [o("two")], "replace"));
+    expect(await keys(store, "datasets/")).toEqual(["datasets/a/two.parquet"]);
+  });
+});
+
+describe("journal", () => {
+  test("records every mutation in order, pages with since/limit, and keeps counting after reopen", async () => {
+    const store = await FsObjectStore.open(tempDir());
+    const { catalog, journal } = await open(store);
+    await catalog.register("a", FIELDS);
+    await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [{ key: "datasets/a/1.parquet", rows: 2, bytes: 1 }], "replace"));
+    await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [{ key: "datasets/a/1.parquet", rows: 2, bytes: 1 }, { key: "datasets/a/2.parquet", rows: 3, bytes: 1 }], "append"));
+    await catalog.delete("a");
+    const all = await journal.read(0, 100);
+    expect(all.map((e) => [e.seq, e.op, e.version, e.row_count])).toEqual([
+      [1, "register", 1, 0],
+      [2, "replace", 2, 2],
+      [3, "append", 3, 5],
+      [4, "delete", 4, 0],
+    ]);
+    expect((await journal.read(1, 2)).map((e) => e.seq)).toEqual([2, 3]);
+    expect(await journal.read(4, 10)).toEqual([]);
+
+    const reopened = await open(store);
+    expect(reopened.journal.lastSeq).toBe(4);
+    await reopened.catalog.register("b", FIELDS);
+    expect((await reopened.journal.read(4, 10)).map((e) => [e.seq, e.op, e.name])).toEqual([[5, "register", "b"]]);
+  });
+
+  test("two processes appending to one store never reuse a sequence number", async () => {
+    const store = await FsObjectStore.open(tempDir());
+    const a = await Journal.open(store, silentLogger);
+    const b = await Journal.open(store, silentLogger);
+    const entry = { op: "register" as const, name: "x", dataset_id: "id", version: 1, fingerprint: "f", row_count: 0 };
+    const results = await Promise.all([a.append(entry), b.append(entry), a.append(entry), b.append(entry)]);
+    expect(results.map((e) => e.seq).sort()).toEqual([1, 2, 3, 4]);
+  });
+});
