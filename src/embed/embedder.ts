@@ -84,10 +84,7 @@ export class Embedder {
     }
     if (missing.size > 0) {
       const entries = [...missing];
-      const batch = this.#fetch(
-        entries.map(([, e]) => e.text),
-        model,
-      );
+      const batch = this.#fetch(entries.map(([, e]) => e.text), model);
       entries.forEach(([key], j) => {
         // Copied as soon as the batch lands, before this call hands the original to its caller.
         const shared = batch.then((fetched) => fetched[j]!.slice());

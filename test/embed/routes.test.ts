@@ -61,7 +61,7 @@ describe("POST /v1/embed against an Ollama server", () => {
   let lh: Lh;
   beforeAll(async () => {
     ollama = startFakeOllama();
-    lh = await testLakehouse({ embed: { provider: "ollama", timeout_ms: 100, ollama: { url: ollama.url } } });
+    lh = await testLakehouse({ embed: { provider: "ollama", timeout_ms: 500, ollama: { url: ollama.url } } });
   });
   afterAll(async () => {
     await lh.close();
@@ -98,7 +98,7 @@ describe("POST /v1/embed against an Ollama server", () => {
     expect(res.status).toBe(504);
     expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
       code: "timeout",
-      message: "embedding by provider ollama took longer than 100 ms",
+      message: "embedding by provider ollama took longer than 500 ms",
     });
   });
 });
