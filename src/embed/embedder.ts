@@ -37,9 +37,15 @@ export function checkBatch(texts: unknown, model: unknown, maxBatch: number): as
   }
 }
 
+/** A text being fetched: its place in an upstream batch that has not answered yet. */
+interface InFlight {
+  batch: Promise<number[][]>;
+  index: number;
+}
+
 export class Embedder {
   readonly #cache: EmbeddingCache;
-  readonly #inflight = new Map<string, Promise<Vector>>();
+  readonly #inflight = new Map<string, InFlight>();
   #lastFailure: string | undefined;
 
   constructor(
@@ -69,13 +75,13 @@ export class Embedder {
     // Unique missing texts, each with every position it fills (a batch may repeat a text).
     const missing = new Map<string, { text: string; positions: number[] }>();
     // Texts another call is already fetching: wait for that answer instead of asking twice.
-    const waits: { position: number; vector: Promise<Vector> }[] = [];
+    const waits: { position: number; fetch: InFlight }[] = [];
     for (let i = 0; i < texts.length; i++) {
       const key = cacheKey(effective, texts[i]!);
       const hit = this.#cache.get(key);
       const pending = hit ? undefined : this.#inflight.get(key);
       if (hit) vectors[i] = hit;
-      else if (pending) waits.push({ position: i, vector: pending });
+      else if (pending) waits.push({ position: i, fetch: pending });
       else {
         const entry = missing.get(key);
         if (entry) entry.positions.push(i);
@@ -85,26 +91,21 @@ export class Embedder {
     if (missing.size > 0) {
       const entries = [...missing];
       const batch = this.#fetch(entries.map(([, e]) => e.text), model);
-      entries.forEach(([key], j) => {
-        // Copied as soon as the batch lands, before this call hands the original to its caller.
-        const shared = batch.then((fetched) => fetched[j]!.slice());
-        shared.catch(() => {});
-        this.#inflight.set(key, shared);
-      });
+      entries.forEach(([key], index) => this.#inflight.set(key, { batch, index }));
       let fetched: number[][];
       try {
         fetched = await batch;
       } finally {
         for (const [key] of entries) this.#inflight.delete(key);
       }
+      // The fetched arrays go to the cache as they are; every caller, this one included, gets a copy.
       for (let j = 0; j < entries.length; j++) {
         const [key, { positions }] = entries[j]!;
-        const vector = fetched[j]!;
-        this.#cache.set(key, vector);
-        positions.forEach((p, n) => (vectors[p] = n === 0 ? vector : vector.slice()));
+        this.#cache.set(key, fetched[j]!);
+        for (const p of positions) vectors[p] = fetched[j]!.slice();
       }
     }
-    for (const w of waits) vectors[w.position] = (await w.vector).slice();
+    for (const w of waits) vectors[w.position] = (await w.fetch.batch)[w.fetch.index]!.slice();
     const dimension = vectors[0]!.length;
     if (vectors.some((vec) => vec.length !== dimension)) {
       // Cached and fresh vectors disagree: the model behind the name changed (e.g. re-pulled).
