@@ -15,6 +15,11 @@ export interface Embedding {
   vectors: Vector[];
 }
 
+/** What other modules depend on: the Embedder, or a stand-in in their tests. */
+export interface TextEmbedder {
+  embed(texts: readonly string[], model?: string): Promise<Embedding>;
+}
+
 export interface EmbedderOptions {
   maxBatch: number;
   timeoutMs: number;
@@ -31,6 +36,8 @@ export function checkBatch(texts: unknown, model: unknown, maxBatch: number): as
     const t: unknown = texts[i];
     if (typeof t !== "string") throw fail(`texts[${i}]`, `must be a string, not ${t === null ? "null" : typeof t}`);
     if (t.length === 0) throw fail(`texts[${i}]`, "is an empty string");
+    // A lone surrogate becomes U+FFFD in UTF-8, so two different texts would share a cache key.
+    if (!t.isWellFormed()) throw fail(`texts[${i}]`, "is not well-formed Unicode (lone surrogate)");
   }
   if (model !== undefined && (typeof model !== "string" || model.length === 0 || model.length > MAX_MODEL_NAME)) {
     throw fail("model", `must be a non-empty string of at most ${MAX_MODEL_NAME} characters`);
@@ -43,7 +50,7 @@ interface InFlight {
   index: number;
 }
 
-export class Embedder {
+export class Embedder implements TextEmbedder {
   readonly #cache: EmbeddingCache;
   readonly #inflight = new Map<string, InFlight>();
   #lastFailure: string | undefined;

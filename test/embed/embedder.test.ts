@@ -136,6 +136,7 @@ describe("Embedder checks", () => {
     ["an empty string", ["ok", "", "ok"], "texts[1]", "texts[1] is an empty string"],
     ["a non-string", ["ok", "ok", 7], "texts[2]", "texts[2] must be a string, not number"],
     ["null", [null], "texts[0]", "texts[0] must be a string, not null"],
+    ["a lone surrogate", ["ok", "bad \uD800 half"], "texts[1]", "texts[1] is not well-formed Unicode (lone surrogate)"],
     ["an empty batch", [], "texts", "texts must hold at least one text"],
     ["too many texts", Array.from({ length: 9 }, (_, i) => `t${i}`), "texts", "texts holds 9 texts; at most 8 per request"],
   ])("%s is rejected naming its position, before anything goes upstream", async (_name, texts, path, message) => {

@@ -37,6 +37,14 @@ describe("POST /v1/embed with the default hash provider", () => {
     expect(body.error.details.map((d) => d.path)).toEqual(["texts[1]", "texts[2]"]);
   });
 
+  test("a lone surrogate (valid JSON, invalid Unicode) is a 400 naming its index", async () => {
+    const res = await post(lh, { texts: ["fine", "half \uD800 pair"] });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { details: unknown } }).error.details).toEqual([
+      { path: "texts[1]", message: "is not well-formed Unicode (lone surrogate)" },
+    ]);
+  });
+
   test("a batch over embed.max_batch is a 400", async () => {
     const res = await post(lh, { texts: ["a", "b", "c", "d"] });
     expect(res.status).toBe(400);
