@@ -11,7 +11,7 @@ export interface UpsertItem {
   id: string;
   vector: readonly unknown[];
   /** Omitted: keep the item's metadata. null: clear it. */
-  metadata?: Record<string, unknown> | null;
+  metadata?: unknown;
 }
 
 export interface CheckedItem {

@@ -5,7 +5,10 @@ import { ModuleRouter } from "../http/router.ts";
 import type { VectorService } from "./service.ts";
 
 const MAX_K = 1000;
-const Metadata = v.nullable(v.record(v.string(), v.unknown()));
+// Metadata and filters are checked in the domain: valibot's record() would turn an array into an
+// object (["x"] → {"0": "x"}) and copy every metadata object of a batch.
+const JsonObject = (description: string) => v.pipe(v.unknown(), v.description(description));
+const Metadata = JsonObject("a JSON object (≤ 64 KiB) or null");
 // Vectors are checked element by element in the domain (with the element's path), not here:
 // a per-element schema would dominate the cost of a large batch.
 const Vector = v.pipe(v.array(v.unknown()), v.description("numbers, as many as the index's dim"));
@@ -24,7 +27,7 @@ const UpsertBody = v.strictObject({
     v.strictObject({
       id: v.string(),
       vector: Vector,
-      metadata: v.optional(v.pipe(Metadata, v.description("omitted keeps the item's metadata; null clears it"))),
+      metadata: v.optional(JsonObject("a JSON object (≤ 64 KiB); omitted keeps the item's metadata; null clears it")),
     }),
   ),
 });
@@ -33,7 +36,7 @@ const SearchBody = v.strictObject({
   vector: Vector,
   k: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_K)),
   ef: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(4096))),
-  filter: v.optional(v.pipe(v.record(v.string(), v.unknown()), v.description('MongoDB-style: {"state": "IL", "rate": {"$lte": 22}, "$or": [...]}'))),
+  filter: v.optional(JsonObject('MongoDB-style: {"state": "IL", "rate": {"$lte": 22}, "$or": [...]}; operators $eq $ne $in $nin $gt $gte $lt $lte $exists, combinators $and $or $not')),
   include_vectors: v.optional(v.boolean()),
 });
 
@@ -52,7 +55,8 @@ const IndexInfo = v.object({
   capacity: v.number(),
   seq: v.number(),
   indexed_seq: v.number(),
-  bytes: v.number(),
+  bytes: v.pipe(v.number(), v.description("snapshot in the object store plus the local log")),
+  snapshot_seq: v.number(),
   created_at: v.string(),
 });
 const Item = v.object({ id: v.string(), vector: v.array(v.number()), metadata: Metadata });

@@ -13,7 +13,7 @@ export interface SearchRequest {
   vector: readonly unknown[];
   k: number;
   ef?: number;
-  filter?: Record<string, unknown>;
+  filter?: unknown;
   include_vectors?: boolean;
 }
 

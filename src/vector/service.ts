@@ -40,6 +40,8 @@ export interface CreateIndexInput {
 export interface IndexInfo extends IndexParams, IndexStats {
   /** Bytes kept for the index: the current snapshot in the object store plus its local log. */
   bytes: number;
+  /** The log sequence the current snapshot holds; a restart replays the log after it. */
+  snapshot_seq: number;
   created_at: string;
 }
 
@@ -214,7 +216,7 @@ export class VectorIndexes implements VectorService {
 
   private info(entry: Entry): IndexInfo {
     const { manifest, index } = entry;
-    return { ...manifest.params, ...index.stats(), bytes: (manifest.snapshot?.bytes ?? 0) + index.wal.bytes(), created_at: manifest.created_at };
+    return { ...manifest.params, ...index.stats(), bytes: (manifest.snapshot?.bytes ?? 0) + index.wal.bytes(), snapshot_seq: manifest.snapshot?.seq ?? 0, created_at: manifest.created_at };
   }
 
   private entry(name: string): Entry {
