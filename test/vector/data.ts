@@ -15,19 +15,30 @@ function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
 }
 
-/** `n` unit vectors drawn around `clusters` random centres; row i is data[i*dim..]. */
-export function clustered(n: number, dim: number, opts: { clusters?: number; spread?: number; seed?: number } = {}): Float32Array {
+/**
+ * `n` unit vectors around `clusters` random centres; row i is data[i*dim..]. Within a cluster,
+ * points vary mostly along a few cluster-specific directions plus a little isotropic noise, so
+ * the data has a low intrinsic dimension like real embeddings (isotropic noise in 768
+ * dimensions makes every point nearly equidistant from its cluster-mates, which no real
+ * embedding set looks like).
+ */
+export function clustered(n: number, dim: number, opts: { clusters?: number; latent?: number; seed?: number } = {}): Float32Array {
   const rand = rng(opts.seed ?? 1);
   const clusters = opts.clusters ?? 50;
-  const spread = opts.spread ?? 0.35;
+  const latent = opts.latent ?? 12;
   const centres = new Float32Array(clusters * dim);
   for (let i = 0; i < centres.length; i++) centres[i] = gaussian(rand);
+  const bases = new Float32Array(clusters * latent * dim);
+  for (let i = 0; i < bases.length; i++) bases[i] = gaussian(rand) * 0.5;
   const out = new Float32Array(n * dim);
+  const g = new Float32Array(latent);
   for (let i = 0; i < n; i++) {
     const c = Math.floor(rand() * clusters);
+    for (let l = 0; l < latent; l++) g[l] = gaussian(rand);
     let sq = 0;
     for (let j = 0; j < dim; j++) {
-      const x = centres[c * dim + j]! + spread * gaussian(rand);
+      let x = centres[c * dim + j]! + 0.1 * gaussian(rand);
+      for (let l = 0; l < latent; l++) x += g[l]! * bases[(c * latent + l) * dim + j]!;
       out[i * dim + j] = x;
       sq += x * x;
     }
@@ -59,4 +70,10 @@ export function exactKnn(data: Float32Array, dim: number, q: ArrayLike<number>, 
     }
   }
   return best.map((b) => b.i);
+}
+
+/** Data and queries drawn from the same mixture (same centres), as separate row sets. */
+export function clusteredSplit(n: number, q: number, dim: number, opts: { clusters?: number; latent?: number; seed?: number } = {}): { data: Float32Array; queries: Float32Array } {
+  const all = clustered(n + q, dim, opts);
+  return { data: all.slice(0, n * dim), queries: all.slice(n * dim) };
 }

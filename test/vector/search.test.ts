@@ -2,14 +2,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Lakehouse } from "../../src/app.ts";
 import { testLakehouse } from "../helpers/app.ts";
-import { clustered, exactKnn, row } from "./data.ts";
+import { clusteredSplit, exactKnn, row } from "./data.ts";
 import { ok, searchIds, send } from "./helpers.ts";
 
 const N = 4000;
 const DIM = 48;
 const K = 10;
-const data = clustered(N, DIM, { clusters: 40, seed: 7 });
-const queries = clustered(100, DIM, { clusters: 40, seed: 7 + 1000 });
+const { data, queries } = clusteredSplit(N, 100, DIM, { clusters: 40, seed: 7 });
 const bucket = (i: number) => i % 100;
 const metadata = (i: number) => ({ bucket: bucket(i), even: i % 2 === 0, tier: ["a", "b", "c"][i % 3] });
 

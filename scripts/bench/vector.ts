@@ -1,0 +1,257 @@
+// Vector benchmark: the full server (a child `bun src/main.ts`, durable HTTP upserts, background
+// indexing, search over HTTP) against hnswlib driven directly in this process (the ceiling).
+//
+//   bun scripts/bench/vector.ts [--n 100000] [--dim 768] [--queries 1000] [--truth 200] [--batch 1000]
+//
+// Recall is measured against exact brute force on the first --truth queries (brute force in
+// TypeScript costs ≈150 ms per query at 100K × 768); latency on all --queries.
+import { readFileSync, rmSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { Graph } from "../../src/vector/hnsw.ts";
+import { silentLogger } from "../../src/log.ts";
+import { FsObjectStore } from "../../src/storage/fs-store.ts";
+import { VectorIndexes } from "../../src/vector/service.ts";
+import { vectorSection } from "../../src/vector/config.ts";
+import * as v from "valibot";
+import { type Child, startChild } from "../../test/helpers/child.ts";
+import { tempDir } from "../../test/helpers/tmp.ts";
+import { clusteredSplit, exactKnn } from "../../test/vector/data.ts";
+import { machineLine, percentile, writeSection } from "./report.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    n: { type: "string", default: "100000" },
+    dim: { type: "string", default: "768" },
+    queries: { type: "string", default: "1000" },
+    truth: { type: "string", default: "200" },
+    batch: { type: "string", default: "1000" },
+    section: { type: "string", default: "vector" },
+  },
+});
+const N = Number(args.n);
+const DIM = Number(args.dim);
+const Q = Number(args.queries);
+const TRUTH = Math.min(Q, Number(args.truth));
+const BATCH = Number(args.batch);
+const K = 10;
+const M = 16;
+const EF_C = 200;
+const EF = 64;
+const BUCKETS = 100;
+
+const log = (...x: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...x);
+const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
+const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
+const mib = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
+const rss = () => process.memoryUsage().rss;
+
+function procStatus(pid: number, field: string): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith(field));
+  return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
+}
+
+function recallOf(got: string[][], truth: number[][]): number {
+  let hit = 0;
+  truth.forEach((want, q) => {
+    const w = new Set(want.map((i) => `v${i}`));
+    hit += got[q]!.filter((id) => w.has(id)).length;
+  });
+  return hit / (truth.length * K);
+}
+
+function latencies(samples: number[]): { p50: number; p99: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p99: percentile(s, 99) };
+}
+
+// ---- data ----
+log(`generating ${N} × ${DIM} clustered vectors and ${Q} queries`);
+const { data, queries } = clusteredSplit(N, Q, DIM, { clusters: 100, seed: 42 });
+const qvec = (q: number) => queries.subarray(q * DIM, (q + 1) * DIM);
+log(`exact ground truth for ${TRUTH} queries`);
+let t0 = performance.now();
+const truth = Array.from({ length: TRUTH }, (_, q) => exactKnn(data, DIM, qvec(q), K));
+const exactMs = (performance.now() - t0) / TRUTH;
+const bucketOf = (i: number) => i % BUCKETS;
+const truthFiltered = Array.from({ length: Math.min(TRUTH, 50) }, (_, q) => exactKnn(data, DIM, qvec(q), K, (i) => bucketOf(i) === q % BUCKETS));
+
+// ---- raw ceiling: the hnswlib graph, no log, no HTTP ----
+log("raw: building the hnswlib graph directly");
+const rssBeforeRaw = rss();
+let raw: Graph | null = Graph.create({ dim: DIM, metric: "cosine", m: M, efConstruction: EF_C }, N);
+t0 = performance.now();
+for (let i = 0; i < N; i++) raw.add(i, data.subarray(i * DIM, (i + 1) * DIM));
+const rawBuildS = (performance.now() - t0) / 1000;
+const rawRss = rss() - rssBeforeRaw;
+const rawPeakRss = procStatus(process.pid, "VmHWM");
+const rawRate = N / rawBuildS;
+log(`raw build ${rawBuildS.toFixed(1)} s (${fmt(rawRate)}/s)`);
+const rawSearch = (ef: number) => {
+  const lat: number[] = [];
+  const got: string[][] = [];
+  for (let q = 0; q < Q; q++) {
+    const s = performance.now();
+    const hits = raw!.search(qvec(q), K, ef);
+    lat.push(performance.now() - s);
+    if (q < TRUTH) got.push(hits.map((h) => `v${h.label}`));
+  }
+  return { ...latencies(lat), recall: recallOf(got, truth), qps: 1000 / (lat.reduce((a, b) => a + b, 0) / lat.length) };
+};
+const raw64 = rawSearch(EF);
+const raw32 = rawSearch(32);
+const rawFile = `${tempDir("lh-bench-raw-")}/raw.hnsw`;
+t0 = performance.now();
+raw.save(rawFile);
+const rawSaveS = (performance.now() - t0) / 1000;
+t0 = performance.now();
+Graph.load(rawFile, { dim: DIM, metric: "cosine", m: M, efConstruction: EF_C });
+const rawLoadS = (performance.now() - t0) / 1000;
+rmSync(rawFile, { force: true });
+raw = null;
+Bun.gc(true);
+
+// ---- the server ----
+const root = tempDir("lh-bench-vector-");
+const env = { LH_STORAGE_FS_ROOT: root };
+log("server: starting a child process");
+let child: Child = await startChild(env);
+const post = async (path: string, body: string) => {
+  const res = await fetch(`${child.url}/v1/vectors${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const json = (await res.json()) as any;
+  if (res.status >= 300) throw new Error(`${path}: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
+  return json;
+};
+const getInfo = async () => (await (await fetch(`${child.url}/v1/vectors/indexes/bench`)).json()) as any;
+await post("/indexes", JSON.stringify({ name: "bench", dim: DIM, metric: "cosine", m: M, ef_construction: EF_C, ef_search: EF }));
+
+log("server: preparing request bodies");
+const vecJson = (arr: Float32Array, i: number) => {
+  const parts = new Array<string>(DIM);
+  for (let j = 0; j < DIM; j++) parts[j] = arr[i * DIM + j]!.toPrecision(8);
+  return `[${parts.join(",")}]`;
+};
+const bodies: string[] = [];
+for (let b = 0; b < N; b += BATCH) {
+  const items: string[] = [];
+  for (let i = b; i < Math.min(N, b + BATCH); i++) items.push(`{"id":"v${i}","vector":${vecJson(data, i)},"metadata":{"bucket":${bucketOf(i)}}}`);
+  bodies.push(`{"items":[${items.join(",")}]}`);
+}
+const bodyBytes = bodies.reduce((s, b) => s + b.length, 0);
+
+log(`server: upserting ${N} in ${bodies.length} durable batches`);
+const upStart = performance.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: 2 }, async () => {
+    while (next < bodies.length) await post("/indexes/bench/upsert", bodies[next++]!);
+  }),
+);
+const upS = (performance.now() - upStart) / 1000;
+const ackRate = N / upS;
+log(`acknowledged ${N} in ${upS.toFixed(1)} s (${fmt(ackRate)}/s)`);
+
+// Searches during catch-up must find every acknowledged item: probe items by their own vector.
+log("server: searching while indexing catches up");
+const catchupLat: number[] = [];
+let probes = 0;
+let found = 0;
+let info = await getInfo();
+let lastProbe = 0;
+while (info.pending > 0) {
+  if (performance.now() - lastProbe > 2000) {
+    lastProbe = performance.now();
+    for (let p = 0; p < 5; p++) {
+      const i = Math.floor(Math.random() * N);
+      const s = performance.now();
+      const { hits } = await post("/indexes/bench/search", JSON.stringify({ vector: Array.from(data.subarray(i * DIM, (i + 1) * DIM)), k: 1 }));
+      catchupLat.push(performance.now() - s);
+      probes++;
+      if (hits[0]?.id === `v${i}`) found++;
+    }
+  }
+  await Bun.sleep(100);
+  info = await getInfo();
+}
+const catchupS = (performance.now() - upStart) / 1000;
+const indexRate = N / catchupS;
+log(`indexed in ${catchupS.toFixed(1)} s from the first write (${fmt(indexRate)}/s); probes found ${found}/${probes}`);
+
+async function httpSearch(filter: boolean) {
+  const lat: number[] = [];
+  const got: string[][] = [];
+  let full = 0;
+  const n = filter ? truthFiltered.length * 4 : Q;
+  for (let q = 0; q < n; q++) {
+    const body = JSON.stringify({ vector: Array.from(qvec(q % Q)), k: K, ...(filter ? { filter: { bucket: q % BUCKETS } } : {}) });
+    const s = performance.now();
+    const { hits } = await post("/indexes/bench/search", body);
+    lat.push(performance.now() - s);
+    if (hits.length === K) full++;
+    if (filter ? q < truthFiltered.length : q < TRUTH) got.push(hits.map((h: { id: string }) => h.id));
+  }
+  return { ...latencies(lat), recall: recallOf(got, filter ? truthFiltered : truth), full: full / n, qps: 1000 / (lat.reduce((a, b) => a + b, 0) / lat.length) };
+}
+log("server: search over HTTP");
+const http64 = await httpSearch(false);
+const httpFiltered = await httpSearch(true);
+const serverPeakRss = procStatus(child.proc.pid, "VmHWM");
+const serverRss = procStatus(child.proc.pid, "VmRSS");
+
+log("server: graceful stop (final snapshot), then cold restart");
+t0 = performance.now();
+child.proc.kill("SIGTERM");
+await child.proc.exited;
+const stopS = (performance.now() - t0) / 1000;
+t0 = performance.now();
+child = await startChild(env);
+await post("/indexes/bench/search", JSON.stringify({ vector: Array.from(qvec(0)), k: K }));
+const restartS = (performance.now() - t0) / 1000;
+const afterRestart = await getInfo();
+child.proc.kill("SIGKILL");
+await child.proc.exited;
+
+// ---- in-process: the same data loaded by the service in this process ----
+log("in-process: loading the snapshot with VectorIndexes.open");
+t0 = performance.now();
+const svc = await VectorIndexes.open(await FsObjectStore.open(root), v.parse(vectorSection, {}), `${root}/wal/vectors`, silentLogger);
+const loadS = (performance.now() - t0) / 1000;
+function inProcess(filter: boolean) {
+  const lat: number[] = [];
+  const got: string[][] = [];
+  const n = filter ? truthFiltered.length * 4 : Q;
+  for (let q = 0; q < n; q++) {
+    const vector = Array.from(qvec(q % Q));
+    const s = performance.now();
+    const hits = svc.search("bench", { vector, k: K, ...(filter ? { filter: { bucket: q % BUCKETS } } : {}) });
+    lat.push(performance.now() - s);
+    if (filter ? q < truthFiltered.length : q < TRUTH) got.push(hits.map((h) => h.id));
+  }
+  return { ...latencies(lat), recall: recallOf(got, filter ? truthFiltered : truth) };
+}
+const ip64 = inProcess(false);
+const ipFiltered = inProcess(true);
+await svc.close();
+rmSync(root, { recursive: true, force: true });
+
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+const md = `## Vector indexes
+
+Command: \`bun scripts/bench/vector.ts --n ${N} --dim ${DIM} --queries ${Q} --truth ${TRUTH} --batch ${BATCH}\` (${machineLine()}). ${N.toLocaleString("en-US")} × ${DIM} clustered unit vectors (100 clusters), ${Q} queries from the same mixture, cosine, M=${M}, ef_construction=${EF_C}, ef=${EF}, k=${K}. Recall@10 against exact brute force on ${TRUTH} queries (TypeScript brute force: ${ms(exactMs)} per query). The server is a child \`bun src/main.ts\` on loopback, fs backend, log fsynced per batch; the raw ceiling is the same hnswlib-node build driven in-process through \`src/vector/hnsw.ts\` (its only wrapper: checks, typed → plain arrays). hnswlib-node built with \`${readFileSync("node_modules/hnswlib-node/build/lakehouse-flags", "utf8")}\`.
+
+| what | lakehouse | raw hnswlib | ratio | target |
+|---|---|---|---|---|
+| writes: durable upserts acknowledged over HTTP (batches of ${BATCH}, 2 in flight, ${mib(bodyBytes)} of JSON) | **${fmt(ackRate)} vectors/s** (${upS.toFixed(1)} s) | — | — | ≥ 10,000/s |
+| indexing, first write → graph caught up | ${fmt(indexRate)} vectors/s (${catchupS.toFixed(1)} s) | ${fmt(rawRate)} inserts/s (${rawBuildS.toFixed(1)} s) | ${ratio(indexRate, rawRate)} | ≥ 0.9× |
+| searches during catch-up finding the probed item (k=1) | ${found}/${probes}, p50 ${ms(latencies(catchupLat).p50)} | — | — | all |
+| search p50 / p99, in-process (\`VectorService.search\`) | ${ms(ip64.p50)} / ${ms(ip64.p99)}, recall ${ip64.recall.toFixed(3)} | ${ms(raw64.p50)} / ${ms(raw64.p99)}, recall ${raw64.recall.toFixed(3)} | ${ratio(ip64.p50, raw64.p50)} | recall ≥ 0.99, p50 ≤ 1 ms |
+| search p50 / p99 over HTTP, sequential | ${ms(http64.p50)} / ${ms(http64.p99)}, ${fmt(http64.qps)} QPS, recall ${http64.recall.toFixed(3)} | — | ${ratio(http64.p50, raw64.p50)} | p50 ≤ 2 ms |
+| raw search at ef=32 | — | ${ms(raw32.p50)} / ${ms(raw32.p99)}, recall ${raw32.recall.toFixed(3)} | — | — |
+| 1%-selective filter (\`{"bucket": b}\`), in-process | ${ms(ipFiltered.p50)} / ${ms(ipFiltered.p99)}, recall ${ipFiltered.recall.toFixed(3)} | — | — | p50 ≤ 10 ms, full k |
+| 1%-selective filter over HTTP | ${ms(httpFiltered.p50)} / ${ms(httpFiltered.p99)}, full k in ${(httpFiltered.full * 100).toFixed(0)}% | — | — | — |
+| memory: server peak RSS vs the raw process's peak (data + graph, as the issue measured it) | ${mib(serverPeakRss)} (at the end: ${mib(serverRss)}) | ${mib(rawPeakRss)} (graph alone: +${mib(rawRss)}) | ${ratio(serverPeakRss, rawPeakRss)} | ≤ 1.2× |
+| graceful stop (final snapshot) | ${stopS.toFixed(1)} s | save ${rawSaveS.toFixed(2)} s | — | — |
+| cold restart to first answered search (child process) | **${restartS.toFixed(1)} s**, pending ${afterRestart.pending} | load ${rawLoadS.toFixed(2)} s | ${ratio(restartS, rawLoadS)} | ≤ 3 s |
+| \`VectorIndexes.open\` in-process (snapshot load + slab fill) | ${loadS.toFixed(1)} s | — | — | — |
+`;
+writeSection(args.section!, md);
+console.log(md);
