@@ -17,6 +17,8 @@ import { type CatalogModule, openCatalog } from "./catalog/module.ts";
 import { type IngestModule, openIngest } from "./ingest/module.ts";
 import { openSql, type SqlModule } from "./sql/module.ts";
 import { openVector, type VectorModule } from "./vector/module.ts";
+import { embedPort, sqlRowSource, vectorPort } from "./matrix/adapters.ts";
+import { type MatrixModule, openMatrix } from "./matrix/module.ts";
 import { VERSION } from "./version.ts";
 
 export interface Lakehouse {
@@ -29,6 +31,7 @@ export interface Lakehouse {
   sql: SqlModule;
   ingest: IngestModule;
   vector: VectorModule;
+  matrix: MatrixModule;
   /** Closes modules in reverse order of opening. */
   close(): Promise<void>;
 }
@@ -86,6 +89,15 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
     modules.push(ingest);
     const vector = await openVector(config, storage.store, log, api);
     modules.push(vector);
+    const matrix = await openMatrix(
+      config.matrix,
+      storage.store,
+      { rows: sqlRowSource(catalog.catalog, sql), vectors: vectorPort(vector.service), embed: embedPort(embed.embedder) },
+      log,
+      api,
+      jsonLimit,
+    );
+    modules.push(matrix);
 
     const app = new Hono<AppEnv>();
     app.use("*", requestContext(log, config.server.access_log));
@@ -103,7 +115,7 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
       return c.json(envelope(err.code, err.message), 404);
     });
     app.onError(makeOnError(log));
-    return { app, api, modules, storage, embed, catalog, sql, ingest, vector, close };
+    return { app, api, modules, storage, embed, catalog, sql, ingest, vector, matrix, close };
   } catch (err) {
     await close();
     throw err;

@@ -3,6 +3,7 @@
 import * as v from "valibot";
 import { embedSection } from "../embed/config.ts";
 import { ingestSection } from "../ingest/config.ts";
+import { matrixSection } from "../matrix/config.ts";
 import { sqlSection } from "../sql/config.ts";
 import { vectorSection } from "../vector/config.ts";
 import { parseCidr } from "../http/cidr.ts";
@@ -87,6 +88,7 @@ export const configSchema = v.strictObject({
   ingest: v.optional(ingestSection, {}),
   sql: v.optional(sqlSection, {}),
   vector: v.optional(vectorSection, {}),
+  matrix: v.optional(matrixSection, {}),
 });
 
 export type Config = v.InferOutput<typeof configSchema>;

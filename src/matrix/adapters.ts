@@ -1,0 +1,78 @@
+// Binds the matrix ports to this process's modules: dataset rows through the catalog and SQL,
+// corpora in vector indexes, embeddings from the embed module's Embedder (with its cache).
+import type { Catalog } from "../catalog/catalog.ts";
+import type { Embedder } from "../embed/embedder.ts";
+import { NotFound } from "../errors.ts";
+import type { SqlModule } from "../sql/module.ts";
+import type { VectorService } from "../vector/service.ts";
+import type { EmbedPort, RowSource, VectorPort } from "./ports.ts";
+import type { Row } from "./rows.ts";
+
+export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+export function sqlRowSource(catalog: Catalog, sql: Pick<SqlModule, "query">): RowSource {
+  return {
+    async describe(dataset) {
+      const m = catalog.get(dataset);
+      if (!m) throw new NotFound(`dataset "${dataset}" not found`);
+      return { columns: m.fields.map((f) => f.name), rows: m.row_count, version: m.version };
+    },
+    async page(dataset, columns, idColumn, after, limit) {
+      const cols = columns.map(quoteIdent).join(", ");
+      const id = quoteIdent(idColumn);
+      const where = after === null ? `${id} IS NOT NULL` : `${id} > ?`;
+      const res = await sql.query(`SELECT ${cols} FROM ${quoteIdent(dataset)} WHERE ${where} ORDER BY ${id} LIMIT ${limit}`, after === null ? [] : [after], {
+        maxRows: limit,
+      });
+      return res.rows.map((values) => {
+        const row: Row = {};
+        res.columns.forEach((c, i) => (row[c.name] = values[i]));
+        return row;
+      });
+    },
+  };
+}
+
+export function vectorPort(svc: VectorService): VectorPort {
+  const exists = (name: string) => svc.listIndexes().some((i) => i.name === name);
+  return {
+    hasIndex: exists,
+    async createIndex(name, dim) {
+      await svc.createIndex({ name, dim, metric: "cosine" });
+    },
+    dropIndex: (name) => svc.dropIndex(name),
+    async upsert(name, items) {
+      svc.upsert(
+        name,
+        items.map((i) => ({ id: i.id, vector: i.vector as number[], metadata: i.metadata })),
+      );
+    },
+    async remove(name, ids) {
+      svc.deleteItems(name, ids);
+    },
+    async search(name, vector, k, filter) {
+      return svc.search(name, { vector, k, filter }).map((h) => ({ id: h.id, score: h.score, metadata: h.metadata ?? {} }));
+    },
+    async get(name, id) {
+      try {
+        const item = svc.getItem(name, id);
+        return { id: item.id, vector: item.vector, metadata: item.metadata ?? {} };
+      } catch (err) {
+        if (err instanceof NotFound) return undefined;
+        throw err;
+      }
+    },
+    stats(name) {
+      const info = svc.getIndex(name);
+      return { count: info.count, pending: info.pending };
+    },
+  };
+}
+
+export function embedPort(embedder: Embedder): EmbedPort {
+  return {
+    maxBatch: embedder.maxBatch,
+    defaultModel: embedder.provider.defaultModel,
+    embed: (texts, model) => embedder.embed(texts, model),
+  };
+}

@@ -1,0 +1,158 @@
+// Builds or rebuilds one corpus: reads the dataset in id order through SQL, embeds only rows
+// whose text is new or changed, rewrites metadata of rows whose metadata alone changed, removes
+// rows that disappeared, then calibrates the corpus and marks it ready. Content hashes are
+// checkpointed as it goes, so a build interrupted by a crash resumes without re-embedding.
+import type { Logger } from "../log.ts";
+import { backgroundOf, probeTexts, unit } from "./calibration.ts";
+import type { CorpusRecord, CorpusStore } from "./corpus-store.ts";
+import type { EmbedPort, IdValue, RowSource, VectorItem, VectorPort } from "./ports.ts";
+import { classifyRow, contentHash, pickMetadata, renderText, type RowHashes, stableJson, textColumns } from "./rows.ts";
+
+/** Metadata key holding the embedded text (needed by the required-terms cut); never returned as metadata. */
+export const TEXT_KEY = "_text";
+const CHECKPOINT_MS = 2000;
+const CALIBRATION_DOCS = 64;
+const CALIBRATION_PROBES = 32;
+
+export interface BuildDeps {
+  rows: RowSource;
+  vectors: VectorPort;
+  embed: EmbedPort;
+  corpora: CorpusStore;
+  batch: number;
+  log: Logger;
+}
+
+export interface Progress {
+  rows_done: number;
+  rows_total: number;
+  skipped_empty: number;
+  started: number;
+}
+
+export function readColumns(rec: Pick<CorpusRecord, "id_column" | "text" | "metadata">): string[] {
+  return [...new Set([rec.id_column, ...textColumns(rec.text), ...rec.metadata])];
+}
+
+/** Runs the build to the end; mutates `rec` as progress is made. Returns false when cancelled. */
+export async function runBuild(deps: BuildDeps, rec: CorpusRecord, cancelled: () => boolean): Promise<boolean> {
+  const info = await deps.rows.describe(rec.dataset);
+  rec.rows_total = info.rows;
+  rec.rows_done = 0;
+  rec.skipped_empty = 0;
+  rec.dataset_version = info.version;
+  const stats = { embedded: 0, metadata_updated: 0, unchanged: 0, removed: 0 };
+  const hashes = await deps.corpora.loadHashes(rec.name);
+  const seen = new Set<string>();
+  const sample: { id: string; text: string }[] = [];
+  const columns = readColumns(rec);
+  let lastCheckpoint = Date.now();
+  let after: IdValue | null = null;
+
+  const stop = async () => {
+    await deps.corpora.saveHashes(rec.name, hashes);
+    return false;
+  };
+  for (;;) {
+    if (cancelled()) return stop();
+    const page = await deps.rows.page(rec.dataset, columns, rec.id_column, after, deps.batch);
+    if (page.length === 0) break;
+    after = page[page.length - 1]![rec.id_column] as IdValue;
+    // The last row of an id wins, as a batch may not name an id twice.
+    const byId = new Map<string, { text: string; metadata: Record<string, unknown>; hashes: RowHashes }>();
+    for (const row of page) {
+      const text = renderText(rec.text, row);
+      if (text === "") {
+        rec.skipped_empty++;
+        continue;
+      }
+      const metadata = pickMetadata(rec.metadata, row);
+      byId.set(String(row[rec.id_column]), { text, metadata, hashes: [contentHash(text), contentHash(stableJson(metadata))] });
+    }
+    const toEmbed: { id: string; text: string; metadata: Record<string, unknown> }[] = [];
+    const metaOnly: { id: string; text: string; metadata: Record<string, unknown> }[] = [];
+    for (const [id, r] of byId) {
+      seen.add(id);
+      if (sample.length < CALIBRATION_DOCS) sample.push({ id, text: r.text });
+      const change = classifyRow(hashes.get(id), r.hashes);
+      if (change === "new" || change === "text_changed") toEmbed.push({ id, ...r });
+      else if (change === "metadata_changed") metaOnly.push({ id, ...r });
+      else stats.unchanged++;
+    }
+    await embedAndUpsert(deps, rec, toEmbed);
+    await rewriteMetadata(deps, rec, metaOnly);
+    for (const r of [...toEmbed, ...metaOnly]) hashes.set(r.id, byId.get(r.id)!.hashes);
+    stats.embedded += toEmbed.length;
+    stats.metadata_updated += metaOnly.length;
+    rec.rows_done += page.length;
+    if (Date.now() - lastCheckpoint >= CHECKPOINT_MS) {
+      await deps.corpora.saveHashes(rec.name, hashes);
+      await deps.corpora.save(rec);
+      lastCheckpoint = Date.now();
+    }
+  }
+  if (cancelled()) return stop();
+
+  const gone = [...hashes.keys()].filter((id) => !seen.has(id));
+  if (gone.length > 0 && rec.dim !== null && deps.vectors.hasIndex(rec.index)) {
+    for (let i = 0; i < gone.length; i += deps.batch) await deps.vectors.remove(rec.index, gone.slice(i, i + deps.batch));
+  }
+  for (const id of gone) hashes.delete(id);
+  stats.removed = gone.length;
+  if (stats.embedded > 0 || !rec.calibration) {
+    const calibration = await calibrate(deps, rec, sample);
+    if (calibration) rec.calibration = calibration;
+  }
+  await deps.corpora.saveHashes(rec.name, hashes);
+  rec.last_build = stats;
+  return true;
+}
+
+async function embedAndUpsert(deps: BuildDeps, rec: CorpusRecord, rows: { id: string; text: string; metadata: Record<string, unknown> }[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += deps.embed.maxBatch) {
+    const chunk = rows.slice(i, i + deps.embed.maxBatch);
+    const { vectors, dimension } = await deps.embed.embed(
+      chunk.map((r) => r.text),
+      rec.model,
+    );
+    if (rec.dim === null) rec.dim = dimension;
+    if (!deps.vectors.hasIndex(rec.index)) await deps.vectors.createIndex(rec.index, rec.dim);
+    const items: VectorItem[] = chunk.map((r, j) => ({ id: r.id, vector: vectors[j]!, metadata: { ...r.metadata, [TEXT_KEY]: r.text } }));
+    await deps.vectors.upsert(rec.index, items);
+  }
+}
+
+async function rewriteMetadata(deps: BuildDeps, rec: CorpusRecord, rows: { id: string; text: string; metadata: Record<string, unknown> }[]): Promise<void> {
+  if (rows.length === 0) return;
+  const items: VectorItem[] = [];
+  const missing: typeof rows = [];
+  for (const r of rows) {
+    const stored = await deps.vectors.get(rec.index, r.id);
+    if (stored) items.push({ id: r.id, vector: stored.vector, metadata: { ...r.metadata, [TEXT_KEY]: r.text } });
+    else missing.push(r);
+  }
+  if (items.length > 0) await deps.vectors.upsert(rec.index, items);
+  await embedAndUpsert(deps, rec, missing);
+}
+
+async function calibrate(deps: BuildDeps, rec: CorpusRecord, sample: { id: string; text: string }[]) {
+  if (rec.dim === null || !deps.vectors.hasIndex(rec.index)) return null;
+  const docs: { vector: readonly number[]; text: string }[] = [];
+  for (const s of sample) {
+    const item = await deps.vectors.get(rec.index, s.id);
+    if (item) docs.push({ vector: unit(item.vector), text: s.text });
+  }
+  const probes = probeTexts(
+    docs.map((d) => d.text),
+    CALIBRATION_PROBES,
+  );
+  if (probes.length === 0) return null;
+  const { vectors } = await deps.embed.embed(
+    probes.map((p) => p.text),
+    rec.model,
+  );
+  return backgroundOf(
+    probes.map((p, i) => ({ vector: vectors[i]!, source: p.source })),
+    docs.map((d) => d.vector),
+  );
+}

@@ -1,0 +1,212 @@
+// The corpora of this process: create (validated against the dataset before anything is
+// written), build in the background one job per corpus, report progress, delete, and resume
+// builds that a restart interrupted.
+import { BadRequest, Conflict, NotFound } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { type BuildDeps, readColumns, runBuild, TEXT_KEY } from "./builder.ts";
+import { CORPUS_NAME, type CorpusRecord } from "./corpus-store.ts";
+import { textColumns } from "./rows.ts";
+
+export interface CorpusInput {
+  name: string;
+  dataset: string;
+  id_column: string;
+  text?: string[];
+  template?: string;
+  metadata?: string[];
+  model?: string;
+}
+
+export interface CorpusStatus {
+  name: string;
+  dataset: string;
+  state: CorpusRecord["state"];
+  rows_done: number;
+  rows_total: number;
+  rows_per_s: number;
+  eta_s: number | null;
+  skipped_empty: number;
+  error?: string;
+  model?: string;
+  dim: number | null;
+  count: number;
+  pending: number;
+  calibration?: { mean: number; std: number };
+  last_build: CorpusRecord["last_build"];
+  started_at: string;
+  finished_at?: string;
+}
+
+interface Job {
+  done: Promise<void>;
+  cancelled: boolean;
+}
+
+export const indexNameFor = (corpus: string) => `matrix-${corpus}`;
+
+export class Corpora {
+  private readonly records = new Map<string, CorpusRecord>();
+  private readonly jobs = new Map<string, Job>();
+
+  private constructor(
+    private readonly deps: BuildDeps,
+    private readonly log: Logger,
+  ) {}
+
+  /** Loads every corpus and restarts the builds a stop interrupted (they resume from their hashes). */
+  static async open(deps: BuildDeps, log: Logger): Promise<Corpora> {
+    const c = new Corpora(deps, log);
+    for (const rec of await deps.corpora.list()) {
+      c.records.set(rec.name, rec);
+      if (rec.state === "building") c.start(rec);
+    }
+    return c;
+  }
+
+  list(): CorpusStatus[] {
+    return [...this.records.keys()].sort().map((n) => this.status(n));
+  }
+
+  require(name: string): CorpusRecord {
+    const rec = this.records.get(name);
+    if (!rec) throw new NotFound(`corpus "${name}" not found`, { corpus: name });
+    return rec;
+  }
+
+  status(name: string): CorpusStatus {
+    const rec = this.require(name);
+    const end = rec.finished_at ? Date.parse(rec.finished_at) : Date.now();
+    const elapsed = (end - Date.parse(rec.started_at)) / 1000;
+    const rate = elapsed > 0 ? rec.rows_done / elapsed : 0;
+    const stats = rec.dim !== null && this.deps.vectors.hasIndex(rec.index) ? this.deps.vectors.stats(rec.index) : { count: 0, pending: 0 };
+    const out: CorpusStatus = {
+      name: rec.name,
+      dataset: rec.dataset,
+      state: rec.state,
+      rows_done: rec.rows_done,
+      rows_total: rec.rows_total,
+      rows_per_s: Math.round(rate * 10) / 10,
+      eta_s: rec.state !== "building" ? 0 : rate > 0 ? Math.round(Math.max(0, rec.rows_total - rec.rows_done) / rate) : null,
+      skipped_empty: rec.skipped_empty,
+      model: rec.model,
+      dim: rec.dim,
+      count: stats.count,
+      pending: stats.pending,
+      last_build: rec.last_build,
+      started_at: rec.started_at,
+    };
+    if (rec.error !== undefined) out.error = rec.error;
+    if (rec.calibration) out.calibration = rec.calibration;
+    if (rec.finished_at) out.finished_at = rec.finished_at;
+    return out;
+  }
+
+  /**
+   * Creates a corpus and starts its build, or rebuilds an existing one incrementally when the
+   * input names the same dataset, id column and model. Returns whether it was created.
+   */
+  async build(input: CorpusInput): Promise<{ created: boolean; status: CorpusStatus }> {
+    if (!CORPUS_NAME.test(input.name)) throw new BadRequest("invalid corpus name: 1-63 letters, digits, _ or -, starting with a letter", [{ path: "name", message: "invalid name" }]);
+    if ((input.text === undefined) === (input.template === undefined)) {
+      throw new BadRequest("give exactly one of text (columns) or template", [{ path: "text", message: "exactly one of text or template" }]);
+    }
+    const text = input.template !== undefined ? { template: input.template } : { columns: input.text! };
+    const metadata = input.metadata ?? [];
+    if (metadata.includes(TEXT_KEY)) throw new BadRequest(`metadata column "${TEXT_KEY}" is reserved`, [{ path: "metadata", message: `"${TEXT_KEY}" is reserved` }]);
+    const info = await this.deps.rows.describe(input.dataset);
+    const known = new Set(info.columns);
+    const wanted = readColumns({ id_column: input.id_column, text, metadata });
+    textColumns(text);
+    const unknown = wanted.filter((c) => !known.has(c));
+    if (unknown.length > 0) {
+      throw new BadRequest(`dataset "${input.dataset}" has no column ${unknown.map((u) => JSON.stringify(u)).join(", ")}`, [{ path: "columns", message: `unknown: ${unknown.join(", ")}` }]);
+    }
+
+    if (this.jobs.has(input.name)) throw new Conflict(`corpus "${input.name}" is being built; wait for it to finish`);
+    const existing = this.records.get(input.name);
+    const now = new Date().toISOString();
+    let rec: CorpusRecord;
+    if (existing) {
+      if (existing.dataset !== input.dataset || existing.id_column !== input.id_column || existing.model !== input.model) {
+        throw new Conflict(`corpus "${input.name}" exists over another dataset, id column or model; delete it first`, {
+          dataset: existing.dataset,
+          id_column: existing.id_column,
+          model: existing.model ?? null,
+        });
+      }
+      rec = { ...existing, text, metadata, state: "building", started_at: now, error: undefined, finished_at: undefined };
+    } else {
+      // Leftovers of a delete that a crash interrupted must not pass for this corpus's state.
+      const index = indexNameFor(input.name);
+      await this.deps.corpora.removeHashes(input.name);
+      if (this.deps.vectors.hasIndex(index)) await this.deps.vectors.dropIndex(index);
+      rec = {
+        name: input.name,
+        dataset: input.dataset,
+        id_column: input.id_column,
+        text,
+        metadata,
+        model: input.model,
+        index,
+        dim: null,
+        state: "building",
+        rows_total: info.rows,
+        rows_done: 0,
+        skipped_empty: 0,
+        dataset_version: info.version,
+        created_at: now,
+        started_at: now,
+        last_build: { embedded: 0, metadata_updated: 0, unchanged: 0, removed: 0 },
+      };
+    }
+    await this.deps.corpora.save(rec);
+    this.records.set(rec.name, rec);
+    this.start(rec);
+    return { created: !existing, status: this.status(rec.name) };
+  }
+
+  private start(rec: CorpusRecord): void {
+    const job: Job = { done: Promise.resolve(), cancelled: false };
+    rec.started_at = new Date().toISOString();
+    job.done = (async () => {
+      try {
+        const finished = await runBuild(this.deps, rec, () => job.cancelled);
+        if (!finished) return;
+        rec.state = "ready";
+        rec.finished_at = new Date().toISOString();
+      } catch (err) {
+        rec.state = "failed";
+        rec.error = err instanceof Error ? err.message : String(err);
+        rec.finished_at = new Date().toISOString();
+        this.log.error("corpus build failed", { corpus: rec.name, error: rec.error });
+      }
+      if (!job.cancelled) await this.deps.corpora.save(rec).catch((err) => this.log.error("could not save corpus state", { corpus: rec.name, error: String(err) }));
+    })().finally(() => this.jobs.delete(rec.name));
+    this.jobs.set(rec.name, job);
+  }
+
+  /** Resolves when the corpus's current build (if any) has ended. */
+  async settled(name: string): Promise<void> {
+    await this.jobs.get(name)?.done;
+  }
+
+  async delete(name: string): Promise<CorpusStatus> {
+    const status = this.status(name);
+    const rec = this.require(name);
+    const job = this.jobs.get(name);
+    if (job) {
+      job.cancelled = true;
+      await job.done;
+    }
+    await this.deps.corpora.removeRecord(name);
+    this.records.delete(name);
+    if (this.deps.vectors.hasIndex(rec.index)) await this.deps.vectors.dropIndex(rec.index);
+    await this.deps.corpora.removeHashes(name);
+    return status;
+  }
+
+  async close(): Promise<void> {
+    for (const job of this.jobs.values()) job.cancelled = true;
+    await Promise.all([...this.jobs.values()].map((j) => j.done));
+  }
+}

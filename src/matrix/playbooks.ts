@@ -1,0 +1,128 @@
+// Playbook memory: what worked and what did not for past queries. Each playbook is one object in
+// the store (written before the request is acknowledged, so it survives kill -9) holding the
+// embedding of its query, so a restart does not have to embed them again.
+import { randomBytes } from "node:crypto";
+import * as v from "valibot";
+import { NotFound } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { ObjectStore } from "../storage/store.ts";
+import { unit } from "./calibration.ts";
+import type { PlaybookSignal } from "./playbook-boost.ts";
+import type { EmbedPort } from "./ports.ts";
+
+const PREFIX = "_matrix/playbooks/";
+const WRITE_CONCURRENCY = 16;
+
+export const PlaybookSchema = v.object({
+  id: v.string(),
+  query: v.string(),
+  corpus: v.string(),
+  item_id: v.string(),
+  outcome: v.picklist(["success", "failure"]),
+  rating: v.optional(v.number()),
+  note: v.optional(v.string()),
+  created_at: v.string(),
+  model: v.string(),
+  vector: v.array(v.number()),
+});
+
+export type Playbook = v.InferOutput<typeof PlaybookSchema>;
+
+export interface PlaybookInput {
+  query: string;
+  corpus: string;
+  id: string;
+  outcome: "success" | "failure";
+  rating?: number;
+  note?: string;
+}
+
+/** Time-ordered ids: listing the prefix lists playbooks oldest first. */
+function newId(now: number): string {
+  return `${now.toString(36).padStart(9, "0")}${randomBytes(6).toString("hex")}`;
+}
+
+export class Playbooks {
+  private readonly items = new Map<string, Playbook>();
+
+  private constructor(
+    private readonly store: ObjectStore,
+    private readonly embed: EmbedPort,
+  ) {}
+
+  static async open(store: ObjectStore, embed: EmbedPort, log: Logger): Promise<Playbooks> {
+    const p = new Playbooks(store, embed);
+    let cursor: string | undefined;
+    do {
+      const page = await store.list(PREFIX, { cursor });
+      for (const item of page.items) {
+        try {
+          const parsed = v.safeParse(PlaybookSchema, JSON.parse(new TextDecoder().decode(await store.getBytes(item.key))));
+          if (parsed.success) p.items.set(parsed.output.id, parsed.output);
+          else log.error("skipping an unreadable playbook", { key: item.key });
+        } catch (err) {
+          if (!(err instanceof NotFound)) log.error("skipping an unreadable playbook", { key: item.key, error: String(err) });
+        }
+      }
+      cursor = page.cursor;
+    } while (cursor);
+    return p;
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  list(): Playbook[] {
+    return [...this.items.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** Playbooks whose query was embedded by `model`: the only ones comparable with a query vector of that model. */
+  signals(model: string): PlaybookSignal[] {
+    return this.list()
+      .filter((p) => p.model === model)
+      .map((p) => ({ id: p.id, corpus: p.corpus, item_id: p.item_id, outcome: p.outcome, rating: p.rating, created_at: p.created_at, vector: p.vector }));
+  }
+
+  /** Stores all or none: on a failed write the ones already written are deleted before the error surfaces. */
+  async add(inputs: readonly PlaybookInput[]): Promise<Playbook[]> {
+    let model = this.embed.defaultModel;
+    const vectors: (readonly number[])[] = [];
+    for (let i = 0; i < inputs.length; i += this.embed.maxBatch) {
+      const out = await this.embed.embed(inputs.slice(i, i + this.embed.maxBatch).map((x) => x.query));
+      model = out.model;
+      vectors.push(...out.vectors);
+    }
+    const now = Date.now();
+    const made: Playbook[] = inputs.map((i, j) => {
+      const p: Playbook = { id: newId(now), query: i.query, corpus: i.corpus, item_id: i.id, outcome: i.outcome, created_at: new Date(now).toISOString(), model, vector: unit(vectors[j]!) };
+      if (i.rating !== undefined) p.rating = i.rating;
+      if (i.note !== undefined) p.note = i.note;
+      return p;
+    });
+    const written: string[] = [];
+    try {
+      for (let i = 0; i < made.length; i += WRITE_CONCURRENCY) {
+        await Promise.all(
+          made.slice(i, i + WRITE_CONCURRENCY).map(async (p) => {
+            await this.store.put(`${PREFIX}${p.id}.json`, JSON.stringify(p), { contentType: "application/json" });
+            written.push(p.id);
+          }),
+        );
+      }
+    } catch (err) {
+      await Promise.all(written.map((id) => this.store.delete(`${PREFIX}${id}.json`).catch(() => false)));
+      throw err;
+    }
+    for (const p of made) this.items.set(p.id, p);
+    return made;
+  }
+
+  async delete(id: string): Promise<Playbook> {
+    const p = this.items.get(id);
+    if (!p) throw new NotFound(`playbook "${id}" not found`);
+    await this.store.delete(`${PREFIX}${id}.json`);
+    this.items.delete(id);
+    return p;
+  }
+}

@@ -1,0 +1,53 @@
+// What the matrix needs from the rest of the process, as small interfaces: rows of a dataset,
+// vector indexes, text embeddings. adapters.ts binds them to the sql/catalog, vector and embed
+// modules; nothing else in src/matrix imports those modules.
+import type { Row } from "./rows.ts";
+
+export type IdValue = string | number;
+
+export interface DatasetInfo {
+  columns: string[];
+  rows: number;
+  /** Changes whenever the dataset is appended to or replaced. */
+  version: number;
+}
+
+export interface RowSource {
+  /** Throws NotFound when the dataset does not exist. */
+  describe(dataset: string): Promise<DatasetInfo>;
+  /** Up to `limit` rows ordered by `idColumn`, starting after `after` (keyset pagination). */
+  page(dataset: string, columns: readonly string[], idColumn: string, after: IdValue | null, limit: number): Promise<Row[]>;
+}
+
+export interface VectorItem {
+  id: string;
+  vector: readonly number[];
+  metadata: Record<string, unknown>;
+}
+
+export interface VectorHit {
+  id: string;
+  score: number;
+  metadata: Record<string, unknown>;
+}
+
+export interface VectorPort {
+  hasIndex(name: string): boolean;
+  /** A cosine index of dimension `dim`. */
+  createIndex(name: string, dim: number): Promise<void>;
+  dropIndex(name: string): Promise<void>;
+  /** Durable when it returns. */
+  upsert(name: string, items: readonly VectorItem[]): Promise<void>;
+  remove(name: string, ids: readonly string[]): Promise<void>;
+  /** Best first; the filter is the shared filter language (src/filter), applied inside the search. */
+  search(name: string, vector: readonly number[], k: number, filter?: Record<string, unknown>): Promise<VectorHit[]>;
+  /** The stored vector and metadata, or undefined for an unknown id. */
+  get(name: string, id: string): Promise<VectorItem | undefined>;
+  stats(name: string): { count: number; pending: number };
+}
+
+export interface EmbedPort {
+  readonly maxBatch: number;
+  readonly defaultModel: string;
+  embed(texts: readonly string[], model?: string): Promise<{ model: string; dimension: number; vectors: readonly (readonly number[])[] }>;
+}
