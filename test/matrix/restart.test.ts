@@ -37,7 +37,11 @@ test("a build stopped by close resumes on the next start without re-embedding wh
   }
 });
 
-async function http(base: string, path: string, init: RequestInit = {}) {
+interface AnyJson {
+  json(): Promise<any>;
+  status: number;
+}
+async function http(base: string, path: string, init: RequestInit = {}): Promise<AnyJson> {
   return fetch(`${base}${path}`, init);
 }
 const jsonPost = (base: string, path: string, body: unknown) =>
