@@ -1,0 +1,158 @@
+#!/usr/bin/env bun
+// The newcomer's first look at the matrix: generates staffing data, ingests it, builds two
+// corpora with a progress bar, runs three searches, records a playbook outcome and shows the boost.
+//
+//   bun run demo                          # starts a server on a temporary data directory
+//   bun run demo -- --url http://127.0.0.1:3110 [--token T] [--workers 3000] [--candidates 2000]
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i]!;
+  if (a.startsWith("--")) args.set(a.slice(2), process.argv[i + 1]?.startsWith("--") === false ? process.argv[++i]! : "true");
+}
+const WORKERS = Number(args.get("workers") ?? 3000);
+const CANDIDATES = Number(args.get("candidates") ?? 2000);
+const token = args.get("token") ?? process.env.LH_AUTH_TOKEN ?? "";
+const ROOT = join(import.meta.dir, "..");
+const work = mkdtempSync(join(tmpdir(), "lakehouse-demo-"));
+
+const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
+const dim = (s: string) => `\x1b[2m${s}\x1b[0m`;
+
+async function startServer(): Promise<{ url: string; stop: () => void }> {
+  const proc = Bun.spawn(["bun", join(ROOT, "src", "main.ts")], {
+    env: { ...process.env, LH_STORAGE_FS_ROOT: join(work, "data"), LH_SERVER_BIND: "127.0.0.1:0", LH_SERVER_ACCESS_LOG: "false" },
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const reader = proc.stdout.getReader();
+  let text = "";
+  while (!text.includes('"lakehouse started"')) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the server exited before it started");
+    text += new TextDecoder().decode(value);
+  }
+  const line = text.split("\n").find((l) => l.includes('"lakehouse started"'))!;
+  return { url: JSON.parse(line).listen, stop: () => proc.kill("SIGTERM") };
+}
+
+const server = args.has("url") ? { url: args.get("url")!, stop: () => {} } : await startServer();
+const headers = (extra: Record<string, string> = {}) => ({ ...extra, ...(token ? { authorization: `Bearer ${token}` } : {}) });
+
+async function api(method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: headers(body === undefined ? {} : { "content-type": "application/json" }),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const out = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${JSON.stringify(out.error)}`);
+  return out;
+}
+
+async function generate(kind: "workers" | "candidates", rows: number): Promise<string> {
+  const out = join(work, `${kind}.csv`);
+  const p = Bun.spawn(["bun", join(ROOT, "scripts", "datagen", "gen_staffing.ts"), "--rows", String(rows), "--kind", kind, "--out", out], { stderr: "ignore" });
+  if ((await p.exited) !== 0) throw new Error(`generating ${kind} failed`);
+  return out;
+}
+
+async function ingest(name: string, file: string): Promise<void> {
+  const res = await fetch(`${server.url}/v1/ingest/${name}?mode=replace`, { method: "POST", headers: headers({ "content-type": "text/csv" }), body: Bun.file(file) });
+  const out: any = await res.json();
+  if (!res.ok) throw new Error(`ingest ${name} → ${res.status}: ${JSON.stringify(out.error)}`);
+  console.log(`  ${name}: ${out.rows} rows, ${out.columns} columns, ${out.ms} ms`);
+}
+
+function bar(done: number, total: number, width = 30): string {
+  const share = total > 0 ? Math.min(1, done / total) : 1;
+  const filled = Math.round(share * width);
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}%`;
+}
+
+async function build(spec: Record<string, unknown>): Promise<void> {
+  await api("POST", "/v1/matrix/corpora", spec);
+  for (;;) {
+    const st = await api("GET", `/v1/matrix/corpora/${spec.name}`);
+    const eta = st.eta_s === null ? "?" : `${st.eta_s}s`;
+    process.stdout.write(`\r  ${String(spec.name).padEnd(10)} ${bar(st.rows_done, st.rows_total)} ${st.rows_done}/${st.rows_total} rows  ${Math.round(st.rows_per_s)} rows/s  eta ${eta}   `);
+    if (st.state === "failed") throw new Error(`build of ${spec.name} failed: ${st.error}`);
+    if (st.state === "ready") {
+      console.log(`\n  ${dim(`${st.count} rows searchable, ${st.skipped_empty} empty skipped, ${st.pending} still entering the graph`)}`);
+      return;
+    }
+    await Bun.sleep(150);
+  }
+}
+
+function table(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  rows.forEach((r, n) => {
+    console.log(`  ${r.map((c, i) => c.padEnd(widths[i]!)).join("  ")}`);
+    if (n === 0) console.log(`  ${widths.map((w) => "-".repeat(w)).join("  ")}`);
+  });
+}
+
+function show(res: any, highlight?: string): void {
+  const rows = [["#", "corpus", "id", "score", "who", "skill", "where", "rate"]];
+  res.results.forEach((r: any, i: number) => {
+    const m = r.metadata;
+    const who = m.name ?? `${m.first_name ?? ""} ${m.last_name ?? ""}`.trim();
+    const mark = r.id === highlight ? " ◀" : "";
+    rows.push([String(i + 1), r.corpus, `${r.id}${mark}`, r.score.toFixed(2), who, m.primary_skill ?? m.desired_role ?? "", `${m.city}, ${m.state}`, String(m.hourly_rate ?? m.expected_rate ?? "")]);
+  });
+  table(rows);
+  const d = res.relevance.dropped;
+  console.log(dim(`  gate: ${res.gate.tier} (${res.gate.reason}); dropped: ${d.min_score} below min score, ${d.required_terms} missing terms, ${d.gap} after a gap; ${res.timings.total_ms} ms`));
+}
+
+async function search(title: string, body: Record<string, unknown>, highlight?: string): Promise<any> {
+  console.log(`\n${bold(title)}\n  ${dim(JSON.stringify(body))}`);
+  const res = await api("POST", "/v1/matrix/search", body);
+  show(res, highlight);
+  return res;
+}
+
+try {
+  console.log(bold(`lakehouse matrix demo — server ${server.url}`));
+  console.log(`\n${bold("1. Generate and ingest staffing data")}`);
+  await ingest("workers", await generate("workers", WORKERS));
+  await ingest("candidates", await generate("candidates", CANDIDATES));
+
+  console.log(`\n${bold("2. Build two corpora")}`);
+  await build({
+    name: "workers",
+    dataset: "workers",
+    id_column: "worker_id",
+    template: "{primary_skill} in {city}, {state}: {resume_text}",
+    metadata: ["first_name", "last_name", "primary_skill", "city", "state", "hourly_rate", "available", "reliability_score", "shift_preference"],
+  });
+  await build({
+    name: "candidates",
+    dataset: "candidates",
+    id_column: "candidate_id",
+    template: "{desired_role} in {city}, {state}. Skills: {skills}. {notes}",
+    metadata: ["name", "desired_role", "city", "state", "expected_rate", "status"],
+  });
+
+  const q1 = "forklift operator near Chicago IL";
+  const first = await search("3a. Both corpora, fused (calibrated), Illinois only", { query: q1, k: 8, filter: { state: "IL" } });
+  await search("3b. Workers available now in Illinois under $22/h", {
+    query: "forklift operator, available now",
+    corpora: ["workers"],
+    k: 8,
+    filter: { state: "IL", available: true, hourly_rate: { $lte: 22 } },
+  });
+  await search("3c. Welders: the word must appear, with a score-gap cut", { query: "certified welder MIG TIG", k: 8, relevance: { required_terms: ["welder"], gap: 1.5 } });
+
+  const pick = first.results[Math.min(4, first.results.length - 1)];
+  console.log(`\n${bold("4. A recruiter places")} ${pick.corpus}/${pick.id} ${bold("for that search: record the outcome")}`);
+  await api("POST", "/v1/matrix/playbooks", { query: q1, corpus: pick.corpus, id: pick.id, outcome: "success", rating: 5, note: "placed; client asked for more like this" });
+  await search("5. The same kind of search again, phrased differently: the placed person rises", { query: "forklift operators near Chicago, IL", k: 8, filter: { state: "IL" } }, pick.id);
+  console.log(dim(`\ndata in ${work}`));
+} finally {
+  server.stop();
+}
