@@ -48,7 +48,7 @@ async function api(method: string, path: string, body?: unknown): Promise<any> {
     headers: headers(body === undefined ? {} : { "content-type": "application/json" }),
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const out = await res.json();
+  const out: any = await res.json();
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${JSON.stringify(out.error)}`);
   return out;
 }
