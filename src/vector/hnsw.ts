@@ -2,7 +2,7 @@
 // element or a throwing filter callback, silently coerces labels to uint32, stores NaN, forgets
 // `ef` and the dimension on save, and throws past its capacity. Everything that crosses into it
 // goes through the checks below, so none of that can happen from the rest of the project.
-import { closeSync, fsyncSync, openSync, renameSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readSync, renameSync } from "node:fs";
 import { HierarchicalNSW } from "hnswlib-node";
 import type { Metric } from "./vectors.ts";
 
@@ -39,6 +39,25 @@ function toPlainChecked(vec: Float32Array, p: GraphParams): number[] {
   return out;
 }
 
+/**
+ * hnswlib's file starts with size_t fields: offsetLevel0, maxElements, count, sizeDataPerElement,
+ * labelOffset, offsetData, then int maxLevel, uint enterpoint, size_t maxM, maxM0, M. The vector
+ * bytes per element are labelOffset - offsetData.
+ */
+function checkHeader(path: string, p: GraphParams): void {
+  const header = Buffer.alloc(80);
+  const fd = openSync(path, "r");
+  try {
+    if (readSync(fd, header, 0, 80, 0) < 80) throw new Error("saved graph is truncated");
+  } finally {
+    closeSync(fd);
+  }
+  const vectorBytes = Number(header.readBigUInt64LE(32) - header.readBigUInt64LE(40));
+  const m = Number(header.readBigUInt64LE(72));
+  if (vectorBytes !== p.dim * 4) throw new Error(`saved graph holds ${vectorBytes / 4}-dimensional vectors, the index has ${p.dim}`);
+  if (m !== p.m) throw new Error(`saved graph has M=${m}, the index has M=${p.m}`);
+}
+
 export class Graph {
   private constructor(
     private readonly index: HierarchicalNSW,
@@ -51,11 +70,15 @@ export class Graph {
     return new Graph(index, params);
   }
 
-  /** Loads a saved graph into a fresh object (never into one being searched) and checks it against `params`. */
+  /**
+   * Loads a saved graph into a fresh object (never into one being searched). hnswlib would load a
+   * file of another dimension without complaint and return garbage, so the file's header is
+   * checked against `params` first.
+   */
   static load(path: string, params: GraphParams): Graph {
+    checkHeader(path, params);
     const index = new HierarchicalNSW(params.metric, params.dim);
     index.readIndexSync(path);
-    if (index.getNumDimensions() !== params.dim) throw new Error("saved graph does not match the index dimension");
     return new Graph(index, params);
   }
 
@@ -94,9 +117,9 @@ export class Graph {
    * the process, so it is wrapped and a throwing callback rejects the label instead.
    */
   search(query: Float32Array, k: number, ef: number, accept?: (label: number) => boolean): GraphHit[] {
+    const plain = toPlainChecked(query, this.params);
     const n = Math.min(k, this.index.getCurrentCount());
     if (n <= 0) return [];
-    const plain = toPlainChecked(query, this.params);
     // Searches are synchronous and the event loop is single-threaded, so setting ef per call is safe.
     this.index.setEf(Math.max(ef, n));
     const filter = accept
