@@ -5,7 +5,7 @@ import type { Embedder } from "../embed/embedder.ts";
 import { NotFound } from "../errors.ts";
 import type { SqlModule } from "../sql/module.ts";
 import type { VectorService } from "../vector/service.ts";
-import type { EmbedPort, RowSource, VectorPort } from "./ports.ts";
+import type { EmbedPort, IdValue, RowSource, VectorPort } from "./ports.ts";
 import type { Row } from "./rows.ts";
 
 export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -18,12 +18,17 @@ export function sqlRowSource(catalog: Catalog, sql: Pick<SqlModule, "query">): R
       return { columns: m.fields.map((f) => f.name), rows: m.row_count, version: m.version };
     },
     async page(dataset, columns, idColumn, after, limit) {
-      const cols = columns.map(quoteIdent).join(", ");
       const id = quoteIdent(idColumn);
-      const where = after === null ? `${id} IS NOT NULL` : `${id} > ?`;
-      const res = await sql.query(`SELECT ${cols} FROM ${quoteIdent(dataset)} WHERE ${where} ORDER BY ${id} LIMIT ${limit}`, after === null ? [] : [after], {
-        maxRows: limit,
-      });
+      const from = quoteIdent(dataset);
+      const lower = after === null ? `${id} IS NOT NULL` : `${id} > ?`;
+      const lowerParams = after === null ? [] : [after];
+      // The page's last id first, from the id column alone; the page itself is then a range on
+      // both sides, which Parquet row-group statistics can prune, instead of a top-N over every
+      // remaining row (quadratic over a whole build).
+      const bound = await sql.query(`SELECT max(${id}) FROM (SELECT ${id} FROM ${from} WHERE ${lower} ORDER BY ${id} LIMIT ${limit})`, lowerParams, { maxRows: 1 });
+      const upper = bound.rows[0]?.[0];
+      if (upper === null || upper === undefined) return [];
+      const res = await sql.query(`SELECT ${columns.map(quoteIdent).join(", ")} FROM ${from} WHERE ${lower} AND ${id} <= ? ORDER BY ${id}`, [...lowerParams, upper as IdValue]);
       return res.rows.map((values) => {
         const row: Row = {};
         res.columns.forEach((c, i) => (row[c.name] = values[i]));
