@@ -2,7 +2,7 @@
 // corpora in vector indexes, embeddings from the embed module's Embedder (with its cache).
 import type { Catalog } from "../catalog/catalog.ts";
 import type { Embedder } from "../embed/embedder.ts";
-import { NotFound } from "../errors.ts";
+import { NotFound, Unavailable } from "../errors.ts";
 import type { SqlModule } from "../sql/module.ts";
 import type { VectorService } from "../vector/service.ts";
 import type { EmbedPort, IdValue, RowSource, VectorPort } from "./ports.ts";
@@ -29,6 +29,9 @@ export function sqlRowSource(catalog: Catalog, sql: Pick<SqlModule, "query">): R
       const upper = bound.rows[0]?.[0];
       if (upper === null || upper === undefined) return [];
       const res = await sql.query(`SELECT ${columns.map(quoteIdent).join(", ")} FROM ${from} WHERE ${lower} AND ${id} <= ? ORDER BY ${id}`, [...lowerParams, upper as IdValue]);
+      if (res.truncated) {
+        throw new Unavailable(`a page of dataset "${dataset}" is over sql.max_rows; lower matrix.read_page or raise sql.max_rows`, { dataset, rows: res.row_count });
+      }
       return res.rows.map((values) => {
         const row: Row = {};
         res.columns.forEach((c, i) => (row[c.name] = values[i]));
@@ -69,7 +72,7 @@ export function vectorPort(svc: VectorService): VectorPort {
     },
     stats(name) {
       const info = svc.getIndex(name);
-      return { count: info.count, pending: info.pending };
+      return { count: info.count, pending: info.pending, dim: info.dim };
     },
   };
 }

@@ -6,7 +6,7 @@ import type { Logger } from "../log.ts";
 import { backgroundOf, probeTexts, unit } from "./calibration.ts";
 import type { CorpusRecord, CorpusStore } from "./corpus-store.ts";
 import type { EmbedPort, IdValue, RowSource, VectorItem, VectorPort } from "./ports.ts";
-import { classifyRow, contentHash, pickMetadata, renderText, type RowHashes, stableJson, textColumns } from "./rows.ts";
+import { classifyRow, contentHash, pickMetadata, renderText, type Row, type RowHashes, stableJson, textColumns } from "./rows.ts";
 
 /** Metadata key holding the embedded text (needed by the required-terms cut); never returned as metadata. */
 export const TEXT_KEY = "_text";
@@ -19,7 +19,10 @@ export interface BuildDeps {
   vectors: VectorPort;
   embed: EmbedPort;
   corpora: CorpusStore;
+  /** Rows embedded and upserted at a time. */
   batch: number;
+  /** Rows read from the dataset per SQL page. */
+  readPage: number;
   log: Logger;
 }
 
@@ -49,46 +52,29 @@ export async function runBuild(deps: BuildDeps, rec: CorpusRecord, cancelled: ()
   let lastCheckpoint = Date.now();
   let after: IdValue | null = null;
 
+  // The index is the truth about its dimension: a record checkpointed before the first upsert
+  // does not know it yet when a build resumes.
+  if (rec.dim === null && deps.vectors.hasIndex(rec.index)) rec.dim = deps.vectors.stats(rec.index).dim;
   const stop = async () => {
     await deps.corpora.saveHashes(rec.name, hashes);
+    await deps.corpora.save(rec);
     return false;
   };
   for (;;) {
     if (cancelled()) return stop();
-    const page = await deps.rows.page(rec.dataset, columns, rec.id_column, after, deps.batch);
+    // Reads are large pages (each page query scans the dataset's columns once); embedding and
+    // upserts go in build_batch chunks so progress moves and cancellation is prompt.
+    const page = await deps.rows.page(rec.dataset, columns, rec.id_column, after, deps.readPage);
     if (page.length === 0) break;
     after = page[page.length - 1]![rec.id_column] as IdValue;
-    // The last row of an id wins, as a batch may not name an id twice.
-    const byId = new Map<string, { text: string; metadata: Record<string, unknown>; hashes: RowHashes }>();
-    for (const row of page) {
-      const text = renderText(rec.text, row);
-      if (text === "") {
-        rec.skipped_empty++;
-        continue;
+    for (let start = 0; start < page.length; start += deps.batch) {
+      if (cancelled()) return stop();
+      await processChunk(deps, rec, page.slice(start, start + deps.batch), { hashes, seen, sample, stats });
+      if (Date.now() - lastCheckpoint >= CHECKPOINT_MS) {
+        await deps.corpora.saveHashes(rec.name, hashes);
+        await deps.corpora.save(rec);
+        lastCheckpoint = Date.now();
       }
-      const metadata = pickMetadata(rec.metadata, row);
-      byId.set(String(row[rec.id_column]), { text, metadata, hashes: [contentHash(text), contentHash(stableJson(metadata))] });
-    }
-    const toEmbed: { id: string; text: string; metadata: Record<string, unknown> }[] = [];
-    const metaOnly: { id: string; text: string; metadata: Record<string, unknown> }[] = [];
-    for (const [id, r] of byId) {
-      seen.add(id);
-      if (sample.length < CALIBRATION_DOCS) sample.push({ id, text: r.text });
-      const change = classifyRow(hashes.get(id), r.hashes);
-      if (change === "new" || change === "text_changed") toEmbed.push({ id, ...r });
-      else if (change === "metadata_changed") metaOnly.push({ id, ...r });
-      else stats.unchanged++;
-    }
-    await embedAndUpsert(deps, rec, toEmbed);
-    await rewriteMetadata(deps, rec, metaOnly);
-    for (const r of [...toEmbed, ...metaOnly]) hashes.set(r.id, byId.get(r.id)!.hashes);
-    stats.embedded += toEmbed.length;
-    stats.metadata_updated += metaOnly.length;
-    rec.rows_done += page.length;
-    if (Date.now() - lastCheckpoint >= CHECKPOINT_MS) {
-      await deps.corpora.saveHashes(rec.name, hashes);
-      await deps.corpora.save(rec);
-      lastCheckpoint = Date.now();
     }
   }
   if (cancelled()) return stop();
@@ -106,6 +92,43 @@ export async function runBuild(deps: BuildDeps, rec: CorpusRecord, cancelled: ()
   await deps.corpora.saveHashes(rec.name, hashes);
   rec.last_build = stats;
   return true;
+}
+
+interface BuildState {
+  hashes: Map<string, RowHashes>;
+  seen: Set<string>;
+  sample: { id: string; text: string }[];
+  stats: CorpusRecord["last_build"];
+}
+
+async function processChunk(deps: BuildDeps, rec: CorpusRecord, rows: readonly Row[], st: BuildState): Promise<void> {
+  // The last row of an id wins, as a batch may not name an id twice.
+  const byId = new Map<string, { text: string; metadata: Record<string, unknown>; hashes: RowHashes }>();
+  for (const row of rows) {
+    const text = renderText(rec.text, row);
+    if (text === "") {
+      rec.skipped_empty++;
+      continue;
+    }
+    const metadata = pickMetadata(rec.metadata, row);
+    byId.set(String(row[rec.id_column]), { text, metadata, hashes: [contentHash(text), contentHash(stableJson(metadata))] });
+  }
+  const toEmbed: { id: string; text: string; metadata: Record<string, unknown> }[] = [];
+  const metaOnly: { id: string; text: string; metadata: Record<string, unknown> }[] = [];
+  for (const [id, r] of byId) {
+    st.seen.add(id);
+    if (st.sample.length < CALIBRATION_DOCS) st.sample.push({ id, text: r.text });
+    const change = classifyRow(st.hashes.get(id), r.hashes);
+    if (change === "new" || change === "text_changed") toEmbed.push({ id, ...r });
+    else if (change === "metadata_changed") metaOnly.push({ id, ...r });
+    else st.stats.unchanged++;
+  }
+  await embedAndUpsert(deps, rec, toEmbed);
+  await rewriteMetadata(deps, rec, metaOnly);
+  for (const r of [...toEmbed, ...metaOnly]) st.hashes.set(r.id, byId.get(r.id)!.hashes);
+  st.stats.embedded += toEmbed.length;
+  st.stats.metadata_updated += metaOnly.length;
+  rec.rows_done += rows.length;
 }
 
 async function embedAndUpsert(deps: BuildDeps, rec: CorpusRecord, rows: { id: string; text: string; metadata: Record<string, unknown> }[]): Promise<void> {

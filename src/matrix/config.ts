@@ -17,8 +17,10 @@ export const gateSection = v.strictObject({
 });
 
 export const matrixSection = v.strictObject({
-  /** Rows read from the dataset and embedded per batch while building a corpus. */
+  /** Rows embedded and upserted per batch while building a corpus. */
   build_batch: v.optional(int(1, 4096), 256),
+  /** Rows read from the dataset per SQL query while building (each query scans the dataset once); at most sql.max_rows. */
+  read_page: v.optional(int(1, 1_000_000), 8192),
   /** Default fusion across corpora; "calibrated" ranked better on the labelled set (docs/matrix.md). */
   fusion: v.optional(v.picklist(["calibrated", "rrf"]), "calibrated"),
   /** The k of reciprocal rank fusion, 1/(k + rank); 60 is the value of Cormack et al. */

@@ -78,7 +78,7 @@ export class Corpora {
     const end = rec.finished_at ? Date.parse(rec.finished_at) : Date.now();
     const elapsed = (end - Date.parse(rec.started_at)) / 1000;
     const rate = elapsed > 0 ? rec.rows_done / elapsed : 0;
-    const stats = rec.dim !== null && this.deps.vectors.hasIndex(rec.index) ? this.deps.vectors.stats(rec.index) : { count: 0, pending: 0 };
+    const stats = this.deps.vectors.hasIndex(rec.index) ? this.deps.vectors.stats(rec.index) : { count: 0, pending: 0 };
     const out: CorpusStatus = {
       name: rec.name,
       dataset: rec.dataset,

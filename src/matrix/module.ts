@@ -22,7 +22,7 @@ export interface MatrixModule extends Module {
 }
 
 export async function openMatrix(config: MatrixConfig, store: ObjectStore, ports: MatrixPorts, log: Logger, api: ApiSpec, jsonLimit: number): Promise<MatrixModule> {
-  const corpora = await Corpora.open({ ...ports, corpora: new CorpusStore(store), batch: config.build_batch, log }, log);
+  const corpora = await Corpora.open({ ...ports, corpora: new CorpusStore(store), batch: config.build_batch, readPage: config.read_page, log }, log);
   const playbooks = await Playbooks.open(store, ports.embed, log);
   const deps = { corpora, playbooks, vectors: ports.vectors, embed: ports.embed, config, gate: config.gate };
   return {

@@ -43,7 +43,7 @@ export interface VectorPort {
   search(name: string, vector: readonly number[], k: number, filter?: Record<string, unknown>): Promise<VectorHit[]>;
   /** The stored vector and metadata, or undefined for an unknown id. */
   get(name: string, id: string): Promise<VectorItem | undefined>;
-  stats(name: string): { count: number; pending: number };
+  stats(name: string): { count: number; pending: number; dim: number };
 }
 
 export interface EmbedPort {

@@ -5,7 +5,8 @@ import { renderText } from "../../src/matrix/rows.ts";
 import { testLakehouse } from "../helpers/app.ts";
 import { buildCorpus, ingest, json, post, toCsv, WORKERS_CORPUS, type Worker, workers } from "./fixtures.ts";
 
-const lh = await testLakehouse({ embed: { cache_size: 0 } });
+// Small pages and batches, so a build crosses many page and batch boundaries.
+const lh = await testLakehouse({ embed: { cache_size: 0 }, matrix: { read_page: 16, build_batch: 8 } });
 afterAll(() => lh.close());
 
 const embedded: string[][] = [];
