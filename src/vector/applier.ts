@@ -19,7 +19,7 @@ export interface ApplierHost {
   applied(label: number, seq: number): void;
   /** Whether the graph's entry for `label` (holding `id`) is still the acknowledged one. */
   isCurrent(label: number, id: string): boolean;
-  walBytes(): number;
+  walBytes(): { sinceSnapshot: number; total: number };
   /** Starts a snapshot of the current graph-side state; its synchronous part must capture that state. */
   snapshot(): Promise<void>;
   log: Logger;
@@ -34,6 +34,8 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 export class Applier {
   private graph: Graph;
   appliedSeq: number;
+  /** The sequence the latest snapshot captured. */
+  snapshotSeq: number;
   private readonly appliedId = new Map<number, string>();
   private readonly appliedMeta = new Map<number, Metadata>();
   private readonly graphDeleted = new Set<number>();
@@ -54,6 +56,7 @@ export class Applier {
   ) {
     this.graph = restored.graph;
     this.appliedSeq = restored.seq;
+    this.snapshotSeq = restored.seq;
     for (const { label, id, metadata } of restored.items) {
       this.appliedId.set(label, id);
       this.appliedMeta.set(label, metadata);
@@ -91,6 +94,7 @@ export class Applier {
   /** The graph-side state for a snapshot; only meaningful between ops (the applier calls the hook there). */
   capture(saveGraph: (graph: Graph) => void): Envelope {
     saveGraph(this.graph);
+    this.snapshotSeq = this.appliedSeq;
     const labels = [...this.appliedId.keys()];
     return { seq: this.appliedSeq, labels, ids: labels.map((l) => this.appliedId.get(l)!), metadata: labels.map((l) => this.appliedMeta.get(l) ?? null) };
   }
@@ -177,7 +181,12 @@ export class Applier {
   private async maintain(): Promise<void> {
     const size = this.graph.size;
     if (size >= MIN_REBUILD_SIZE && this.graphDeleted.size >= this.tuning.rebuildDeletedRatio * size) await this.rebuild();
-    if (!this.stopped && this.host.walBytes() >= this.tuning.compactAfterBytes) void this.startSnapshot();
+    // Snapshot when the log grew past the threshold, and again once indexing has caught up if the
+    // log still holds that much the last snapshot (taken while the graph lagged) could not cover.
+    const log = this.host.walBytes();
+    const limit = this.tuning.compactAfterBytes;
+    const caughtUp = this.queue.length === 0 && this.appliedSeq > this.snapshotSeq && log.total >= limit;
+    if (!this.stopped && (log.sinceSnapshot >= limit || caughtUp)) void this.startSnapshot();
   }
 
   /** Builds a fresh graph of the live entries (from the old graph, which nothing mutates meanwhile) and swaps it in. */

@@ -92,7 +92,7 @@ export class LiveIndex {
         if (this.pending.get(label) === seq) this.pending.delete(label);
       },
       isCurrent: (label, id) => !this.pending.has(label) && this.labelId[label] === id,
-      walBytes: () => this.wal.bytesSinceSnapshot,
+      walBytes: () => ({ sinceSnapshot: this.wal.bytesSinceSnapshot, total: this.wal.totalBytes }),
       snapshot: hooks.snapshot,
       log,
     }, params);

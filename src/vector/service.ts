@@ -159,7 +159,7 @@ export class VectorIndexes implements VectorService {
     for (const entry of this.entries.values()) {
       const { index } = entry;
       await index.applier.stop();
-      if (index.applier.queued === 0 && index.wal.bytesSinceSnapshot > 0) await index.applier.startSnapshot();
+      if (index.applier.queued === 0 && index.applier.appliedSeq > index.applier.snapshotSeq) await index.applier.startSnapshot();
       index.wal.close();
     }
     this.entries.clear();
@@ -216,7 +216,7 @@ export class VectorIndexes implements VectorService {
 
   private info(entry: Entry): IndexInfo {
     const { manifest, index } = entry;
-    return { ...manifest.params, ...index.stats(), bytes: (manifest.snapshot?.bytes ?? 0) + index.wal.bytes(), snapshot_seq: manifest.snapshot?.seq ?? 0, created_at: manifest.created_at };
+    return { ...manifest.params, ...index.stats(), bytes: (manifest.snapshot?.bytes ?? 0) + index.wal.totalBytes, snapshot_seq: manifest.snapshot?.seq ?? 0, created_at: manifest.created_at };
   }
 
   private entry(name: string): Entry {

@@ -16,6 +16,8 @@ export type WalRecord =
   | { seq: number; kind: "delete"; ids: string[]; labels: number[] };
 
 const FRAME = 8;
+/** Float32Array uses the platform's byte order; the log is little-endian, so on LE machines vectors copy as bytes. */
+const LITTLE_ENDIAN = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -33,8 +35,11 @@ export function encodeRecord(rec: WalRecord): Uint8Array {
   buf.set(header, FRAME + 12);
   if (rec.kind === "upsert") {
     const off = FRAME + 12 + header.length;
-    const dv = new DataView(buf.buffer, off, vectorBytes);
-    for (let i = 0; i < rec.vectors.length; i++) dv.setFloat32(i * 4, rec.vectors[i]!, true);
+    if (LITTLE_ENDIAN) buf.set(new Uint8Array(rec.vectors.buffer, rec.vectors.byteOffset, vectorBytes), off);
+    else {
+      const dv = new DataView(buf.buffer, off, vectorBytes);
+      for (let i = 0; i < rec.vectors.length; i++) dv.setFloat32(i * 4, rec.vectors[i]!, true);
+    }
   }
   view.setUint32(4, Bun.hash.crc32(buf.subarray(FRAME)), true);
   return buf;
@@ -65,7 +70,8 @@ export function decodeRecord(buf: Uint8Array, offset: number, dim: number): Deco
     const vecOff = 12 + headerLen;
     if (payloadLen - vecOff !== items.length * dim * 4) return { ok: false, reason: "malformed" };
     const vectors = new Float32Array(items.length * dim);
-    for (let i = 0; i < vectors.length; i++) vectors[i] = pv.getFloat32(vecOff + i * 4, true);
+    if (LITTLE_ENDIAN) new Uint8Array(vectors.buffer).set(payload.subarray(vecOff));
+    else for (let i = 0; i < vectors.length; i++) vectors[i] = pv.getFloat32(vecOff + i * 4, true);
     return { ok: true, next, record: { seq, kind: "upsert", items, vectors } };
   } catch {
     return { ok: false, reason: "malformed" };

@@ -5,7 +5,7 @@
 // A segment is started at each snapshot, so once a snapshot covering seq S is committed, every
 // segment whose records all precede S can be deleted. On open, a torn or corrupt record at the
 // tail of the last segment (a crash mid-append) is cut off; one anywhere else is corruption.
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { decodeRecord, encodeRecord, type WalRecord } from "./wal-record.ts";
 
@@ -15,6 +15,7 @@ const segmentName = (firstSeq: number) => `${String(firstSeq).padStart(16, "0")}
 interface Segment {
   firstSeq: number;
   path: string;
+  size: number;
 }
 
 export interface ReplayReport {
@@ -35,8 +36,10 @@ function fsyncDir(dir: string): void {
 export class Wal {
   private segments: Segment[] = [];
   private fd: number | null = null;
-  /** Bytes appended since the last snapshot began: what the compaction threshold is measured on. */
+  /** Bytes appended since the last snapshot began. */
   bytesSinceSnapshot = 0;
+  /** Bytes in all segments: what a restart would read. */
+  totalBytes = 0;
 
   constructor(
     readonly dir: string,
@@ -55,12 +58,12 @@ export class Wal {
     mkdirSync(this.dir, { recursive: true });
     this.segments = readdirSync(this.dir)
       .filter((f) => f.endsWith(SUFFIX))
-      .map((f) => ({ firstSeq: Number(f.slice(0, -SUFFIX.length)), path: join(this.dir, f) }))
+      .map((f) => ({ firstSeq: Number(f.slice(0, -SUFFIX.length)), path: join(this.dir, f), size: 0 }))
       .sort((a, b) => a.firstSeq - b.firstSeq);
     const report: ReplayReport = { records: 0, droppedBytes: 0 };
     this.segments.forEach((seg, i) => {
       const buf = readFileSync(seg.path);
-      this.bytesSinceSnapshot += buf.length;
+      seg.size = buf.length;
       let offset = 0;
       for (;;) {
         const res = decodeRecord(buf, offset, this.dim);
@@ -75,6 +78,7 @@ export class Wal {
             closeSync(fd);
           }
           report.droppedBytes = buf.length - offset;
+          seg.size = offset;
           break;
         }
         offset = res.next;
@@ -84,6 +88,8 @@ export class Wal {
         }
       }
     });
+    this.totalBytes = this.segments.reduce((sum, seg) => sum + seg.size, 0);
+    this.bytesSinceSnapshot = this.totalBytes;
     return report;
   }
 
@@ -105,6 +111,8 @@ export class Wal {
       throw err;
     }
     this.bytesSinceSnapshot += bytes.length;
+    this.totalBytes += bytes.length;
+    this.segments.at(-1)!.size += bytes.length;
   }
 
   /** Starts a new segment whose first record will be `firstSeq`; called when a snapshot begins. */
@@ -118,19 +126,11 @@ export class Wal {
   /** Deletes the segments whose records are all at or before `seq` (covered by a committed snapshot). */
   dropCovered(seq: number): void {
     while (this.segments.length > 1 && this.segments[1]!.firstSeq - 1 <= seq) {
-      unlinkSync(this.segments.shift()!.path);
+      const seg = this.segments.shift()!;
+      unlinkSync(seg.path);
+      this.totalBytes -= seg.size;
     }
     fsyncDir(this.dir);
-  }
-
-  bytes(): number {
-    return this.segments.reduce((sum, s) => {
-      try {
-        return sum + statSync(s.path).size;
-      } catch {
-        return sum;
-      }
-    }, 0);
   }
 
   close(): void {
@@ -146,7 +146,7 @@ export class Wal {
     const path = join(this.dir, segmentName(firstSeq));
     closeSync(openSync(path, "a"));
     fsyncDir(this.dir);
-    this.segments.push({ firstSeq, path });
+    this.segments.push({ firstSeq, path, size: 0 });
   }
 
   private closeFd(): void {
