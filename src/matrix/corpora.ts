@@ -63,8 +63,12 @@ export class Corpora {
     return c;
   }
 
+  names(): string[] {
+    return [...this.records.keys()].sort();
+  }
+
   list(): CorpusStatus[] {
-    return [...this.records.keys()].sort().map((n) => this.status(n));
+    return this.names().map((n) => this.status(n));
   }
 
   require(name: string): CorpusRecord {

@@ -10,7 +10,8 @@ export interface PlaybookSignal {
   outcome: "success" | "failure";
   /** 1-5; absent counts as 5. */
   rating?: number;
-  created_at: string;
+  /** Creation time, ms since the epoch. */
+  created_ms: number;
   /** Unit-length embedding of the playbook's query. */
   vector: readonly number[];
 }
@@ -50,7 +51,7 @@ export function playbookBoosts(query: readonly number[], playbooks: Iterable<Pla
     if (p.vector.length !== query.length) continue;
     const similarity = dot(query, p.vector);
     if (similarity < o.minSimilarity) continue;
-    const ageDays = Math.max(0, (o.now - Date.parse(p.created_at)) / DAY_MS);
+    const ageDays = Math.max(0, (o.now - p.created_ms) / DAY_MS);
     const decay = 0.5 ** (ageDays / o.halfLifeDays);
     const sign = p.outcome === "success" ? 1 : -1;
     const effect = sign * o.weight * o.unit * similarity * decay * ((p.rating ?? 5) / 5);

@@ -7,7 +7,7 @@ import { NotFound } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import { unit } from "./calibration.ts";
-import type { PlaybookSignal } from "./playbook-boost.ts";
+import { itemKey, type PlaybookSignal } from "./playbook-boost.ts";
 import type { EmbedPort } from "./ports.ts";
 
 const PREFIX = "_matrix/playbooks/";
@@ -44,6 +44,8 @@ function newId(now: number): string {
 
 export class Playbooks {
   private readonly items = new Map<string, Playbook>();
+  /** Per model: playbooks by the item they are about; dropped on every change. */
+  readonly #byItem = new Map<string, Map<string, PlaybookSignal[]>>();
 
   private constructor(
     private readonly store: ObjectStore,
@@ -77,11 +79,27 @@ export class Playbooks {
     return [...this.items.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
-  /** Playbooks whose query was embedded by `model`: the only ones comparable with a query vector of that model. */
-  signals(model: string): PlaybookSignal[] {
-    return this.list()
-      .filter((p) => p.model === model)
-      .map((p) => ({ id: p.id, corpus: p.corpus, item_id: p.item_id, outcome: p.outcome, rating: p.rating, created_at: p.created_at, vector: p.vector }));
+  /**
+   * Playbooks about any of the given items (itemKey(corpus, id)) whose query was embedded by
+   * `model`, the only ones comparable with a query vector of that model. A search only needs the
+   * playbooks of its candidates, so it never scores the whole memory.
+   */
+  signalsFor(model: string, keys: Iterable<string>): PlaybookSignal[] {
+    let byItem = this.#byItem.get(model);
+    if (!byItem) {
+      byItem = new Map();
+      for (const p of this.list()) {
+        if (p.model !== model) continue;
+        const key = itemKey(p.corpus, p.item_id);
+        const list = byItem.get(key) ?? [];
+        list.push({ id: p.id, corpus: p.corpus, item_id: p.item_id, outcome: p.outcome, rating: p.rating, created_ms: Date.parse(p.created_at), vector: p.vector });
+        byItem.set(key, list);
+      }
+      this.#byItem.set(model, byItem);
+    }
+    const out: PlaybookSignal[] = [];
+    for (const key of new Set(keys)) out.push(...(byItem.get(key) ?? []));
+    return out;
   }
 
   /** Stores all or none: on a failed write the ones already written are deleted before the error surfaces. */
@@ -115,6 +133,7 @@ export class Playbooks {
       throw err;
     }
     for (const p of made) this.items.set(p.id, p);
+    this.#byItem.clear();
     return made;
   }
 
@@ -123,6 +142,7 @@ export class Playbooks {
     if (!p) throw new NotFound(`playbook "${id}" not found`);
     await this.store.delete(`${PREFIX}${id}.json`);
     this.items.delete(id);
+    this.#byItem.clear();
     return p;
   }
 }

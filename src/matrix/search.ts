@@ -8,7 +8,7 @@ import type { MatrixConfig } from "./config.ts";
 import type { Corpora } from "./corpora.ts";
 import { type Calibration, type CorpusHit, type FusionMethod, fuse, type Source } from "./fusion.ts";
 import { decideGate, type GateDecision, gateSignals } from "./gate.ts";
-import { applyBoosts, type Boost, playbookBoosts } from "./playbook-boost.ts";
+import { applyBoosts, type Boost, itemKey, playbookBoosts } from "./playbook-boost.ts";
 import type { Playbooks } from "./playbooks.ts";
 import type { EmbedPort, VectorPort } from "./ports.ts";
 import { applyRelevance, type Drop, type DropReason, round } from "./relevance.ts";
@@ -62,7 +62,7 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
     throw new BadRequest("give exactly one of query or vector", [{ path: "query", message: "exactly one of query or vector" }]);
   }
   if (input.query !== undefined && input.query.trim() === "") throw new BadRequest("query is empty", [{ path: "query", message: "must not be empty" }]);
-  const names = input.corpora ?? deps.corpora.list().map((c) => c.name);
+  const names = input.corpora ?? deps.corpora.names();
   const records = names.map((n) => deps.corpora.require(n));
   for (const key of Object.keys(input.weights ?? {})) {
     if (!names.includes(key)) throw new BadRequest(`weights name corpus "${key}", which is not searched`, [{ path: `weights.${key}`, message: "not a searched corpus" }]);
@@ -114,7 +114,8 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
   const pbVector = input.query !== undefined ? queryVectors.get(deps.embed.defaultModel) : input.vector;
   if (input.playbooks !== false && pbVector && deps.playbooks.size > 0) {
     const pc = deps.config.playbooks;
-    const boosts = playbookBoosts(unit(pbVector), deps.playbooks.signals(deps.embed.defaultModel), {
+    const candidates = fused.flatMap((r) => r.sources.map((src) => itemKey(src.corpus, src.id)));
+    const boosts = playbookBoosts(unit(pbVector), deps.playbooks.signalsFor(deps.embed.defaultModel, candidates), {
       minSimilarity: pc.min_similarity,
       weight: pc.weight,
       halfLifeDays: pc.half_life_days,

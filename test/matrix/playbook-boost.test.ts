@@ -14,7 +14,7 @@ const pb = (id: string, item: string, outcome: "success" | "failure", vector: nu
   outcome,
   rating,
   vector,
-  created_at: new Date(NOW - daysAgo * 86_400_000).toISOString(),
+  created_ms: NOW - daysAgo * 86_400_000,
 });
 const opts = { minSimilarity: 0.6, weight: 2, halfLifeDays: 30, unit: 1, now: NOW };
 

@@ -1,0 +1,163 @@
+// Matrix benchmark: a corpus build of --rows staffing workers on the full server (a child
+// `bun src/main.ts`, default hash embedder) against the raw cost of the same work in this process
+// (the embedder alone, then hnswlib-node inserting the same vectors directly); then search
+// latency over HTTP across two corpora of --rows with a filter and --playbooks playbooks active.
+//
+//   bun scripts/bench/matrix.ts [--rows 100000] [--playbooks 1000] [--queries 300]
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { HierarchicalNSW } from "hnswlib-node";
+import { hashEmbed } from "../../src/embed/hash-embedder.ts";
+import { renderText } from "../../src/matrix/rows.ts";
+import { type Child, startChild } from "../../test/helpers/child.ts";
+import { tempDir } from "../../test/helpers/tmp.ts";
+import { machineLine, percentile, writeSection } from "./report.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: "string", default: "100000" },
+    playbooks: { type: "string", default: "1000" },
+    queries: { type: "string", default: "300" },
+  },
+});
+const ROWS = Number(args.rows);
+const PLAYBOOKS = Number(args.playbooks);
+const QUERIES = Number(args.queries);
+const DIM = 384;
+const WORKERS_TEMPLATE = "{primary_skill} in {city}, {state}: {resume_text}";
+const CANDIDATES_TEMPLATE = "{desired_role} in {city}, {state}. Skills: {skills}. {notes}";
+
+const log = (...x: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...x);
+const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
+const mib = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
+const peakRss = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmHWM:\s+(\d+)/)![1]) * 1024;
+
+const work = tempDir("lh-bench-matrix-");
+const gen = async (kind: string) => {
+  const out = join(work, `${kind}.csv`);
+  const p = Bun.spawn(["bun", join(import.meta.dir, "..", "datagen", "gen_staffing.ts"), "--rows", String(ROWS), "--kind", kind, "--out", out], { stderr: "ignore" });
+  if ((await p.exited) !== 0) throw new Error(`datagen ${kind} failed`);
+  return out;
+};
+
+let child: Child | undefined;
+try {
+  log(`generating ${fmt(ROWS)} workers and candidates`);
+  const workersCsv = await gen("workers");
+  const candidatesCsv = await gen("candidates");
+  child = await startChild({ LH_STORAGE_FS_ROOT: join(work, "data"), LH_EMBED_CACHE_SIZE: "0" });
+  const base = child.url;
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const out: any = await res.json();
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(out)}`);
+    return out;
+  };
+  const get = async (path: string): Promise<any> => (await fetch(`${base}${path}`)).json();
+  for (const [name, file] of [["workers", workersCsv], ["candidates", candidatesCsv]] as const) {
+    const res = await fetch(`${base}/v1/ingest/${name}`, { method: "POST", headers: { "content-type": "text/csv" }, body: Bun.file(file) });
+    if (!res.ok) throw new Error(`ingest ${name}: ${await res.text()}`);
+  }
+
+  /** Builds a corpus; returns seconds until every row was searchable and until the graph held every row. */
+  const build = async (spec: Record<string, unknown>) => {
+    const t0 = performance.now();
+    await post("/v1/matrix/corpora", spec);
+    let st: any;
+    do {
+      await Bun.sleep(50);
+      st = await get(`/v1/matrix/corpora/${spec.name}`);
+    } while (st.state === "building");
+    if (st.state !== "ready") throw new Error(`build failed: ${st.error}`);
+    const searchable = (performance.now() - t0) / 1000;
+    while ((await get(`/v1/vectors/indexes/matrix-${spec.name}`)).pending > 0) await Bun.sleep(200);
+    return { searchable, indexed: (performance.now() - t0) / 1000, count: st.count as number };
+  };
+
+  log("building the workers corpus");
+  const workers = await build({ name: "workers", dataset: "workers", id_column: "worker_id", template: WORKERS_TEMPLATE, metadata: ["primary_skill", "city", "state", "hourly_rate", "available"] });
+  const buildRss = peakRss(child.proc.pid);
+  log(`workers: searchable after ${workers.searchable.toFixed(1)} s, indexed after ${workers.indexed.toFixed(1)} s`);
+  log("building the candidates corpus");
+  const candidates = await build({ name: "candidates", dataset: "candidates", id_column: "candidate_id", template: CANDIDATES_TEMPLATE, metadata: ["desired_role", "city", "state", "expected_rate"] });
+  log(`candidates: searchable after ${candidates.searchable.toFixed(1)} s, indexed after ${candidates.indexed.toFixed(1)} s`);
+
+  // The same rows' texts, read back through SQL, for the raw comparison.
+  const texts: string[] = [];
+  let after: number | null = null;
+  for (;;) {
+    const where: string = after === null ? "" : `WHERE worker_id > ${after}`;
+    const page: any = await post("/v1/sql", { sql: `SELECT worker_id, primary_skill, city, state, resume_text FROM workers ${where} ORDER BY worker_id LIMIT 10000` });
+    if (page.rows.length === 0) break;
+    for (const r of page.rows) texts.push(renderText({ template: WORKERS_TEMPLATE }, { primary_skill: r[1], city: r[2], state: r[3], resume_text: r[4] }));
+    after = Number(page.rows[page.rows.length - 1][0]);
+  }
+
+  log(`${fmt(PLAYBOOKS)} playbooks`);
+  const skills = ["forklift operator", "welder", "CNC machinist", "electrician", "warehouse associate", "CNA", "truck driver", "plumber"];
+  const cities = ["Chicago IL", "Joliet IL", "Houston TX", "Detroit MI", "Phoenix AZ", "Atlanta GA"];
+  const sample = await post("/v1/matrix/search", { query: "worker", corpora: ["workers"], k: 1000 });
+  const pbs = Array.from({ length: PLAYBOOKS }, (_, i) => ({
+    query: `${skills[i % skills.length]} near ${cities[i % cities.length]}`,
+    corpus: "workers",
+    id: sample.results[i % sample.results.length].id,
+    outcome: i % 4 === 0 ? "failure" : "success",
+  }));
+  await post("/v1/matrix/playbooks/bulk", { playbooks: pbs });
+
+  log(`search latency, ${QUERIES} queries`);
+  const latencies: number[] = [];
+  const parts = { embed_ms: 0, search_ms: 0, fuse_ms: 0, total_ms: 0 };
+  let gates = 0;
+  for (let i = -20; i < QUERIES; i++) {
+    const q = { query: `${skills[Math.abs(i) % skills.length]} available near ${cities[(Math.abs(i) * 5) % cities.length]}`, k: 10, filter: { state: cities[Math.abs(i) % cities.length]!.slice(-2) } };
+    const t = performance.now();
+    const res = await post("/v1/matrix/search", q);
+    const dt = performance.now() - t;
+    if (i >= 0) {
+      latencies.push(dt);
+      for (const key of Object.keys(parts) as (keyof typeof parts)[]) parts[key] += res.timings[key] / QUERIES;
+      if (res.gate.tier === "small") gates++;
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const serverPeak = peakRss(child.proc.pid);
+  child.proc.kill("SIGTERM");
+  await child.proc.exited;
+  child = undefined;
+
+  log(`raw: embedding ${fmt(texts.length)} texts, then hnswlib-node inserts`);
+  let t = performance.now();
+  const vectors = texts.map((s) => hashEmbed(s, DIM));
+  const embedS = (performance.now() - t) / 1000;
+  t = performance.now();
+  const index = new HierarchicalNSW("cosine", DIM);
+  index.initIndex({ maxElements: vectors.length, m: 16, efConstruction: 200 });
+  vectors.forEach((vec, i) => index.addPoint(vec, i));
+  const insertS = (performance.now() - t) / 1000;
+  const rawS = embedS + insertS;
+  log(`raw: embed ${embedS.toFixed(1)} s, insert ${insertS.toFixed(1)} s`);
+
+  const md = `## Matrix: corpus build and multi-corpus search
+
+\`bun scripts/bench/matrix.ts --rows ${ROWS} --playbooks ${PLAYBOOKS} --queries ${QUERIES}\` — ${machineLine()}. Server in a child process, default hash embedder (${DIM} dimensions, embedding cache off), vector defaults (M=16, ef_construction=200, ef_search=64); the raw run embeds the same ${fmt(texts.length)} texts with the same embedder and inserts them into hnswlib-node directly, in one process, after the server stopped.
+
+| build of ${fmt(workers.count)} workers | seconds | rows/s | target |
+|---|---:|---:|---|
+| until every row is searchable (build state ready) | ${workers.searchable.toFixed(1)} | ${fmt(workers.count / workers.searchable)} | ≥ 5,000 rows/s |
+| until the HNSW graph holds every row | ${workers.indexed.toFixed(1)} | ${fmt(workers.count / workers.indexed)} | |
+| raw: embedder alone | ${embedS.toFixed(1)} | ${fmt(texts.length / embedS)} | |
+| raw: hnswlib-node inserts alone | ${insertS.toFixed(1)} | ${fmt(texts.length / insertS)} | |
+| raw: embed + insert | ${rawS.toFixed(1)} | ${fmt(texts.length / rawS)} | |
+| **overhead: fully indexed / raw** | **${(workers.indexed / rawS).toFixed(2)}×** | | ≤ 1.2× |
+
+Candidates corpus (${fmt(candidates.count)} rows, shorter texts): searchable after ${candidates.searchable.toFixed(1)} s (${fmt(candidates.count / candidates.searchable)} rows/s), indexed after ${candidates.indexed.toFixed(1)} s.
+Server peak RSS: ${mib(buildRss)} after the first build, ${mib(serverPeak)} at the end (two indexed corpora, ${fmt(PLAYBOOKS)} playbooks).
+
+Search over HTTP across both corpora (k=10, per_corpus_k=50, filter on \`state\`, ${fmt(PLAYBOOKS)} playbooks active, sequential requests after 20 warm-up): **p50 ${percentile(latencies, 50).toFixed(2)} ms, p95 ${percentile(latencies, 95).toFixed(2)} ms** (targets ≤ 10 ms and ≤ 25 ms), max ${latencies[latencies.length - 1]!.toFixed(1)} ms; inside the server on average: embed ${parts.embed_ms.toFixed(2)} ms, corpus searches ${parts.search_ms.toFixed(2)} ms, fusion + boosts + cuts ${parts.fuse_ms.toFixed(2)} ms, total ${parts.total_ms.toFixed(2)} ms; the gate sent ${gates} of ${QUERIES} to the small model.`;
+  writeSection("matrix", md);
+  console.log(md);
+} finally {
+  child?.proc.kill("SIGKILL");
+}
