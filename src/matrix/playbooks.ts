@@ -7,7 +7,7 @@ import { NotFound } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import { unit } from "./calibration.ts";
-import { itemKey, type PlaybookSignal } from "./playbook-boost.ts";
+import { dot, itemKey, type PlaybookSignal } from "./playbook-boost.ts";
 import type { EmbedPort } from "./ports.ts";
 
 const PREFIX = "_matrix/playbooks/";
@@ -46,6 +46,7 @@ export class Playbooks {
   private readonly items = new Map<string, Playbook>();
   /** Per model: playbooks by the item they are about; dropped on every change. */
   readonly #byItem = new Map<string, Map<string, PlaybookSignal[]>>();
+  readonly #successes = new Map<string, Playbook[]>();
 
   private constructor(
     private readonly store: ObjectStore,
@@ -102,6 +103,16 @@ export class Playbooks {
     return out;
   }
 
+  /** Successful playbooks of `model` whose query is at least `minSimilarity` from the unit vector `query`. */
+  successesSimilarTo(model: string, query: readonly number[], minSimilarity: number): Playbook[] {
+    let successes = this.#successes.get(model);
+    if (!successes) {
+      successes = this.list().filter((p) => p.model === model && p.outcome === "success");
+      this.#successes.set(model, successes);
+    }
+    return successes.filter((p) => p.vector.length === query.length && dot(query, p.vector) >= minSimilarity);
+  }
+
   /** Stores all or none: on a failed write the ones already written are deleted before the error surfaces. */
   async add(inputs: readonly PlaybookInput[]): Promise<Playbook[]> {
     let model = this.embed.defaultModel;
@@ -134,6 +145,7 @@ export class Playbooks {
     }
     for (const p of made) this.items.set(p.id, p);
     this.#byItem.clear();
+    this.#successes.clear();
     return made;
   }
 
@@ -143,6 +155,7 @@ export class Playbooks {
     await this.store.delete(`${PREFIX}${id}.json`);
     this.items.delete(id);
     this.#byItem.clear();
+    this.#successes.clear();
     return p;
   }
 }

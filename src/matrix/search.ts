@@ -1,6 +1,7 @@
 // One matrix search: embed the query once per model, search every corpus with the filter applied
 // inside each index, fuse, apply playbook boosts, cut for relevance, decide the gate.
 import { BadRequest } from "../errors.ts";
+import { compileFilter } from "../filter/compile.ts";
 import { parseFilter } from "../filter/parse.ts";
 import { TEXT_KEY } from "./builder.ts";
 import { unit } from "./calibration.ts";
@@ -9,6 +10,7 @@ import type { Corpora } from "./corpora.ts";
 import { type Calibration, type CorpusHit, type FusionMethod, fuse, type Source } from "./fusion.ts";
 import { decideGate, type GateDecision, gateSignals } from "./gate.ts";
 import { applyBoosts, type Boost, itemKey, playbookBoosts } from "./playbook-boost.ts";
+import { recallPlaybookItems } from "./playbook-recall.ts";
 import type { Playbooks } from "./playbooks.ts";
 import type { EmbedPort, VectorPort } from "./ports.ts";
 import { applyRelevance, type Drop, type DropReason, round } from "./relevance.ts";
@@ -67,7 +69,8 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
   for (const key of Object.keys(input.weights ?? {})) {
     if (!names.includes(key)) throw new BadRequest(`weights name corpus "${key}", which is not searched`, [{ path: `weights.${key}`, message: "not a searched corpus" }]);
   }
-  const filter = input.filter === undefined ? undefined : (parseFilter(input.filter, "filter"), input.filter as Record<string, unknown>);
+  const filterNode = input.filter === undefined ? undefined : parseFilter(input.filter, "filter");
+  const filter = input.filter as Record<string, unknown> | undefined;
   const perCorpusK = Math.max(input.k, input.per_corpus_k ?? deps.config.per_corpus_k);
   const method = input.fusion ?? deps.config.fusion;
 
@@ -108,12 +111,25 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
   const searchMs = ms(tSearch);
 
   const tFuse = performance.now();
+  const pc = deps.config.playbooks;
+  const pbVector = input.query !== undefined ? queryVectors.get(deps.embed.defaultModel) : input.vector;
+  const usePlaybooks = input.playbooks !== false && pbVector !== undefined && deps.playbooks.size > 0;
+  if (usePlaybooks) {
+    await recallPlaybookItems(lists, {
+      query: unit(pbVector),
+      model: deps.embed.defaultModel,
+      minSimilarity: pc.min_similarity,
+      playbooks: deps.playbooks,
+      vectors: deps.vectors,
+      records,
+      vectorFor: (rec) => vectorFor(rec.model),
+      accept: filterNode && compileFilter(filterNode),
+    });
+  }
   const ordered = new Map(names.map((n) => [n, lists.get(n)!]));
   let fused = fuse(ordered, { method, rrfK: deps.config.rrf_k, weights: input.weights, calibration, dedupeKey: input.dedupe_key });
   let applied = new Map<unknown, Boost[]>();
-  const pbVector = input.query !== undefined ? queryVectors.get(deps.embed.defaultModel) : input.vector;
-  if (input.playbooks !== false && pbVector && deps.playbooks.size > 0) {
-    const pc = deps.config.playbooks;
+  if (usePlaybooks) {
     const candidates = fused.flatMap((r) => r.sources.map((src) => itemKey(src.corpus, src.id)));
     const boosts = playbookBoosts(unit(pbVector), deps.playbooks.signalsFor(deps.embed.defaultModel, candidates), {
       minSimilarity: pc.min_similarity,

@@ -89,3 +89,26 @@ describe("playbooks", () => {
     expect((await json(call(lh, "/v1/matrix/playbooks"))).playbooks.length).toBe(before);
   });
 });
+
+describe("playbook recall", () => {
+  test("a success below the per-corpus cut is brought back, scored exactly, and only when it passes the filter", async () => {
+    const query = "truck driver in Milwaukee";
+    const wide = await ranking(query, { k: 60, per_corpus_k: 60, playbooks: false });
+    const far = wide[45]!;
+    const narrow = await ranking(query, { k: 20, per_corpus_k: 20 });
+    expect(narrow).not.toContain(far);
+    expect((await post(lh, "/v1/matrix/playbooks", { query, corpus: "workers", id: far, outcome: "success" })).status).toBe(201);
+
+    const res = await json(post(lh, "/v1/matrix/search", { query, corpora: ["workers"], k: 20, per_corpus_k: 20, explain: true }));
+    const back = res.results.find((r: any) => r.id === far);
+    expect(back).toBeDefined();
+    expect(back.explain.boosts[0].outcome).toBe("success");
+    const wideExplained = await json(post(lh, "/v1/matrix/search", { query, corpora: ["workers"], k: 60, per_corpus_k: 60, playbooks: false, explain: true }));
+    const exact = wideExplained.results.find((r: any) => r.id === far).explain.sources[0].raw;
+    expect(back.explain.sources[0].raw).toBeCloseTo(exact, 4);
+
+    const state = back.metadata.state;
+    const filtered = await ranking(query, { k: 20, per_corpus_k: 20, filter: { state: { $ne: state } } });
+    expect(filtered).not.toContain(far);
+  });
+});

@@ -1,0 +1,44 @@
+// Items a similar past query succeeded with can sit below a corpus's per_corpus_k cut, where no
+// boost could reach them. They are brought into their corpus's list, scored exactly against the
+// query, when they still exist and still pass the search's filter; the boost then applies as usual.
+import type { Predicate } from "../filter/compile.ts";
+import { TEXT_KEY } from "./builder.ts";
+import { unit } from "./calibration.ts";
+import type { CorpusRecord } from "./corpus-store.ts";
+import type { CorpusHit } from "./fusion.ts";
+import { dot } from "./playbook-boost.ts";
+import type { Playbooks } from "./playbooks.ts";
+import type { VectorPort } from "./ports.ts";
+
+export interface RecallInput {
+  /** Unit query vector of the playbooks' model. */
+  query: readonly number[];
+  model: string;
+  minSimilarity: number;
+  playbooks: Playbooks;
+  vectors: VectorPort;
+  records: readonly CorpusRecord[];
+  /** The query vector to score a corpus's items with (its own model's). */
+  vectorFor: (rec: CorpusRecord) => readonly number[];
+  accept?: Predicate;
+}
+
+/** Adds the missing items to `lists` in score order; returns how many were added. */
+export async function recallPlaybookItems(lists: Map<string, CorpusHit[]>, input: RecallInput): Promise<number> {
+  let added = 0;
+  const byName = new Map(input.records.map((r) => [r.name, r]));
+  for (const p of input.playbooks.successesSimilarTo(input.model, input.query, input.minSimilarity)) {
+    const rec = byName.get(p.corpus);
+    const list = lists.get(p.corpus);
+    if (!rec || !list || list.some((h) => h.id === p.item_id)) continue;
+    const item = await input.vectors.get(rec.index, p.item_id);
+    if (!item) continue;
+    const { [TEXT_KEY]: text, ...metadata } = item.metadata;
+    if (input.accept && !input.accept(metadata)) continue;
+    const hit: CorpusHit = { id: item.id, score: dot(unit(input.vectorFor(rec)), unit(item.vector)), metadata, text: typeof text === "string" ? text : undefined };
+    const at = list.findIndex((h) => h.score < hit.score);
+    list.splice(at === -1 ? list.length : at, 0, hit);
+    added++;
+  }
+  return added;
+}
