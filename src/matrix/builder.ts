@@ -26,13 +26,6 @@ export interface BuildDeps {
   log: Logger;
 }
 
-export interface Progress {
-  rows_done: number;
-  rows_total: number;
-  skipped_empty: number;
-  started: number;
-}
-
 export function readColumns(rec: Pick<CorpusRecord, "id_column" | "text" | "metadata">): string[] {
   return [...new Set([rec.id_column, ...textColumns(rec.text), ...rec.metadata])];
 }

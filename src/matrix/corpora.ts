@@ -5,7 +5,6 @@ import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { type BuildDeps, readColumns, runBuild, TEXT_KEY } from "./builder.ts";
 import { CORPUS_NAME, type CorpusRecord } from "./corpus-store.ts";
-import { textColumns } from "./rows.ts";
 
 export interface CorpusInput {
   name: string;
@@ -120,7 +119,6 @@ export class Corpora {
     const info = await this.deps.rows.describe(input.dataset);
     const known = new Set(info.columns);
     const wanted = readColumns({ id_column: input.id_column, text, metadata });
-    textColumns(text);
     const unknown = wanted.filter((c) => !known.has(c));
     if (unknown.length > 0) {
       throw new BadRequest(`dataset "${input.dataset}" has no column ${unknown.map((u) => JSON.stringify(u)).join(", ")}`, [{ path: "columns", message: `unknown: ${unknown.join(", ")}` }]);
