@@ -138,6 +138,8 @@ export class Corpora {
       }
       rec = { ...existing, text, metadata, state: "building", started_at: now, error: undefined, finished_at: undefined };
     } else {
+      // A model the provider cannot serve fails here, as a 400, not later as a failed build.
+      if (input.model !== undefined) await this.deps.embed.embed([input.name], input.model);
       // Leftovers of a delete that a crash interrupted must not pass for this corpus's state.
       const index = indexNameFor(input.name);
       await this.deps.corpora.removeHashes(input.name);

@@ -161,6 +161,12 @@ describe("bad input", () => {
     expect((await call(lh, "/v1/matrix/corpora/ghost")).status).toBe(404);
   });
 
+  test("a model the embedding provider cannot serve is refused before anything is written", async () => {
+    const res = await post(lh, "/v1/matrix/corpora", { ...WORKERS_CORPUS, name: "other_model", model: "no-such-model" });
+    expect(res.status).toBe(400);
+    expect((await call(lh, "/v1/matrix/corpora/other_model")).status).toBe(404);
+  });
+
   test("text and template together, or a playbook for an unknown item, are refused", async () => {
     expect((await post(lh, "/v1/matrix/corpora", { ...WORKERS_CORPUS, name: "both", text: ["resume_text"] })).status).toBe(400);
     const pb = await post(lh, "/v1/matrix/playbooks", { query: "x", corpus: "workers", id: "nobody", outcome: "success" });
