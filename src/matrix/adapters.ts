@@ -42,9 +42,16 @@ export function sqlRowSource(catalog: Catalog, sql: Pick<SqlModule, "query">): R
 }
 
 export function vectorPort(svc: VectorService): VectorPort {
-  const exists = (name: string) => svc.listIndexes().some((i) => i.name === name);
   return {
-    hasIndex: exists,
+    hasIndex(name) {
+      try {
+        svc.getIndex(name);
+        return true;
+      } catch (err) {
+        if (err instanceof NotFound) return false;
+        throw err;
+      }
+    },
     async createIndex(name, dim) {
       await svc.createIndex({ name, dim, metric: "cosine" });
     },
