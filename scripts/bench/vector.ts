@@ -148,6 +148,8 @@ await Promise.all(
 );
 const upS = (performance.now() - upStart) / 1000;
 const ackRate = N / upS;
+bodies.length = 0;
+Bun.gc(true);
 log(`acknowledged ${N} in ${upS.toFixed(1)} s (${fmt(ackRate)}/s)`);
 
 // Searches during catch-up must find every acknowledged item: probe items by their own vector.

@@ -26,6 +26,9 @@ export interface ApplierHost {
 }
 
 const SLICE_MS = 20;
+/** While writes are arriving, indexing takes short slices so acknowledgements come first. */
+const BUSY_SLICE_MS = 2;
+const BUSY_WINDOW_MS = 50;
 const MIN_REBUILD_SIZE = 100;
 /** Up to this many stale graph entries, over-fetching beats a per-node JS filter callback. */
 const OVERFETCH_MAX = 64;
@@ -46,6 +49,7 @@ export class Applier {
   private running: Promise<void> | null = null;
   private snapshotting: Promise<void> | null = null;
   private stopped = false;
+  private lastEnqueue = 0;
   private readonly graphParams: GraphParams;
 
   constructor(
@@ -79,6 +83,7 @@ export class Applier {
   enqueue(op: Op): void {
     for (const label of op.kind === "upsert" ? op.items.map((i) => i.label) : op.labels) this.refresh(label);
     this.queue.push(op);
+    this.lastEnqueue = performance.now();
     this.kick();
   }
 
@@ -139,7 +144,8 @@ export class Applier {
 
   private async run(): Promise<void> {
     while (!this.stopped && this.queue.length > 0) {
-      const until = performance.now() + SLICE_MS;
+      const now = performance.now();
+      const until = now + (now - this.lastEnqueue < BUSY_WINDOW_MS ? BUSY_SLICE_MS : SLICE_MS);
       while (this.queue.length > 0 && performance.now() < until) this.step();
       if (this.cursor === 0) await this.maintain();
       await yieldToLoop();
