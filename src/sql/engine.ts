@@ -149,12 +149,20 @@ export class SqlEngine {
     const timeoutMs = options.timeoutMs ?? this.opts.timeoutMs;
     const conn = await this.pool.acquire();
     let timedOut = false;
+    let repeat: ReturnType<typeof setInterval> | undefined;
+    // An interrupt only reaches a statement that is executing; one still waiting for a worker
+    // thread would miss it, so keep interrupting until the call returns.
     const timer = setTimeout(() => {
       timedOut = true;
       conn.interrupt();
+      repeat = setInterval(() => conn.interrupt(), 50);
     }, timeoutMs);
+    const checkTime = () => {
+      if (timedOut) throw new Timeout(`the statement ran longer than ${timeoutMs} ms and was interrupted`, { timeout_ms: timeoutMs });
+    };
     try {
       const extracted = await conn.extractStatements(sql);
+      checkTime();
       if (extracted.count !== 1) throw new BadRequest(`expected exactly one SQL statement, got ${extracted.count}`);
       const prepared = await extracted.prepare(0);
       try {
@@ -162,7 +170,9 @@ export class SqlEngine {
           throw new BadRequest(`only read-only statements are allowed (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN, SUMMARIZE); this is ${statementTypeName(prepared.statementType)}`);
         }
         bindParams(prepared, params);
+        checkTime();
         const reader = await prepared.streamAndReadUntil(maxRows + 1);
+        checkTime();
         const columns = reader.columnNames().map((name, i) => ({ name, type: reader.columnType(i).toString() }));
         const all = reader.getRows();
         const truncated = all.length > maxRows || !reader.done;
@@ -172,10 +182,11 @@ export class SqlEngine {
         prepared.destroySync();
       }
     } catch (err) {
-      if (timedOut) throw new Timeout(`the statement ran longer than ${timeoutMs} ms and was interrupted`, { timeout_ms: timeoutMs });
+      checkTime();
       throw this.clientError(err);
     } finally {
       clearTimeout(timer);
+      clearInterval(repeat);
       this.pool.release(conn, !timedOut);
     }
   }

@@ -80,9 +80,11 @@ export async function openSql(
     try {
       return await engine.query(sql, params, opts);
     } catch (err) {
-      // An evicted cache file: fetch every dataset's files again, then retry once.
+      // A cache file was evicted: fetch the missing files again, then retry once. The cache must
+      // hold at least what one query reads.
       if (cache && err instanceof BadRequest && /No files found|IO Error/.test(err.message)) {
-        for (const m of catalog.list()) await applyView(m);
+        const missing = catalog.list().filter((m) => m.objects.some((o) => !cache!.has(o.key)));
+        for (const m of missing) await applyView(m);
         return engine.query(sql, params, opts);
       }
       throw err;

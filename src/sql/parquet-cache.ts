@@ -86,8 +86,8 @@ export class ParquetCache {
     }
   }
 
-  forget(key: string): void {
-    this.files.delete(key);
+  has(key: string): boolean {
+    return this.files.has(key);
   }
 
   get bytes(): number {

@@ -1,0 +1,80 @@
+// The ingest → query round trip on the s3 backend (a real S3 server, s3rver), including a restart
+// that rebuilds the catalog and views from the bucket with an empty Parquet cache.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { call, testLakehouse } from "../helpers/app.ts";
+import { type RunningS3, s3Options, startS3rver } from "../helpers/s3rver.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { ingest, rows, sql, loose } from "../sql/client.ts";
+
+describe("lakehouse on the s3 backend", () => {
+  let s3: RunningS3;
+  beforeAll(async () => {
+    s3 = await startS3rver();
+  });
+  afterAll(() => s3.stop());
+
+  const open = (cacheDir: string, cacheBytes = 64 * 1024 * 1024) =>
+    testLakehouse({ storage: { backend: "s3", s3: s3Options(s3) }, sql: { cache_dir: cacheDir, cache_max_bytes: cacheBytes } });
+
+  test("ingest, query, append, drift, restart and delete", async () => {
+    const cache = tempDir("lh-cache-");
+    const lh = await open(cache);
+    try {
+      const res = await ingest(lh, "people", "id,zip\n1,02134\n2,90210\n");
+      expect(res.status).toBe(201);
+      expect(await rows(lh, "SELECT * FROM people ORDER BY id")).toEqual([
+        [1, "02134"],
+        [2, "90210"],
+      ]);
+      expect((await (await ingest(lh, "people", "id,zip\n1,02134\n2,90210\n")).json().then(loose)).result).toBe("unchanged");
+      expect((await ingest(lh, "people", "id,zip\n3,00501\n", "text/csv", "mode=append")).status).toBe(200);
+      expect((await ingest(lh, "people", "id,zip,extra\n3,00501,x\n")).status).toBe(409);
+      expect(await rows(lh, "SELECT count(*) FROM people")).toEqual([[3]]);
+      const text = await (await sql(lh, "SELECT * FROM read_csv('/etc/passwd')")).text();
+      expect(text).not.toContain("S3RVER");
+    } finally {
+      await lh.close();
+    }
+
+    const again = await open(tempDir("lh-cache-"));
+    try {
+      expect(await rows(again, "SELECT id, zip FROM people ORDER BY id")).toEqual([
+        [1, "02134"],
+        [2, "90210"],
+        [3, "00501"],
+      ]);
+      const journal = (await (await call(again, "/v1/journal")).json().then(loose)).entries.map((e: { seq: number; op: string }) => [e.seq, e.op]);
+      expect(journal).toEqual([
+        [1, "register"],
+        [2, "append"],
+      ]);
+      expect((await call(again, "/v1/catalog/datasets/people", { method: "DELETE" })).status).toBe(200);
+      expect((await sql(again, "SELECT * FROM people")).status).toBe(400);
+      expect((await again.storage.store.list("datasets/")).items).toEqual([]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  test("an evicted cache file is fetched again when a query needs it", async () => {
+    const cache = tempDir("lh-cache-");
+    // A cache too small for both datasets: loading the second evicts the first.
+    const lh = await open(cache, 1000);
+    try {
+      const mk = (n: number) => "id,name\n" + Array.from({ length: 30 }, (_, i) => `${i},name-${n}-${i}`).join("\n") + "\n";
+      expect((await ingest(lh, "first", mk(1))).status).toBe(201);
+      const firstKey = lh.catalog.catalog.get("first")!.objects[0]!.key;
+      expect((await ingest(lh, "second", mk(2))).status).toBe(201);
+      await Bun.sleep(50);
+      expect(existsSync(join(cache, "objects", firstKey))).toBe(false);
+      expect(await rows(lh, "SELECT count(*) FROM first")).toEqual([[30]]);
+      expect(existsSync(join(cache, "objects", firstKey))).toBe(true);
+      expect(await rows(lh, "SELECT count(*) FROM second")).toEqual([[30]]);
+      expect(readdirSync(cache).sort()).toEqual(["objects", "tmp"]);
+    } finally {
+      await lh.close();
+    }
+  });
+});

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { testLakehouse } from "../helpers/app.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { ingest, rows, sql, loose } from "./client.ts";
+
+type LH = Awaited<ReturnType<typeof testLakehouse>>;
+
+describe("SQL sandbox", () => {
+  let lh: LH;
+  let outside: string;
+  beforeAll(async () => {
+    lh = await testLakehouse();
+    outside = tempDir("lh-outside-");
+    await Bun.write(join(outside, "secret.csv"), "a\nsecret\n");
+    expect((await ingest(lh, "people", "id,name\n1,ann\n2,bob\n")).status).toBe(201);
+  });
+  afterAll(() => lh.close());
+
+  const datasetDir = () => lh.storage.store.localPath!("datasets/people/x").replace(/\/x$/, "");
+
+  const refused = [
+    ["COPY to a file", `COPY people TO '${"/tmp"}/lh-escape.csv'`],
+    ["COPY into the data directory", () => `COPY people TO '${datasetDir()}/escape.csv'`],
+    ["COPY FROM", "COPY people FROM '/etc/passwd'"],
+    ["ATTACH", "ATTACH '/tmp/lh-escape.duckdb' AS x"],
+    ["INSTALL", "INSTALL httpfs"],
+    ["LOAD", "LOAD httpfs"],
+    ["SET", "SET threads=1"],
+    ["SET unlock", "SET lock_configuration=false"],
+    ["RESET", "RESET enable_external_access"],
+    ["PRAGMA with effects", "PRAGMA enable_profiling"],
+    ["CREATE", "CREATE TABLE t AS SELECT 1"],
+    ["CREATE VIEW over a dataset name", "CREATE OR REPLACE VIEW people AS SELECT 1"],
+    ["DROP", "DROP VIEW people"],
+    ["INSERT", "INSERT INTO people VALUES (3, 'x')"],
+    ["EXPORT", "EXPORT DATABASE '/tmp/lh-export'"],
+    ["CALL", "CALL pragma_version()"],
+    ["USE", "USE memory"],
+    ["DETACH", "DETACH memory"],
+    ["CHECKPOINT", "CHECKPOINT"],
+    ["two statements", "SELECT 1; SELECT 2"],
+    ["a read then a write", "SELECT 1; DROP VIEW people"],
+    ["read_csv of /etc/passwd", "SELECT * FROM read_csv('/etc/passwd')"],
+    ["read_text of /etc/passwd", "SELECT * FROM read_text('/etc/passwd')"],
+    ["read_blob of /etc/passwd", "SELECT * FROM read_blob('/etc/passwd')"],
+    ["glob outside", "SELECT * FROM glob('/etc/*')"],
+    ["read_csv of a file outside the data directory", () => `SELECT * FROM read_csv('${outside}/secret.csv')`],
+    ["a relative path out of the data directory", () => `SELECT * FROM read_csv('${datasetDir()}/../../../../../../etc/passwd')`],
+    ["getenv", "SELECT getenv('HOME')"],
+  ] as const;
+
+  test.each(refused)("refuses %s with 400", async (_name, statement) => {
+    const text = typeof statement === "function" ? statement() : statement;
+    const res = await sql(lh, text);
+    expect(res.status).toBe(400);
+    const body = await res.json().then(loose);
+    expect(body.error.code).toBe("bad_request");
+    expect(body.error.message).not.toContain(datasetDir());
+  });
+
+  test("nothing was written and the views and configuration are intact", async () => {
+    expect(existsSync("/tmp/lh-escape.csv")).toBe(false);
+    expect(existsSync("/tmp/lh-escape.duckdb")).toBe(false);
+    expect(existsSync("/tmp/lh-export")).toBe(false);
+    expect(existsSync(join(datasetDir(), "escape.csv"))).toBe(false);
+    expect(await rows(lh, "SELECT count(*) FROM people")).toEqual([[2]]);
+    expect(await rows(lh, "SELECT current_setting('enable_external_access'), current_setting('lock_configuration')")).toEqual([[false, true]]);
+  });
+
+  test.each([
+    ["SELECT", "SELECT name FROM people WHERE id = 1", [["ann"]]],
+    ["WITH", "WITH p AS (SELECT * FROM people) SELECT count(*) FROM p", [[2]]],
+    ["DESCRIBE", "DESCRIBE people", null],
+    ["SHOW TABLES", "SHOW TABLES", [["people"]]],
+    ["EXPLAIN", "EXPLAIN SELECT * FROM people", null],
+    ["SUMMARIZE", "SUMMARIZE people", null],
+    ["FROM-first", "FROM people SELECT id ORDER BY id", [[1], [2]]],
+  ] as const)("allows %s", async (_name, statement, expected) => {
+    const res = await sql(lh, statement);
+    expect(res.status).toBe(200);
+    const body = await res.json().then(loose);
+    if (expected) expect(body.rows).toEqual(expected);
+    else expect(body.row_count).toBeGreaterThan(0);
+  });
+});
