@@ -21,13 +21,20 @@ export interface RecallInput {
   /** The query vector to score a corpus's items with (its own model's). */
   vectorFor: (rec: CorpusRecord) => readonly number[];
   accept?: Predicate;
+  /**
+   * Most items brought back: the most similar playbooks carry the largest boosts, and only
+   * about k recalled items could reach the top k anyway.
+   */
+  limit: number;
 }
 
 /** Adds the missing items to `lists` in score order; returns how many were added. */
 export async function recallPlaybookItems(lists: Map<string, CorpusHit[]>, input: RecallInput): Promise<number> {
   let added = 0;
   const byName = new Map(input.records.map((r) => [r.name, r]));
+  const queries = new Map<string, number[]>();
   for (const p of input.playbooks.successesSimilarTo(input.model, input.query, input.minSimilarity)) {
+    if (added >= input.limit) break;
     const rec = byName.get(p.corpus);
     const list = lists.get(p.corpus);
     if (!rec || !list || list.some((h) => h.id === p.item_id)) continue;
@@ -35,7 +42,9 @@ export async function recallPlaybookItems(lists: Map<string, CorpusHit[]>, input
     if (!item) continue;
     const { [TEXT_KEY]: text, ...metadata } = item.metadata;
     if (input.accept && !input.accept(metadata)) continue;
-    const hit: CorpusHit = { id: item.id, score: dot(unit(input.vectorFor(rec)), unit(item.vector)), metadata, text: typeof text === "string" ? text : undefined };
+    let query = queries.get(rec.name);
+    if (!query) queries.set(rec.name, (query = unit(input.vectorFor(rec))));
+    const hit: CorpusHit = { id: item.id, score: dot(query, unit(item.vector)), metadata, text: typeof text === "string" ? text : undefined };
     const at = list.findIndex((h) => h.score < hit.score);
     list.splice(at === -1 ? list.length : at, 0, hit);
     added++;

@@ -103,14 +103,20 @@ export class Playbooks {
     return out;
   }
 
-  /** Successful playbooks of `model` whose query is at least `minSimilarity` from the unit vector `query`. */
+  /** Successful playbooks of `model` whose query is at least `minSimilarity` from the unit vector `query`, most similar first. */
   successesSimilarTo(model: string, query: readonly number[], minSimilarity: number): Playbook[] {
     let successes = this.#successes.get(model);
     if (!successes) {
       successes = this.list().filter((p) => p.model === model && p.outcome === "success");
       this.#successes.set(model, successes);
     }
-    return successes.filter((p) => p.vector.length === query.length && dot(query, p.vector) >= minSimilarity);
+    const out: { playbook: Playbook; similarity: number }[] = [];
+    for (const p of successes) {
+      if (p.vector.length !== query.length) continue;
+      const similarity = dot(query, p.vector);
+      if (similarity >= minSimilarity) out.push({ playbook: p, similarity });
+    }
+    return out.sort((a, b) => b.similarity - a.similarity).map((x) => x.playbook);
   }
 
   /** Stores all or none: on a failed write the ones already written are deleted before the error surfaces. */

@@ -124,6 +124,7 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
       records,
       vectorFor: (rec) => vectorFor(rec.model),
       accept: filterNode && compileFilter(filterNode),
+      limit: input.k,
     });
   }
   const ordered = new Map(names.map((n) => [n, lists.get(n)!]));
