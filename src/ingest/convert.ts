@@ -10,6 +10,13 @@ import { quoteLiteral } from "../sql/views.ts";
 import { CsvScanner } from "./csv-scan.ts";
 import type { UploadFormat } from "./upload.ts";
 
+/**
+ * Smaller than DuckDB's default (122,880): the writer buffers a row group per thread, and with long
+ * text columns that buffer dominates peak memory (measured ≈990 → ≈700 MiB on the 500K staffing
+ * CSV at the same speed).
+ */
+const ROW_GROUP_ROWS = 32_768;
+
 export interface CsvOptions {
   header: boolean;
   delimiter: string;
@@ -67,7 +74,7 @@ export class Converter {
       const c = await this.instance.connect();
       try {
         try {
-          await c.run(`COPY (SELECT * FROM ${readerSql(input, format, csv)}) TO ${quoteLiteral(output)} (FORMAT parquet, COMPRESSION snappy)`);
+          await c.run(`COPY (SELECT * FROM ${readerSql(input, format, csv)}) TO ${quoteLiteral(output)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`);
         } catch (err) {
           throw await this.explain(err, input, format, csv);
         }

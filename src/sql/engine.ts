@@ -129,6 +129,8 @@ export class SqlEngine {
     await admin.run(`SET threads=${opts.threads}`);
     await admin.run(`SET memory_limit='${opts.memoryLimit}'`);
     await admin.run("SET max_temp_directory_size='0B'");
+    // Dataset files are immutable (content-addressed keys), so their footers can be cached.
+    await admin.run("SET parquet_metadata_cache=true");
     await admin.run("SET lock_configuration=true");
     return new SqlEngine(instance, new ConnectionPool(instance, opts.maxConcurrent), opts, log, admin);
   }

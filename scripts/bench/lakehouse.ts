@@ -1,0 +1,167 @@
+#!/usr/bin/env bun
+// Lakehouse benchmark: a 500,000-row × 18-column staffing CSV ingested over HTTP into a real server
+// process, against raw DuckDB converting the same file in its own process (the ceiling), then SQL
+// latency over HTTP against the same queries run in-process on the same Parquet.
+//
+//   bun scripts/bench/lakehouse.ts [--rows 500000] [--runs 3] [--queries 50]
+import { DuckDBInstance } from "@duckdb/node-api";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { machineLine, percentile, writeSection } from "./report.ts";
+
+const args = Object.fromEntries(process.argv.slice(2).map((a, i, all) => (a.startsWith("--") ? [a.slice(2), all[i + 1]] : [])).filter((x) => x.length));
+const ROWS = Number(args.rows ?? 500_000);
+const RUNS = Number(args.runs ?? 3);
+const QUERY_RUNS = Number(args.queries ?? 50);
+const ROOT = join(import.meta.dir, "..", "..");
+const WORK = "/tmp/lh-bench";
+const CSV = join(WORK, `workers_${ROWS}.csv`);
+const MiB = 1024 * 1024;
+
+mkdirSync(WORK, { recursive: true });
+if (!existsSync(CSV)) {
+  const gen = Bun.spawnSync(["bun", join(ROOT, "scripts/datagen/gen_staffing.ts"), "--rows", String(ROWS), "--out", CSV], { stderr: "inherit" });
+  if (gen.exitCode !== 0) throw new Error("datagen failed");
+}
+const csvBytes = statSync(CSV).size;
+console.log(`input: ${CSV} (${(csvBytes / MiB).toFixed(1)} MiB)`);
+
+const peakRss = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+// Raw DuckDB: the same reader options the server uses, in a fresh process each run.
+const RAW = `
+import { DuckDBInstance } from "@duckdb/node-api";
+import { readFileSync, rmSync } from "node:fs";
+const [csv, out] = process.argv.slice(2);
+rmSync(out, { force: true });
+const db = await DuckDBInstance.create(":memory:");
+const c = await db.connect();
+await c.run("SET threads=2");
+const t = performance.now();
+await c.run(\`COPY (SELECT * FROM read_csv('\${csv}', sample_size=-1)) TO '\${out}' (FORMAT parquet, COMPRESSION snappy)\`);
+const ms = performance.now() - t;
+const rss = Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))[1]) * 1024;
+console.log(JSON.stringify({ ms, rss }));
+`;
+const rawScript = join(WORK, "raw-duckdb.ts");
+await Bun.write(rawScript, RAW);
+const raw: { ms: number; rss: number }[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const p = Bun.spawnSync(["bun", rawScript, CSV, join(WORK, "raw.parquet")], { cwd: ROOT, stderr: "inherit" });
+  raw.push(JSON.parse(p.stdout.toString().trim().split("\n").at(-1)!));
+  console.log(`raw duckdb run ${i + 1}: ${(raw.at(-1)!.ms / 1000).toFixed(2)} s`);
+}
+
+// The server, as users run it.
+const dataRoot = join(WORK, `data-${process.pid}`);
+const server = Bun.spawn(["bun", join(ROOT, "src/main.ts")], {
+  cwd: ROOT,
+  env: { ...process.env, LH_STORAGE_FS_ROOT: dataRoot, LH_SERVER_BIND: "127.0.0.1:0", LH_SERVER_ACCESS_LOG: "false", LH_INGEST_MAX_INGEST_BYTES: String(1024 * MiB) },
+  stdout: "pipe",
+  stderr: "inherit",
+});
+let url = "";
+const reader = server.stdout.getReader();
+let buffered = "";
+while (!url) {
+  const { value, done } = await reader.read();
+  if (done) throw new Error("server exited");
+  buffered += new TextDecoder().decode(value);
+  const line = buffered.split("\n").find((l) => l.includes('"lakehouse started"'));
+  if (line) url = JSON.parse(line).listen;
+}
+void (async () => {
+  for (;;) if ((await reader.read()).done) break;
+})();
+const rssAtStart = peakRss(server.pid);
+
+const ingests: { ms: number; serverMs: number }[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const name = i === RUNS - 1 ? "workers" : `workers_run${i}`;
+  const t = performance.now();
+  const res = await fetch(`${url}/v1/ingest/${name}`, { method: "POST", headers: { "content-type": "text/csv" }, body: Bun.file(CSV) });
+  const body = (await res.json()) as { rows: number; ms: number; result: string };
+  const ms = performance.now() - t;
+  if (res.status !== 201 || body.rows !== ROWS) throw new Error(`ingest failed: ${res.status} ${JSON.stringify(body)}`);
+  ingests.push({ ms, serverMs: body.ms });
+  console.log(`ingest run ${i + 1}: ${(ms / 1000).toFixed(2)} s (${body.result})`);
+  if (name !== "workers") await fetch(`${url}/v1/catalog/datasets/${name}`, { method: "DELETE" });
+}
+const serverPeak = peakRss(server.pid);
+
+const QUERIES: [string, string][] = [
+  ["count(*)", "SELECT count(*) FROM workers"],
+  ["GROUP BY state, count + avg", "SELECT state, count(*) AS n, avg(hourly_rate) AS avg_rate FROM workers GROUP BY state ORDER BY state"],
+  ["AVG(hourly_rate)", "SELECT avg(hourly_rate) FROM workers"],
+  ["filtered top-10", "SELECT worker_id, first_name, last_name, hourly_rate FROM workers WHERE state = 'CA' AND available ORDER BY hourly_rate DESC LIMIT 10"],
+  ["DESCRIBE", "DESCRIBE workers"],
+];
+
+async function time(fn: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
+  for (let i = 0; i < 5; i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < QUERY_RUNS; i++) {
+    const t = performance.now();
+    await fn();
+    samples.push(performance.now() - t);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 50), p95: percentile(samples, 95) };
+}
+
+const catalog = (await (await fetch(`${url}/v1/catalog/datasets/workers`)).json()) as { objects: { key: string }[] };
+const parquet = join(dataRoot, "objects", catalog.objects[0]!.key);
+const db = await DuckDBInstance.create(":memory:");
+const conn = await db.connect();
+await conn.run("SET threads=2");
+await conn.run(`CREATE VIEW workers AS SELECT * FROM read_parquet('${parquet}')`);
+
+const latency: { name: string; http: { p50: number; p95: number }; raw: { p50: number; p95: number } }[] = [];
+for (const [name, statement] of QUERIES) {
+  const http = await time(async () => {
+    const res = await fetch(`${url}/v1/sql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sql: statement }) });
+    if (res.status !== 200) throw new Error(`${name}: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+  });
+  const rawQ = await time(async () => (await conn.runAndReadAll(statement)).getRows());
+  latency.push({ name, http, raw: rawQ });
+  console.log(`${name}: HTTP p50 ${http.p50.toFixed(2)} ms p95 ${http.p95.toFixed(2)} ms; in-process DuckDB p50 ${rawQ.p50.toFixed(2)} ms`);
+}
+conn.closeSync();
+db.closeSync();
+server.kill("SIGTERM");
+await server.exited;
+Bun.spawnSync(["rm", "-rf", dataRoot]);
+
+const ours = median(ingests.map((x) => x.ms));
+const ceiling = median(raw.map((x) => x.ms));
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const mibps = (ms: number) => `${(csvBytes / MiB / (ms / 1000)).toFixed(0)} MiB/s`;
+const gib = (b: number) => `${(b / MiB).toFixed(0)} MiB`;
+const md = `
+## Lakehouse: ingest and SQL
+
+${machineLine()}. Command: \`bun scripts/bench/lakehouse.ts --rows ${ROWS} --runs ${RUNS} --queries ${QUERY_RUNS}\`.
+Input: \`scripts/datagen/gen_staffing.ts --rows ${ROWS}\` (18 columns, ${(csvBytes / MiB).toFixed(1)} MiB, RFC 4180 with quoted newlines).
+
+### Ingest (CSV → Parquet, snappy), median of ${RUNS}
+
+| | wall time | throughput | peak RSS |
+|---|---|---|---|
+| \`POST /v1/ingest\` to a server process (upload streamed to disk, whole-file type inference, COPY to Parquet, SHA-256, store, commit) | ${s(ours)} | ${mibps(ours)} | ${gib(serverPeak)} (server process; ${gib(rssAtStart)} after start-up) |
+| raw DuckDB \`COPY (SELECT * FROM read_csv(..., sample_size=-1)) TO ... (FORMAT parquet, COMPRESSION snappy)\`, 2 threads, own process | ${s(ceiling)} | ${mibps(ceiling)} | ${gib(median(raw.map((x) => x.rss)))} |
+| ratio (ours / raw) | **${(ours / ceiling).toFixed(2)}×** | | |
+
+Target: ≤ 1.3× raw DuckDB with peak RSS ≤ 1 GiB. Runs: ours ${ingests.map((x) => s(x.ms)).join(", ")} (server-side ${ingests.map((x) => s(x.serverMs)).join(", ")}); raw ${raw.map((x) => s(x.ms)).join(", ")}.
+
+### SQL latency over HTTP (${QUERY_RUNS} runs after 5 warm-ups, JSON responses) vs in-process DuckDB on the same Parquet
+
+| query | HTTP p50 | HTTP p95 | in-process p50 | ratio p50 |
+|---|---|---|---|---|
+${latency.map((l) => `| ${l.name} | ${l.http.p50.toFixed(2)} ms | ${l.http.p95.toFixed(2)} ms | ${l.raw.p50.toFixed(2)} ms | ${(l.http.p50 / l.raw.p50).toFixed(2)}× |`).join("\n")}
+
+Target: p50 ≤ 15 ms for each (the Go predecessor measured 24–47 ms).
+`;
+writeSection("lakehouse", md);
+console.log(md);
