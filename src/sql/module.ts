@@ -51,6 +51,11 @@ export async function openSql(
     log,
   );
 
+  if (!process.env.UV_THREADPOOL_SIZE) {
+    // DuckDB's async calls share Bun's native worker pool (one thread per core by default).
+    log.warn("UV_THREADPOOL_SIZE is not set: two long SQL statements can delay every other DuckDB call; start with UV_THREADPOOL_SIZE=8 or more");
+  }
+
   const failedViews = new Set<string>();
 
   const pathFor = (m: Manifest, key: string): Promise<string> | string => {

@@ -250,3 +250,27 @@ describe("ingest size cap", () => {
     }
   });
 });
+
+describe("concurrent ingests", () => {
+  test("racing replaces of one dataset are serialized; racing datasets all land", async () => {
+    const lh = await testLakehouse();
+    try {
+      const bodies = Array.from({ length: 4 }, (_, i) => `id,zip\n${i},0000${i}\n`);
+      const results = await Promise.all(bodies.map((b) => ingest(lh, "race", b).then((r) => r.json().then(loose))));
+      expect(results.map((r) => r.result).sort()).toEqual(["created", "replaced", "replaced", "replaced"]);
+      const live = lh.catalog.catalog.get("race")!;
+      expect(live.version).toBe(4);
+      expect(live.objects).toHaveLength(1);
+      expect((await lh.storage.store.list("datasets/race/")).items.map((i) => i.key)).toEqual([live.objects[0]!.key]);
+      const [[id, zip]] = (await rows(lh, "SELECT id, zip FROM race")) as [[number, string]];
+      expect(zip).toBe(`0000${id}`);
+
+      const names = ["d1", "d2", "d3", "d4"];
+      const statuses = await Promise.all(names.map((n) => ingest(lh, n, "a\n1\n").then((r) => r.status)));
+      expect(statuses).toEqual([201, 201, 201, 201]);
+      expect(await rows(lh, "SELECT (SELECT count(*) FROM d1) + (SELECT count(*) FROM d4)")).toEqual([[2]]);
+    } finally {
+      await lh.close();
+    }
+  });
+});
