@@ -85,7 +85,7 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
     modules.push(catalog);
     const sql = await openSql(config.sql, storage.store, catalog.catalog, log, api, jsonLimit);
     modules.push(sql);
-    const ingest = await openIngest(config.ingest, storage.store, catalog.catalog, log, api, jsonLimit);
+    const ingest = await openIngest(config.ingest, storage.store, catalog.catalog, log, api, jsonLimit, sql);
     modules.push(ingest);
     const vector = await openVector(config, storage.store, log, api);
     modules.push(vector);

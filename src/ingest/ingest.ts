@@ -62,6 +62,8 @@ export class Ingestor {
     private readonly spoolDir: string,
     private readonly maxBytes: number,
     private readonly log: Logger,
+    /** Told about each stored Parquet while its local copy still exists (the SQL cache uses it). */
+    private readonly onStored: (key: string, path: string) => Promise<void> = async () => {},
   ) {}
 
   async ingest(name: string, req: Request, opts: IngestOptions): Promise<IngestResult> {
@@ -103,7 +105,10 @@ export class Ingestor {
         if (same) return finish(live!, same, "unchanged");
         this.catalog.assertSameSchema(name, converted.fields);
         const alreadyStored = live?.objects.some((o) => o.key === key) ?? false;
-        if (!alreadyStored) await this.store.put(key, Bun.file(parquetPath).stream(), { contentType: "application/vnd.apache.parquet" });
+        if (!alreadyStored) {
+          await this.store.put(key, Bun.file(parquetPath).stream(), { contentType: "application/vnd.apache.parquet" });
+          await this.onStored(key, parquetPath);
+        }
         const objects = opts.mode === "append" && live ? [...live.objects.filter((o) => o.key !== key), obj] : [obj];
         try {
           const m = await this.catalog.commitLocked(name, converted.fields, objects, opts.mode);

@@ -6,6 +6,7 @@ import type { Catalog } from "../catalog/catalog.ts";
 import type { ApiSpec } from "../http/openapi.ts";
 import type { Logger } from "../log.ts";
 import type { Module } from "../module.ts";
+import type { SqlModule } from "../sql/module.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import type { IngestConfig } from "./config.ts";
 import { Converter } from "./convert.ts";
@@ -16,12 +17,20 @@ export interface IngestModule extends Module {
   readonly ingestor: Ingestor;
 }
 
-export async function openIngest(config: IngestConfig, store: ObjectStore, catalog: Catalog, log: Logger, api: ApiSpec, jsonLimit: number): Promise<IngestModule> {
+export async function openIngest(
+  config: IngestConfig,
+  store: ObjectStore,
+  catalog: Catalog,
+  log: Logger,
+  api: ApiSpec,
+  jsonLimit: number,
+  sql?: Pick<SqlModule, "cacheLocalCopy">,
+): Promise<IngestModule> {
   const spool = resolve(join(config.temp_dir || tmpdir(), `lakehouse-ingest-${process.pid}`));
   await rm(spool, { recursive: true, force: true });
   await mkdir(spool, { recursive: true });
   const converter = await Converter.open(spool, { threads: config.threads, memoryLimit: config.memory_limit, concurrency: config.max_concurrent });
-  const ingestor = new Ingestor(store, catalog, converter, spool, config.max_ingest_bytes, log);
+  const ingestor = new Ingestor(store, catalog, converter, spool, config.max_ingest_bytes, log, sql && ((key, path) => sql.cacheLocalCopy(key, path)));
   return {
     name: "ingest",
     ingestor,

@@ -20,6 +20,8 @@ export const DATASETS_PREFIX = "datasets/";
 export interface SqlModule extends Module {
   /** In-process SQL for other modules: the same checks and limits as POST /v1/sql. */
   query(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<QueryResult>;
+  /** s3 backend: seeds the Parquet cache with a just-stored object's local copy (no-op on fs). */
+  cacheLocalCopy(key: string, path: string): Promise<void>;
 }
 
 export async function openSql(
@@ -106,6 +108,9 @@ export async function openSql(
   return {
     name: "sql",
     query,
+    cacheLocalCopy: async (key, path) => {
+      if (cache && key.startsWith(DATASETS_PREFIX)) await cache.adopt(key, path);
+    },
     router: sqlRoutes(query, api, jsonLimit),
     health,
     close: () => engine.close(),

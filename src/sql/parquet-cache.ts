@@ -1,7 +1,7 @@
 // s3 backend: DuckDB reads Parquet from local files, so objects are copied into a size-bounded
 // on-disk cache with LRU eviction. Keys are content-addressed, so a cached file is never stale.
 import { createWriteStream } from "node:fs";
-import { mkdir, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { copyFile, mkdir, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "../log.ts";
@@ -83,6 +83,21 @@ export class ParquetCache {
       await unlink(temp).catch(() => {});
       this.log.error("could not cache a parquet object", { key, error: String(err) });
       throw err;
+    }
+  }
+
+  /** Caches a local file known to hold the object's bytes (a fresh ingest), saving a download. */
+  async adopt(key: string, path: string): Promise<void> {
+    const target = this.pathFor(key);
+    const temp = join(this.dir, "tmp", crypto.randomUUID());
+    try {
+      await copyFile(path, temp);
+      await mkdir(dirname(target), { recursive: true });
+      await rename(temp, target);
+      this.files.set(key, (await stat(target)).size);
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      this.log.warn("could not seed the parquet cache", { key, error: String(err) });
     }
   }
 

@@ -58,6 +58,24 @@ describe("lakehouse on the s3 backend", () => {
     }
   });
 
+  test("a fresh ingest seeds the cache from its local copy instead of downloading it", async () => {
+    const lh = await open(tempDir("lh-cache-"));
+    try {
+      const store = lh.storage.store;
+      const gets: string[] = [];
+      const get = store.get.bind(store);
+      store.get = (key, range) => {
+        gets.push(key);
+        return get(key, range);
+      };
+      expect((await ingest(lh, "seeded", "id\n1\n2\n")).status).toBe(201);
+      expect(await rows(lh, "SELECT sum(id) FROM seeded")).toEqual([[3]]);
+      expect(gets.filter((k) => k.startsWith("datasets/"))).toEqual([]);
+    } finally {
+      await lh.close();
+    }
+  });
+
   test("an evicted cache file is fetched again when a query needs it", async () => {
     const cache = tempDir("lh-cache-");
     // A cache too small for both datasets: loading the second evicts the first.
