@@ -115,6 +115,12 @@ export class Catalog {
     return run;
   }
 
+  /** SQL identifiers ignore case, so "People" and "people" would share one view. */
+  private assertNoCaseTwin(name: string): void {
+    const twin = this.list().find((m) => m.name !== name && m.name.toLowerCase() === name.toLowerCase());
+    if (twin) throw new Conflict(`dataset "${twin.name}" exists; names may not differ only in case`, { dataset: twin.name });
+  }
+
   /** Throws Conflict (with the diff in details) when `fields` do not match the live schema. */
   assertSameSchema(name: string, fields: readonly Field[]): void {
     const live = this.get(name);
@@ -145,6 +151,7 @@ export class Catalog {
   async commitLocked(name: string, fields: Field[], objects: DataObject[], op?: "replace" | "append"): Promise<Manifest> {
     const entry = this.entries.get(name);
     const previous = entry?.manifest && !entry.manifest.deleted ? entry.manifest : null;
+    if (!previous) this.assertNoCaseTwin(name);
     const now = new Date().toISOString();
     const manifest: Manifest = {
       format: 1,

@@ -153,3 +153,13 @@ describe("journal", () => {
     expect(results.map((e) => e.seq).sort()).toEqual([1, 2, 3, 4]);
   });
 });
+
+test("names that differ only in case cannot coexist (they would share one SQL view)", async () => {
+  const store = await FsObjectStore.open(tempDir());
+  const { catalog } = await open(store);
+  await catalog.register("people", FIELDS);
+  await expect(catalog.register("People", FIELDS)).rejects.toBeInstanceOf(Conflict);
+  expect(catalog.list().map((m) => m.name)).toEqual(["people"]);
+  await catalog.delete("people");
+  expect((await catalog.register("People", FIELDS)).created).toBe(true);
+});

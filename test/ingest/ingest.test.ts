@@ -200,6 +200,13 @@ describe("ingest", () => {
     expect(await rows(lh, "SELECT count(*) FROM people")).toEqual([[2]]);
   });
 
+  test("a name differing only in case from a live dataset is a 409 that leaves nothing behind", async () => {
+    const res = await ingest(lh, "PEOPLE", "id,zip,name\n9,11111,x\n");
+    expect(res.status).toBe(409);
+    expect((await lh.storage.store.list("datasets/PEOPLE/")).items).toEqual([]);
+    expect(await rows(lh, "SELECT count(*) FROM people")).toEqual([[2]]);
+  });
+
   test("catalog routes list, describe and delete (dropping the view)", async () => {
     await ingest(lh, "gone", PEOPLE);
     const list = await (await call(lh, "/v1/catalog/datasets")).json().then(loose);
