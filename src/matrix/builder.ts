@@ -43,23 +43,32 @@ export async function runBuild(deps: BuildDeps, rec: CorpusRecord, cancelled: ()
   const sample: { id: string; text: string }[] = [];
   const columns = readColumns(rec);
   let lastCheckpoint = Date.now();
-  let after: IdValue | null = null;
 
   // The index is the truth about its dimension: a record checkpointed before the first upsert
   // does not know it yet when a build resumes.
   if (rec.dim === null && deps.vectors.hasIndex(rec.index)) rec.dim = deps.vectors.stats(rec.index).dim;
+  let next: Promise<Row[]> | undefined;
   const stop = async () => {
+    // A page read still in flight must not outlive the build (the SQL engine may close next).
+    await next?.catch(() => {});
     await deps.corpora.saveHashes(rec.name, hashes);
     await deps.corpora.save(rec);
     return false;
   };
+  // Reads are large pages (each page query scans the dataset's columns once), fetched one ahead:
+  // DuckDB reads on its own threads while this one embeds. Embedding and upserts go in
+  // build_batch chunks so progress moves and cancellation is prompt.
+  const fetchPage = (from: IdValue | null) => {
+    const p = deps.rows.page(rec.dataset, columns, rec.id_column, from, deps.readPage);
+    p.catch(() => {}); // awaited below or by stop(); this only keeps it from counting as unhandled
+    return p;
+  };
+  next = fetchPage(null);
   for (;;) {
     if (cancelled()) return stop();
-    // Reads are large pages (each page query scans the dataset's columns once); embedding and
-    // upserts go in build_batch chunks so progress moves and cancellation is prompt.
-    const page = await deps.rows.page(rec.dataset, columns, rec.id_column, after, deps.readPage);
+    const page = await next;
     if (page.length === 0) break;
-    after = page[page.length - 1]![rec.id_column] as IdValue;
+    next = fetchPage(page[page.length - 1]![rec.id_column] as IdValue);
     for (let start = 0; start < page.length; start += deps.batch) {
       if (cancelled()) return stop();
       await processChunk(deps, rec, page.slice(start, start + deps.batch), { hashes, seen, sample, stats });
