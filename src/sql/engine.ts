@@ -1,10 +1,10 @@
 // The in-process DuckDB that answers SQL: one sandboxed instance, a bounded set of connections,
 // one view per dataset. Every request is checked to be exactly one read-only statement before it
 // runs, and interrupted when it passes its time limit.
-import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement } from "@duckdb/node-api";
+import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, StatementType } from "@duckdb/node-api";
 import { BadRequest, LakehouseError, Timeout } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { isReadOnly, statementTypeName } from "./statement.ts";
+import { explainedStatement, isReadOnly, statementTypeName } from "./statement.ts";
 import { type JsonValue, toJsonValue } from "./values.ts";
 
 export type SqlParam = string | number | boolean | null;
@@ -80,6 +80,9 @@ class ConnectionPool {
     for (const c of this.idle.splice(0)) c.closeSync();
   }
 }
+
+const refused = (what: string) =>
+  new BadRequest(`only read-only statements are allowed (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN, SUMMARIZE); this is ${what}`);
 
 function bindParams(prepared: DuckDBPreparedStatement, params: SqlParams): void {
   const expected = prepared.parameterCount;
@@ -168,9 +171,8 @@ export class SqlEngine {
       if (extracted.count !== 1) throw new BadRequest(`expected exactly one SQL statement, got ${extracted.count}`);
       const prepared = await extracted.prepare(0);
       try {
-        if (!isReadOnly(prepared.statementType)) {
-          throw new BadRequest(`only read-only statements are allowed (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN, SUMMARIZE); this is ${statementTypeName(prepared.statementType)}`);
-        }
+        if (!isReadOnly(prepared.statementType)) throw refused(statementTypeName(prepared.statementType));
+        if (prepared.statementType === StatementType.EXPLAIN) await this.assertExplainsSelect(conn, sql);
         bindParams(prepared, params);
         checkTime();
         const reader = await prepared.streamAndReadUntil(maxRows + 1);
@@ -190,6 +192,19 @@ export class SqlEngine {
       clearTimeout(timer);
       clearInterval(repeat);
       this.pool.release(conn, !timedOut);
+    }
+  }
+
+  private async assertExplainsSelect(conn: DuckDBConnection, sql: string): Promise<void> {
+    const inner = explainedStatement(sql);
+    if (inner === null) throw new BadRequest("EXPLAIN is allowed only in the forms EXPLAIN [ANALYZE] <query> and EXPLAIN (options) <query>, without comments before the query");
+    const extracted = await conn.extractStatements(inner);
+    if (extracted.count !== 1) throw new BadRequest("EXPLAIN must wrap exactly one query");
+    const prepared = await extracted.prepare(0);
+    try {
+      if (prepared.statementType !== StatementType.SELECT) throw refused(`EXPLAIN of ${statementTypeName(prepared.statementType)}`);
+    } finally {
+      prepared.destroySync();
     }
   }
 

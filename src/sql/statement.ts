@@ -12,3 +12,16 @@ export function statementTypeName(type: StatementType): string {
 export function isReadOnly(type: StatementType): boolean {
   return READ_ONLY_TYPES.has(type);
 }
+
+/**
+ * The statement an EXPLAIN wraps, so it can be checked in turn: EXPLAIN ANALYZE executes it, and
+ * DuckDB reports EXPLAIN ANALYZE COPY/CREATE/DROP as type EXPLAIN. DuckDB judges the returned
+ * text; this only locates it, and gives up (null) on anything but the plain forms
+ * `EXPLAIN [ANALYZE] stmt` and `EXPLAIN (options) stmt`, so a comment cannot hide where it starts.
+ */
+export function explainedStatement(sql: string): string | null {
+  const m = /^\s*explain\s+(?:(?:analy[sz]e)\s+|\([^()'"\/\-;]*\)\s*)?/i.exec(sql);
+  if (!m) return null;
+  const inner = sql.slice(m[0].length);
+  return inner.trim() === "" || inner.startsWith("(") ? null : inner;
+}

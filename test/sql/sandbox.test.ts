@@ -49,6 +49,13 @@ describe("SQL sandbox", () => {
     ["read_csv of a file outside the data directory", () => `SELECT * FROM read_csv('${outside}/secret.csv')`],
     ["a relative path out of the data directory", () => `SELECT * FROM read_csv('${datasetDir()}/../../../../../../etc/passwd')`],
     ["getenv", "SELECT getenv('HOME')"],
+    ["EXPLAIN ANALYZE COPY into the data directory", () => `EXPLAIN ANALYZE COPY people TO '${datasetDir()}/explained.csv'`],
+    ["EXPLAIN ANALYZE CREATE", "EXPLAIN ANALYZE CREATE TABLE t AS SELECT 1"],
+    ["EXPLAIN ANALYZE DROP", "EXPLAIN ANALYZE DROP VIEW people"],
+    ["EXPLAIN (ANALYZE) DROP", "EXPLAIN (ANALYZE) DROP VIEW people"],
+    ["EXPLAIN EXPLAIN ANALYZE DROP", "EXPLAIN EXPLAIN ANALYZE DROP VIEW people"],
+    ["a comment hiding where an EXPLAIN's statement starts", "/* /* */ EXPLAIN ANALYZE SELECT '*/ DROP VIEW people; --'"],
+    ["query() running a write", "SELECT * FROM query('DROP VIEW people')"],
   ] as const;
 
   test.each(refused)("refuses %s with 400", async (_name, statement) => {
@@ -65,6 +72,8 @@ describe("SQL sandbox", () => {
     expect(existsSync("/tmp/lh-escape.duckdb")).toBe(false);
     expect(existsSync("/tmp/lh-export")).toBe(false);
     expect(existsSync(join(datasetDir(), "escape.csv"))).toBe(false);
+    expect(existsSync(join(datasetDir(), "explained.csv"))).toBe(false);
+    expect(await rows(lh, "SELECT count(*) FROM duckdb_tables()")).toEqual([[0]]);
     expect(await rows(lh, "SELECT count(*) FROM people")).toEqual([[2]]);
     expect(await rows(lh, "SELECT current_setting('enable_external_access'), current_setting('lock_configuration')")).toEqual([[false, true]]);
   });
@@ -75,6 +84,8 @@ describe("SQL sandbox", () => {
     ["DESCRIBE", "DESCRIBE people", null],
     ["SHOW TABLES", "SHOW TABLES", [["people"]]],
     ["EXPLAIN", "EXPLAIN SELECT * FROM people", null],
+    ["EXPLAIN ANALYZE of a query", "EXPLAIN ANALYZE SELECT count(*) FROM people", null],
+    ["EXPLAIN with options", "EXPLAIN (FORMAT json) SELECT 1", null],
     ["SUMMARIZE", "SUMMARIZE people", null],
     ["FROM-first", "FROM people SELECT id ORDER BY id", [[1], [2]]],
   ] as const)("allows %s", async (_name, statement, expected) => {

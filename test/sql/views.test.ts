@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { negotiate } from "../../src/sql/formats.ts";
+import { explainedStatement } from "../../src/sql/statement.ts";
 import { isoTimestamp } from "../../src/sql/values.ts";
 import { createViewSql, dropViewSql, quoteIdent, quoteLiteral } from "../../src/sql/views.ts";
 
@@ -40,4 +41,20 @@ describe("result format negotiation", () => {
 test("timestamps become ISO-8601", () => {
   expect(isoTimestamp("2024-01-02 03:04:05.5")).toBe("2024-01-02T03:04:05.5");
   expect(isoTimestamp("2024-01-02 03:04:05+02")).toBe("2024-01-02T03:04:05+02:00");
+});
+
+describe("the statement an EXPLAIN wraps", () => {
+  test.each([
+    ["EXPLAIN SELECT 1", "SELECT 1"],
+    ["  explain analyze\n SELECT 1", "SELECT 1"],
+    ["EXPLAIN ANALYSE WITH a AS (SELECT 1) FROM a", "WITH a AS (SELECT 1) FROM a"],
+    ["EXPLAIN (ANALYZE, FORMAT json) SELECT 1", "SELECT 1"],
+    ["EXPLAIN ANALYZE /* c */ DROP VIEW x", "/* c */ DROP VIEW x"],
+  ])("%p → %p", (sql, inner) => {
+    expect(explainedStatement(sql)).toBe(inner);
+  });
+
+  test.each(["/* x */ EXPLAIN SELECT 1", "-- x\nEXPLAIN SELECT 1", "EXPLAIN", "EXPLAIN ANALYZE ", "EXPLAIN (FORMAT '/*') SELECT 1", "SELECT 1"])("gives up on %p", (sql) => {
+    expect(explainedStatement(sql)).toBeNull();
+  });
 });
