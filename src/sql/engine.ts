@@ -213,6 +213,8 @@ export class SqlEngine {
     if (err instanceof LakehouseError) return err;
     let message = err instanceof Error ? err.message : String(err);
     for (const dir of this.opts.allowedDirs) message = message.split(dir).join("");
+    // Other absolute paths DuckDB mentions (its home directory, say) are this machine's business.
+    message = message.replace(/(["'])\/[^"'\n]*\1/g, "$1<path>$1");
     message = message.split("\n\n")[0]!.trim();
     return new BadRequest(message);
   }
