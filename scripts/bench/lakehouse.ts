@@ -6,6 +6,7 @@
 //   bun scripts/bench/lakehouse.ts [--rows 500000] [--runs 3] [--queries 50]
 import { DuckDBInstance } from "@duckdb/node-api";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { machineLine, percentile, writeSection } from "./report.ts";
 
@@ -24,6 +25,7 @@ if (!existsSync(CSV)) {
   if (gen.exitCode !== 0) throw new Error("datagen failed");
 }
 const csvBytes = statSync(CSV).size;
+const loadBefore = loadavg()[0]!;
 console.log(`input: ${CSV} (${(csvBytes / MiB).toFixed(1)} MiB)`);
 
 const peakRss = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
@@ -142,7 +144,7 @@ const gib = (b: number) => `${(b / MiB).toFixed(0)} MiB`;
 const md = `
 ## Lakehouse: ingest and SQL
 
-${machineLine()}. Command: \`bun scripts/bench/lakehouse.ts --rows ${ROWS} --runs ${RUNS} --queries ${QUERY_RUNS}\`.
+${machineLine()}; 1-minute load average ${loadBefore.toFixed(2)} at the start (the machine is shared: compare the two rows of one run, not runs). Command: \`bun scripts/bench/lakehouse.ts --rows ${ROWS} --runs ${RUNS} --queries ${QUERY_RUNS}\`.
 Input: \`scripts/datagen/gen_staffing.ts --rows ${ROWS}\` (18 columns, ${(csvBytes / MiB).toFixed(1)} MiB, RFC 4180 with quoted newlines).
 
 ### Ingest (CSV → Parquet, snappy), median of ${RUNS}

@@ -26,6 +26,7 @@ export interface IngestOptions {
 export interface IngestResult {
   dataset_id: string;
   name: string;
+  /** Rows of this upload (the dataset's total is in the catalog). */
   rows: number;
   columns: number;
   fingerprint: string;
@@ -80,7 +81,7 @@ export class Ingestor {
       const finish = (m: Manifest, obj: DataObject, result: IngestResult["result"]): IngestResult => ({
         dataset_id: m.dataset_id,
         name,
-        rows: m.row_count,
+        rows: obj.rows,
         columns: m.fields.length,
         fingerprint: m.fingerprint,
         key: obj.key,
