@@ -10,6 +10,9 @@ import { CATALOG_PREFIX, type DataObject, decodeManifest, encodeManifest, type M
 import { assertDatasetName, datasetId } from "./names.ts";
 import { diffSchemas, type Field, fingerprint } from "./schema.ts";
 
+/** How many of the newest journal entries are compared with the manifests on open. */
+const JOURNAL_REPAIR_WINDOW = 100;
+
 export interface CatalogChange {
   name: string;
   /** The new live manifest, or null when the dataset was deleted. */
@@ -66,6 +69,36 @@ export class Catalog {
       this.log.error("skipping corrupt catalog manifest", { key });
     }
     this.entries.set(name, { manifest, highest: sorted[0] ?? 0 });
+  }
+
+  /**
+   * Restores journal entries lost to a crash between a manifest commit and its journal append:
+   * a latest version newer than the newest journal entry, and not among the last entries, was
+   * never journaled. Returns how many entries were written.
+   */
+  async repairJournal(): Promise<number> {
+    const tail = await this.journal.read(Math.max(0, this.journal.lastSeq - JOURNAL_REPAIR_WINDOW), JOURNAL_REPAIR_WINDOW);
+    const newest = tail.at(-1)?.at ?? "";
+    const seen = new Set(tail.map((e) => `${e.name}/${e.version}`));
+    const missing = [...this.entries.values()]
+      .map((e) => e.manifest)
+      .filter((m): m is Manifest => m !== null && m.updated_at > newest && !seen.has(`${m.name}/${m.version}`))
+      .sort((a, b) => a.updated_at.localeCompare(b.updated_at));
+    for (const m of missing) {
+      const op = m.deleted ? "delete" : await this.inferOp(m);
+      await this.journal.append({ op, name: m.name, dataset_id: m.dataset_id, version: m.version, fingerprint: m.fingerprint, row_count: m.row_count });
+      this.log.warn("restored the journal entry of a committed catalog version", { dataset: m.name, version: m.version, op });
+    }
+    return missing.length;
+  }
+
+  private async inferOp(m: Manifest): Promise<"register" | "replace" | "append"> {
+    if (m.version === 1) return "register";
+    const bytes = await this.store.getBytes(manifestKey(m.name, m.version - 1)).catch(() => null);
+    const prev = bytes ? decodeManifest(bytes, { name: m.name, version: m.version - 1 }) : null;
+    if (!prev || prev.deleted) return prev ? "register" : "replace";
+    const keys = m.objects.map((o) => o.key);
+    return prev.objects.length > 0 && prev.objects.every((o, i) => keys[i] === o.key) && keys.length > prev.objects.length ? "append" : "replace";
   }
 
   private async reload(name: string): Promise<void> {

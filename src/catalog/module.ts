@@ -15,6 +15,7 @@ export interface CatalogModule extends Module {
 export async function openCatalog(store: ObjectStore, log: Logger, api: ApiSpec, jsonLimit: number): Promise<CatalogModule> {
   const journal = await Journal.open(store, log);
   const catalog = await Catalog.open(store, journal, log);
+  await catalog.repairJournal();
   return {
     name: "catalog",
     catalog,

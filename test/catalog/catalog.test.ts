@@ -163,3 +163,27 @@ test("names that differ only in case cannot coexist (they would share one SQL vi
   await catalog.delete("people");
   expect((await catalog.register("People", FIELDS)).created).toBe(true);
 });
+
+test("a version committed without its journal entry (crash in between) is journaled on open", async () => {
+  const store = await FsObjectStore.open(tempDir());
+  const { catalog } = await open(store);
+  await catalog.register("a", FIELDS);
+  await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [{ key: "datasets/a/1.parquet", rows: 1, bytes: 1 }], "replace"));
+  // What a crash after the manifest commit and before the journal append leaves behind.
+  const live = catalog.get("a")!;
+  const later = new Date(Date.now() + 1000).toISOString();
+  const appended = { ...live, version: 3, updated_at: later, objects: [...live.objects, { key: "datasets/a/2.parquet", rows: 2, bytes: 1 }], row_count: 3 };
+  await store.putIfAbsent(manifestKey("a", 3), JSON.stringify(appended));
+  await store.putIfAbsent(manifestKey("b", 1), JSON.stringify({ ...live, name: "b", dataset_id: datasetId("b"), version: 1, updated_at: later }));
+
+  const log = memoryLogger();
+  const reopened = await open(store, log);
+  expect(await reopened.catalog.repairJournal()).toBe(2);
+  expect((await reopened.journal.read(2, 10)).map((e) => [e.seq, e.op, e.name, e.version])).toEqual([
+    [3, "append", "a", 3],
+    [4, "register", "b", 1],
+  ]);
+  expect(log.lines.filter((l) => l.msg.startsWith("restored the journal entry"))).toHaveLength(2);
+  // Nothing is repaired twice.
+  expect(await (await open(store)).catalog.repairJournal()).toBe(0);
+});
