@@ -32,7 +32,7 @@ export class Catalog {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners: ChangeListener[] = [];
   private readonly locks = new Map<string, Promise<unknown>>();
-  private corrupt = new Set<string>();
+  private readonly corrupt = new Set<string>();
 
   private constructor(
     private readonly store: ObjectStore,

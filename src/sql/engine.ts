@@ -3,7 +3,6 @@
 // runs, and interrupted when it passes its time limit.
 import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, StatementType } from "@duckdb/node-api";
 import { BadRequest, LakehouseError, Timeout } from "../errors.ts";
-import type { Logger } from "../log.ts";
 import { explainedStatement, isReadOnly, statementTypeName } from "./statement.ts";
 import { type JsonValue, toJsonValue } from "./values.ts";
 
@@ -108,20 +107,16 @@ function bindParams(prepared: DuckDBPreparedStatement, params: SqlParams): void 
 }
 
 export class SqlEngine {
-  private readonly admin: Promise<DuckDBConnection>;
   private adminTail: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly pool: ConnectionPool,
     private readonly opts: EngineOptions,
-    private readonly log: Logger,
-    admin: DuckDBConnection,
-  ) {
-    this.admin = Promise.resolve(admin);
-  }
+    private readonly admin: DuckDBConnection,
+  ) {}
 
-  static async open(opts: EngineOptions, log: Logger): Promise<SqlEngine> {
+  static async open(opts: EngineOptions): Promise<SqlEngine> {
     // Settings that fail as create options are applied with SET, in this order: directories before
     // external access is switched off, limits, then the lock so callers cannot undo any of it.
     const instance = await DuckDBInstance.create(":memory:", { autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
@@ -135,13 +130,13 @@ export class SqlEngine {
     // Dataset files are immutable (content-addressed keys), so their footers can be cached.
     await admin.run("SET parquet_metadata_cache=true");
     await admin.run("SET lock_configuration=true");
-    return new SqlEngine(instance, new ConnectionPool(instance, opts.maxConcurrent), opts, log, admin);
+    return new SqlEngine(instance, new ConnectionPool(instance, opts.maxConcurrent), opts, admin);
   }
 
   /** Runs catalog DDL (views) one statement at a time on the engine's own connection. */
   ddl(sql: string): Promise<void> {
     const run = this.adminTail.then(async () => {
-      await (await this.admin).run(sql);
+      await this.admin.run(sql);
     });
     this.adminTail = run.catch(() => {});
     return run;
@@ -222,7 +217,7 @@ export class SqlEngine {
   async close(): Promise<void> {
     await this.adminTail;
     this.pool.closeAll();
-    (await this.admin).closeSync();
+    this.admin.closeSync();
     this.instance.closeSync();
   }
 }

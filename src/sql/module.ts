@@ -41,17 +41,14 @@ export async function openSql(
     cache = await ParquetCache.open(store, dir, config.cache_max_bytes, log);
     root = dirname(cache.pathFor(`${DATASETS_PREFIX}x`));
   }
-  const engine = await SqlEngine.open(
-    {
-      allowedDirs: [`${root}/`],
-      threads: config.threads,
-      memoryLimit: config.memory_limit,
-      timeoutMs: config.timeout_ms,
-      maxRows: config.max_rows,
-      maxConcurrent: config.max_concurrent,
-    },
-    log,
-  );
+  const engine = await SqlEngine.open({
+    allowedDirs: [`${root}/`],
+    threads: config.threads,
+    memoryLimit: config.memory_limit,
+    timeoutMs: config.timeout_ms,
+    maxRows: config.max_rows,
+    maxConcurrent: config.max_concurrent,
+  });
 
   if (!process.env.UV_THREADPOOL_SIZE) {
     // DuckDB's async calls share Bun's native worker pool (one thread per core by default).
