@@ -5,6 +5,7 @@
 //
 //   bun scripts/bench/matrix.ts [--rows 100000] [--playbooks 1000] [--queries 300]
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { HierarchicalNSW } from "hnswlib-node";
@@ -41,6 +42,8 @@ const gen = async (kind: string) => {
   return out;
 };
 
+// Other work on these shared 2-core machines moves every figure below; the load says how much.
+const loadBefore = loadavg()[0]!;
 let child: Child | undefined;
 try {
   log(`generating ${fmt(ROWS)} workers and candidates`);
@@ -149,7 +152,7 @@ try {
 
   const md = `## Matrix: corpus build and multi-corpus search
 
-\`bun scripts/bench/matrix.ts --rows ${ROWS} --playbooks ${PLAYBOOKS} --queries ${QUERIES}\` — ${machineLine()}. Server in a child process, default hash embedder (${DIM} dimensions, embedding cache off), vector defaults (M=16, ef_construction=200, ef_search=64); the raw run embeds the same ${fmt(texts.length)} texts with the same embedder and inserts them into hnswlib-node directly, in one process, after the server stopped.
+\`bun scripts/bench/matrix.ts --rows ${ROWS} --playbooks ${PLAYBOOKS} --queries ${QUERIES}\` — ${machineLine()}. Server in a child process, default hash embedder (${DIM} dimensions, embedding cache off), vector defaults (M=16, ef_construction=200, ef_search=64); the raw run embeds the same ${fmt(texts.length)} texts with the same embedder and inserts them into hnswlib-node directly, in one process, after the server stopped. Load average (1 min) before the run ${loadBefore.toFixed(2)}, after it ${loadavg()[0]!.toFixed(2)}: above ≈1 other processes shared the 2 cores and every figure here is slower than on an idle machine.
 
 | build of ${fmt(workers.count)} workers | seconds | rows/s | target |
 |---|---:|---:|---|
