@@ -143,6 +143,8 @@ export class Applier {
   }
 
   private async run(): Promise<void> {
+    // Start on a later turn, never inside the write that enqueued: its acknowledgement comes first.
+    await yieldToLoop();
     while (!this.stopped && this.queue.length > 0) {
       const now = performance.now();
       const until = now + (now - this.lastEnqueue < BUSY_WINDOW_MS ? BUSY_SLICE_MS : SLICE_MS);
