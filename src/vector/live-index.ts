@@ -64,6 +64,7 @@ export class LiveIndex {
   private lastSeq: number;
   /** Labels whose acknowledged vector is not in the graph yet, with the seq of their latest upsert. */
   private readonly pending = new Map<number, number>();
+  private readonly exactFilterMax: number;
   readonly applier: Applier;
 
   constructor(
@@ -77,6 +78,7 @@ export class LiveIndex {
     this.dim = params.dim;
     this.metric = params.metric;
     this.lastSeq = restored.seq;
+    this.exactFilterMax = tuning.exactFilterMax;
     this.slab = new VectorSlab(params.dim, restored.items.length + 1);
     for (const { label, id, metadata } of restored.items) {
       this.idToLabel.set(id, label);
@@ -182,13 +184,13 @@ export class LiveIndex {
     return { id, vector: Array.from(this.slab.get(label)), metadata: this.meta[label] ?? null };
   }
 
-  search(req: SearchRequest, exactFilterMax: number): SearchHit[] {
+  search(req: SearchRequest): SearchHit[] {
     if (!Number.isInteger(req.k) || req.k < 1) throw new BadRequest("k must be a positive integer", [{ path: "k", message: "expected an integer ≥ 1" }]);
     return searchIndex(req, {
       dim: this.dim,
       metric: this.metric,
       efSearch: this.params.ef_search,
-      exactFilterMax,
+      exactFilterMax: this.exactFilterMax,
       live: this.idToLabel,
       idOf: (label) => this.labelId[label]!,
       metaOf: (label) => this.meta[label] ?? null,

@@ -138,7 +138,7 @@ export class VectorIndexes implements VectorService {
   }
 
   search(name: string, req: SearchRequest): SearchHit[] {
-    return this.entry(name).index.search(req, this.config.exact_filter_max);
+    return this.entry(name).index.search(req);
   }
 
   getItem(name: string, id: string): ItemView {
