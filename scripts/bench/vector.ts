@@ -99,14 +99,15 @@ const rawSearch = (ef: number) => {
 };
 const raw64 = rawSearch(EF);
 const raw32 = rawSearch(32);
-const rawFile = `${tempDir("lh-bench-raw-")}/raw.hnsw`;
+const rawDir = tempDir("lh-bench-raw-");
+const rawFile = `${rawDir}/raw.hnsw`;
 t0 = performance.now();
 raw.save(rawFile);
 const rawSaveS = (performance.now() - t0) / 1000;
 t0 = performance.now();
 Graph.load(rawFile, { dim: DIM, metric: "cosine", m: M, efConstruction: EF_C });
 const rawLoadS = (performance.now() - t0) / 1000;
-rmSync(rawFile, { force: true });
+rmSync(rawDir, { recursive: true, force: true });
 raw = null;
 Bun.gc(true);
 
