@@ -1,106 +1,73 @@
 // Converts a spooled upload to Parquet (Snappy) with DuckDB's readers and writer: bounded memory,
 // and types inferred over the whole file (sample_size=-1), so a leading-zero code on row 400,000
-// still keeps its column a string. The instance may touch only the spool directory.
+// still keeps its column a string. Each conversion runs in its own process: it does not wait
+// behind SQL statements for the server's native worker threads, its memory is returned when it
+// ends, and a crash inside DuckDB fails one upload instead of the server.
 import { createReadStream } from "node:fs";
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import type { Field } from "../catalog/schema.ts";
+import { join } from "node:path";
 import { BadRequest } from "../errors.ts";
+import type { Field } from "../catalog/schema.ts";
+import type { Logger } from "../log.ts";
 import { Semaphore } from "../storage/limits.ts";
-import { quoteLiteral } from "../sql/views.ts";
 import { CsvScanner } from "./csv-scan.ts";
+import type { ConvertJob, ConvertOutcome, CsvOptions } from "./duckdb-convert.ts";
 import type { UploadFormat } from "./upload.ts";
 
-/**
- * Smaller than DuckDB's default (122,880): the writer buffers a row group per thread, and with long
- * text columns that buffer dominates peak memory (measured ≈990 → ≈700 MiB on the 500K staffing
- * CSV at the same speed).
- */
-const ROW_GROUP_ROWS = 32_768;
+export type { CsvOptions } from "./duckdb-convert.ts";
 
-export interface CsvOptions {
-  header: boolean;
-  delimiter: string;
-  /** Field values read as NULL. */
-  nulls: string[];
-}
+const WORKER = join(import.meta.dir, "convert-worker.ts");
 
 export interface Converted {
   fields: Field[];
   rows: number;
 }
 
-/** The DuckDB table expression reading an upload of this format. */
-export function readerSql(path: string, format: UploadFormat, csv: CsvOptions): string {
-  const file = quoteLiteral(path);
-  if (format === "parquet") return `read_parquet(${file})`;
-  if (format === "ndjson") return `read_json(${file}, format='newline_delimited', sample_size=-1)`;
-  const nulls = csv.nulls.map(quoteLiteral).join(", ");
-  return (
-    `read_csv(${file}, sample_size=-1, delim=${quoteLiteral(csv.delimiter)}, quote='"', escape='"', ` +
-    `header=${csv.header}, strict_mode=true, comment='', skip=0, nullstr=[${nulls}], encoding='utf-8')`
-  );
+export interface ConverterOptions {
+  threads: number;
+  memoryLimit: string;
+  concurrency: number;
 }
 
 export class Converter {
   private readonly gate: Semaphore;
+  private readonly running = new Set<{ kill(): void }>();
 
-  private constructor(
-    private readonly instance: DuckDBInstance,
+  constructor(
     private readonly spoolDir: string,
-    concurrency: number,
+    private readonly opts: ConverterOptions,
+    private readonly log: Logger,
   ) {
-    this.gate = new Semaphore(concurrency);
-  }
-
-  static async open(spoolDir: string, opts: { threads: number; memoryLimit: string; concurrency: number }): Promise<Converter> {
-    const instance = await DuckDBInstance.create(":memory:", { autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
-    const c = await instance.connect();
-    try {
-      await c.run(`SET allowed_directories=[${quoteLiteral(`${spoolDir}/`)}]`);
-      await c.run(`SET temp_directory=${quoteLiteral(`${spoolDir}/duckdb-tmp`)}`);
-      await c.run("SET enable_external_access=false");
-      await c.run(`SET threads=${opts.threads}`);
-      await c.run(`SET memory_limit=${quoteLiteral(opts.memoryLimit)}`);
-      await c.run("SET lock_configuration=true");
-    } finally {
-      c.closeSync();
-    }
-    return new Converter(instance, spoolDir, opts.concurrency);
+    this.gate = new Semaphore(opts.concurrency);
   }
 
   /** Writes `input` as Parquet to `output`; BadRequest (naming the line where it can) when unreadable. */
   convert(input: string, output: string, format: UploadFormat, csv: CsvOptions): Promise<Converted> {
     return this.gate.run(async () => {
-      const c = await this.instance.connect();
-      try {
-        try {
-          await c.run(`COPY (SELECT * FROM ${readerSql(input, format, csv)}) TO ${quoteLiteral(output)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`);
-        } catch (err) {
-          throw await this.explain(err, input, format, csv);
-        }
-        return await this.describe(c, output);
-      } finally {
-        c.closeSync();
-      }
+      const job: ConvertJob = { input, output, format, csv, spoolDir: this.spoolDir, threads: this.opts.threads, memoryLimit: this.opts.memoryLimit };
+      const outcome = await this.run(job);
+      this.log.info("ingest conversion", { format, ok: outcome.ok, peak_rss_bytes: outcome.peak_rss_bytes });
+      if (!outcome.ok) throw await this.explain(outcome.message, input, format, csv);
+      return { fields: outcome.fields, rows: outcome.rows };
     });
   }
 
-  private async describe(c: DuckDBConnection, parquet: string): Promise<Converted> {
-    const file = quoteLiteral(parquet);
-    const cols = (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${file})`)).getRowsJS();
-    const nulls = (await c.runAndReadAll(`SELECT path_in_schema, sum(stats_null_count)::BIGINT FROM parquet_metadata(${file}) GROUP BY ALL`)).getRowsJS();
-    const nullCount = new Map(nulls.map(([path, n]) => [String(path), n === null ? null : Number(n)]));
-    const rows = (await c.runAndReadAll(`SELECT num_rows FROM parquet_file_metadata(${file})`)).getRowsJS();
-    const fields = cols.map(([name, type]) => {
-      const n = nullCount.get(String(name));
-      // Nested columns have no single statistic; unknown counts as nullable.
-      return { name: String(name), type: String(type), nullable: n === undefined || n === null || n > 0 };
-    });
-    return { fields, rows: Number(rows[0]?.[0] ?? 0) };
+  private async run(job: ConvertJob): Promise<ConvertOutcome> {
+    // The worker needs no configuration, so it gets none of the server's environment (secrets).
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" };
+    const proc = Bun.spawn([process.execPath, WORKER, JSON.stringify(job)], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    this.running.add(proc);
+    try {
+      const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      const last = stdout.trim().split("\n").at(-1);
+      if (code === 0 && last) return JSON.parse(last) as ConvertOutcome;
+      this.log.error("ingest conversion process failed", { code, stderr: stderr.slice(-2000) });
+      throw new Error(`the conversion process exited with code ${code}`);
+    } finally {
+      this.running.delete(proc);
+    }
   }
 
-  private async explain(err: unknown, input: string, format: UploadFormat, csv: CsvOptions): Promise<Error> {
-    const raw = err instanceof Error ? err.message : String(err);
+  private async explain(raw: string, input: string, format: UploadFormat, csv: CsvOptions): Promise<Error> {
     if (format === "csv") {
       const problem = await scanCsv(input, csv.delimiter);
       if (problem) return new BadRequest(`the CSV is malformed: ${problem.message}`, { line: problem.line });
@@ -110,8 +77,9 @@ export class Converter {
     return new BadRequest(`the ${format === "csv" ? "CSV" : format === "ndjson" ? "NDJSON" : "Parquet"} upload could not be read: ${message}`, line ? { line: Number(line) } : undefined);
   }
 
+  /** Stops conversions still running (shutdown). */
   close(): void {
-    this.instance.closeSync();
+    for (const proc of this.running) proc.kill();
   }
 }
 

@@ -29,7 +29,7 @@ export async function openIngest(
   const spool = resolve(join(config.temp_dir || tmpdir(), `lakehouse-ingest-${process.pid}`));
   await rm(spool, { recursive: true, force: true });
   await mkdir(spool, { recursive: true });
-  const converter = await Converter.open(spool, { threads: config.threads, memoryLimit: config.memory_limit, concurrency: config.max_concurrent });
+  const converter = new Converter(spool, { threads: config.threads, memoryLimit: config.memory_limit, concurrency: config.max_concurrent }, log);
   const ingestor = new Ingestor(store, catalog, converter, spool, config.max_ingest_bytes, log, sql && ((key, path) => sql.cacheLocalCopy(key, path)));
   return {
     name: "ingest",
