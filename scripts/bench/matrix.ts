@@ -152,7 +152,7 @@ try {
 
   const md = `## Matrix: corpus build and multi-corpus search
 
-\`bun scripts/bench/matrix.ts --rows ${ROWS} --playbooks ${PLAYBOOKS} --queries ${QUERIES}\` — ${machineLine()}. Server in a child process, default hash embedder (${DIM} dimensions, embedding cache off), vector defaults (M=16, ef_construction=200, ef_search=64); the raw run embeds the same ${fmt(texts.length)} texts with the same embedder and inserts them into hnswlib-node directly, in one process, after the server stopped. Load average (1 min) before the run ${loadBefore.toFixed(2)}, after it ${loadavg()[0]!.toFixed(2)}: above ≈1 other processes shared the 2 cores and every figure here is slower than on an idle machine.
+\`bun scripts/bench/matrix.ts --rows ${ROWS} --playbooks ${PLAYBOOKS} --queries ${QUERIES}\` — ${machineLine()}. Server in a child process, default hash embedder (${DIM} dimensions, embedding cache off), vector defaults (M=16, ef_construction=200, ef_search=64); the raw run embeds the same ${fmt(texts.length)} texts with the same embedder and inserts them into hnswlib-node directly, in one process, after the server stopped. Load average (1 min) before the run ${loadBefore.toFixed(2)}, after it ${loadavg()[0]!.toFixed(2)}: the run itself keeps one to two cores busy, so a load well above 2 means other work shared the machine and slowed every figure here.
 
 | build of ${fmt(workers.count)} workers | seconds | rows/s | target |
 |---|---:|---:|---|
