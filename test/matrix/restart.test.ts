@@ -14,8 +14,8 @@ afterAll(() => {
 
 test("a build stopped by close resumes on the next start without re-embedding what was done", async () => {
   const root = tempDir("lh-matrix-resume-");
-  const overrides = { storage: { fs: { root } }, matrix: { build_batch: 8 } };
-  const rows = workers(600);
+  const overrides = { storage: { fs: { root } }, matrix: { build_batch: 4 } };
+  const rows = workers(800);
   const first = await testLakehouse(overrides);
   await ingest(first, "workers", toCsv(rows as any));
   expect((await post(first, "/v1/matrix/corpora", WORKERS_CORPUS)).status).toBe(201);
