@@ -115,7 +115,7 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
       return c.json(envelope(err.code, err.message), 404);
     });
     app.onError(makeOnError(log));
-    return { app, api, modules, storage, embed, catalog, sql, ingest, vector, matrix, vector, close };
+    return { app, api, modules, storage, embed, catalog, sql, ingest, vector, matrix, close };
   } catch (err) {
     await close();
     throw err;
