@@ -2,6 +2,7 @@
 import { expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { json } from "./helpers/app.ts";
 import { runToExit, startChild } from "./helpers/child.ts";
 import { tempDir } from "./helpers/tmp.ts";
 
@@ -12,7 +13,7 @@ test("starts with one startup line naming modules and where data lives; /health 
     const startup = JSON.parse(child.stdout().split("\n").find((l) => l.includes("lakehouse started"))!);
     expect(startup.modules).toContain("storage");
     expect(startup.data).toBe(root);
-    const health = await (await fetch(`${child.url}/health`)).json();
+    const health = await json(await fetch(`${child.url}/health`));
     expect(health.status).toBe("ok");
     expect(health.modules.storage).toBe("ok");
     expect(child.stderr()).toMatch(/dev mode/);
@@ -40,7 +41,7 @@ test("SIGTERM drains an in-flight upload, then exits 0", async () => {
   push(null);
   const res = await upload;
   expect(res.status).toBe(201);
-  expect((await res.json()).size).toBe(128 * 1024);
+  expect((await json(res)).size).toBe(128 * 1024);
   expect(await child.proc.exited).toBe(0);
   expect(child.stdout()).toMatch(/"stopped"/);
   await expect(fetch(`${child.url}/health`)).rejects.toThrow();

@@ -22,7 +22,7 @@ export function requestContext(log: Logger, accessLog: boolean): MiddlewareHandl
       c.header("Content-Type", "application/json");
       c.header("Content-Length", String(Buffer.byteLength(text)));
       return c.body(text, arg, headers);
-    }) as typeof c.json;
+    }) as unknown as typeof c.json;
     await next();
     c.res.headers.set("X-Request-Id", id);
     if (!accessLog) return;

@@ -34,3 +34,6 @@ export async function testLakehouse(overrides: DeepPartial<Config> = {}, log: Lo
 export function call(lh: Lakehouse, path: string, init: RequestInit = {}, ip = "127.0.0.1"): Promise<Response> {
   return Promise.resolve(lh.app.fetch(new Request(`http://lakehouse.test${path}`, init), { ip }));
 }
+
+/** A response body for assertions: tests probe shapes freely, and a wrong shape fails the expect. */
+export const json = async (res: Response): Promise<any> => res.json();

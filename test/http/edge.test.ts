@@ -7,14 +7,14 @@ import { makeOnError } from "../../src/http/error-envelope.ts";
 import { ApiSpec } from "../../src/http/openapi.ts";
 import { type AppEnv, ModuleRouter } from "../../src/http/router.ts";
 import { memoryLogger } from "../../src/log.ts";
-import { call, testLakehouse } from "../helpers/app.ts";
+import { call, json, testLakehouse } from "../helpers/app.ts";
 
 type Lh = Awaited<ReturnType<typeof testLakehouse>>;
 
 async function expectEnvelope(res: Response, status: number, code: string) {
   expect(res.status).toBe(status);
   expect(res.headers.get("content-type")).toContain("application/json");
-  const body = await res.json();
+  const body = await json(res);
   expect(body.error.code).toBe(code);
   expect(typeof body.error.message).toBe("string");
   expect(JSON.stringify(body)).not.toMatch(/\/work\/|\/tmp\/|node_modules|at .*\.ts:\d+/);
@@ -31,7 +31,7 @@ describe("health and routing", () => {
   test("GET /health is public and reports modules", async () => {
     const res = await call(lh, "/health");
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.status).toBe("ok");
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(body.uptime_s).toBeGreaterThanOrEqual(0);
@@ -57,7 +57,7 @@ describe("health and routing", () => {
   });
 
   test("the OpenAPI document lists every route with its schemas", async () => {
-    const doc = await (await call(lh, "/v1/openapi.json", { headers: { Authorization: "Bearer t0ken" } })).json();
+    const doc = await json(await call(lh, "/v1/openapi.json", { headers: { Authorization: "Bearer t0ken" } }));
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/health", "/v1/storage/objects/{key}", "/v1/storage/objects"]));
     expect(doc.paths["/health"].get.security).toEqual([]);
@@ -191,7 +191,7 @@ describe("storage over HTTP", () => {
   test("PUT, GET, HEAD, Range, list and DELETE", async () => {
     const put = await call(lh, "/v1/storage/objects/docs/a.txt", { method: "PUT", body: "0123456789" });
     expect(put.status).toBe(201);
-    expect((await put.json()).size).toBe(10);
+    expect((await json(put)).size).toBe(10);
     const get = await call(lh, "/v1/storage/objects/docs/a.txt");
     expect(await get.text()).toBe("0123456789");
     expect(get.headers.get("etag")).toMatch(/^".+"$/);
@@ -205,7 +205,7 @@ describe("storage over HTTP", () => {
     const suffix = await call(lh, "/v1/storage/objects/docs/a.txt", { headers: { Range: "bytes=-4" } });
     expect(await suffix.text()).toBe("6789");
     await expectEnvelope(await call(lh, "/v1/storage/objects/docs/a.txt", { headers: { Range: "bytes=50-" } }), 416, "range_not_satisfiable");
-    const list = await (await call(lh, "/v1/storage/objects?prefix=docs/")).json();
+    const list = await json(await call(lh, "/v1/storage/objects?prefix=docs/"));
     expect(list.items.map((i: { key: string }) => i.key)).toEqual(["docs/a.txt"]);
     expect((await call(lh, "/v1/storage/objects/docs/a.txt", { method: "DELETE" })).status).toBe(204);
     await expectEnvelope(await call(lh, "/v1/storage/objects/docs/a.txt"), 404, "not_found");
