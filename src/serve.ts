@@ -49,7 +49,13 @@ export async function serve(config: Config, log: Logger): Promise<Running> {
     port,
     maxRequestBodySize: bodyCeiling(config),
     idleTimeout: 120,
-    fetch: (req, srv) => app.fetch(req, { ip: srv.requestIP(req)?.address }),
+    // The client address costs a lookup per request; only the allowlist reads it.
+    fetch: (req, srv) =>
+      app.fetch(req, {
+        get ip() {
+          return srv.requestIP(req)?.address;
+        },
+      }),
   });
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${server.port}`;
   let stopping: Promise<void> | null = null;

@@ -64,7 +64,7 @@ const lake = await startServer(["bun", "src/main.ts"], {
   LH_SERVER_BIND: "127.0.0.1:0",
   LH_STORAGE_FS_ROOT: tempDir("lh-bench-http-"),
   LH_AUTH_TOKEN: token,
-  LH_SERVER_ACCESS_LOG: "true",
+  LH_SERVER_ACCESS_LOG: process.env.BENCH_ACCESS_LOG ?? "true",
 });
 const healthLoad = await load("get", `${lake.url}/health`, token);
 const pairLoad = await load("putget", `${lake.url}/v1/storage/objects`, token);

@@ -108,7 +108,8 @@ export class Catalog {
   }
 
   health(): ModuleHealth {
-    const datasets = this.list().length;
+    let datasets = 0;
+    for (const e of this.entries.values()) if (e.manifest && !e.manifest.deleted) datasets++;
     if (this.corrupt.size > 0) return { status: "degraded", detail: { datasets, corrupt_manifests: this.corrupt.size } };
     return { status: "ok", detail: { datasets } };
   }

@@ -1,5 +1,5 @@
 // Request ids and the access log: one JSON line per request.
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { Logger } from "../log.ts";
 import type { AppEnv } from "./router.ts";
 
@@ -9,20 +9,22 @@ const ID_PATTERN = /^[\w.:-]{1,128}$/;
 const BOOT = crypto.randomUUID().slice(0, 8);
 let counter = 0;
 
+// JSON responses declare their length, so the access log can report bytes without wrapping the
+// body in a counting stream. Installed per request as c.json; a method call binds `this`.
+function jsonWithLength(this: Context<AppEnv>, object: unknown, arg?: never, headers?: never): Response {
+  const text = JSON.stringify(object);
+  this.header("Content-Type", "application/json");
+  this.header("Content-Length", String(Buffer.byteLength(text)));
+  return this.body(text, arg, headers);
+}
+
 export function requestContext(log: Logger, accessLog: boolean): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const incoming = c.req.header("x-request-id");
     const id = incoming && ID_PATTERN.test(incoming) ? incoming : `${BOOT}-${(++counter).toString(36)}`;
     c.set("requestId", id);
     const started = performance.now();
-    // JSON responses declare their length, so the access log can report bytes without wrapping
-    // the body in a counting stream.
-    c.json = ((object: unknown, arg?: never, headers?: never) => {
-      const text = JSON.stringify(object);
-      c.header("Content-Type", "application/json");
-      c.header("Content-Length", String(Buffer.byteLength(text)));
-      return c.body(text, arg, headers);
-    }) as unknown as typeof c.json;
+    c.json = jsonWithLength as unknown as typeof c.json;
     await next();
     c.res.headers.set("X-Request-Id", id);
     if (!accessLog) return;

@@ -10,10 +10,10 @@ import type { AppEnv } from "./router.ts";
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
-export function tokenMatches(header: string | undefined, token: string): boolean {
+export function tokenMatches(header: string | undefined, token: string | Buffer): boolean {
   const match = /^Bearer ([\x21-\x7e]+)$/.exec(header ?? "");
   const presented = digest(match?.[1] ?? "");
-  return timingSafeEqual(presented, digest(token)) && match !== null;
+  return timingSafeEqual(presented, typeof token === "string" ? digest(token) : token) && match !== null;
 }
 
 export function parseAllowlist(entries: string[]): Cidr[] {
@@ -32,9 +32,10 @@ export function ipAllowed(allow: Cidr[], address: string | undefined): boolean {
 
 export function authMiddleware(opts: { token: string; allowedIps: string[] }): MiddlewareHandler<AppEnv> {
   const allow = parseAllowlist(opts.allowedIps);
+  const tokenDigest = opts.token ? digest(opts.token) : null;
   return async (c, next) => {
     if (!ipAllowed(allow, c.env?.ip)) return errorResponse(c, new Forbidden("client address is not in the allowlist"));
-    if (opts.token && !tokenMatches(c.req.header("authorization"), opts.token)) {
+    if (tokenDigest && !tokenMatches(c.req.header("authorization"), tokenDigest)) {
       return errorResponse(c, new Unauthorized("missing or wrong bearer token"), { "WWW-Authenticate": 'Bearer realm="lakehouse"' });
     }
     await next();

@@ -70,6 +70,13 @@ export class Corpora {
     return this.names().map((n) => this.status(n));
   }
 
+  /** How many corpora are in each state; cheap enough for every /health call. */
+  stateCounts(): Record<CorpusRecord["state"], number> {
+    const counts = { building: 0, ready: 0, failed: 0 };
+    for (const rec of this.records.values()) counts[rec.state]++;
+    return counts;
+  }
+
   require(name: string): CorpusRecord {
     const rec = this.records.get(name);
     if (!rec) throw new NotFound(`corpus "${name}" not found`, { corpus: name });

@@ -31,9 +31,8 @@ export async function openMatrix(config: MatrixConfig, store: ObjectStore, ports
     playbooks,
     router: matrixRoutes(deps, api, jsonLimit),
     health: () => {
-      const list = corpora.list();
-      const failed = list.filter((c) => c.state === "failed").length;
-      const detail = { corpora: list.length, building: list.filter((c) => c.state === "building").length, playbooks: playbooks.size };
+      const { building, ready, failed } = corpora.stateCounts();
+      const detail = { corpora: building + ready + failed, building, playbooks: playbooks.size };
       return failed > 0 ? { status: "degraded", detail: { ...detail, failed } } : { status: "ok", detail };
     },
     close: () => corpora.close(),
