@@ -11,8 +11,11 @@ export const vectorSection = v.strictObject({
   compact_after_bytes: v.optional(positiveInt, 256 * MiB),
   /** Share of deleted nodes in a graph that triggers a rebuild. */
   rebuild_deleted_ratio: v.optional(v.pipe(v.number(), v.minValue(0.01), v.maxValue(1)), 0.2),
-  /** A filtered search whose filter matches at most this many items scores them exactly instead of walking the graph. */
-  exact_filter_max: v.optional(positiveInt, 2000),
+  /**
+   * A filtered search whose filter matches at most this many items scores them exactly instead of
+   * walking the graph. Unset: EXACT_FILTER_FLOATS / dim (4,000 items at 384 dimensions, 2,000 at 768).
+   */
+  exact_filter_max: v.optional(positiveInt),
   /** Items per upsert or delete request. */
   max_batch_items: v.optional(positiveInt, 10_000),
   /** Cap on the JSON body of vector requests (a 768-d vector is ≈15 KB of JSON). */
@@ -22,5 +25,12 @@ export const vectorSection = v.strictObject({
   default_ef_construction: v.optional(v.pipe(positiveInt, v.maxValue(4096)), 200),
   default_ef_search: v.optional(v.pipe(positiveInt, v.maxValue(4096)), 64),
 });
+
+/**
+ * Floats an exact filtered scan may read before the graph walk is cheaper. Measured at 100K × 384
+ * (cosine, M=16, ef=64, k=50): the in-graph filter costs 19 ms at 1% selectivity, 7 ms at 2%,
+ * 2.4 ms at 5%; the exact scan 1.6, 2.8 and 4.5 ms. They cross near 3–4%, so about 1.5M floats.
+ */
+export const EXACT_FILTER_FLOATS = 1_536_000;
 
 export type VectorConfig = v.InferOutput<typeof vectorSection>;

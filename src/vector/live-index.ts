@@ -12,6 +12,7 @@ import { BadRequest, NotFound } from "../errors.ts";
 import type { Metadata } from "../filter/compile.ts";
 import type { Logger } from "../log.ts";
 import type { Graph } from "./hnsw.ts";
+import { EXACT_FILTER_FLOATS } from "./config.ts";
 import { type CheckedItem, checkUpsertBatch, type UpsertItem } from "./items.ts";
 import { type SearchHit, type SearchRequest, searchIndex } from "./search.ts";
 import { VectorSlab } from "./slab.ts";
@@ -27,7 +28,8 @@ export interface IndexTuning {
   /** Deleted share of the graph that triggers a rebuild. */
   rebuildDeletedRatio: number;
   /** A filter matching at most this many items is answered by exact scoring, not the graph. */
-  exactFilterMax: number;
+  /** Unset: sized by the index's dimension. */
+  exactFilterMax: number | undefined;
 }
 
 export interface IndexStats {
@@ -78,7 +80,7 @@ export class LiveIndex {
     this.dim = params.dim;
     this.metric = params.metric;
     this.lastSeq = restored.seq;
-    this.exactFilterMax = tuning.exactFilterMax;
+    this.exactFilterMax = tuning.exactFilterMax ?? Math.round(EXACT_FILTER_FLOATS / params.dim);
     this.slab = new VectorSlab(params.dim, restored.items.length + 1);
     for (const { label, id, metadata } of restored.items) {
       this.idToLabel.set(id, label);
