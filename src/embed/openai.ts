@@ -2,8 +2,7 @@
 // POST <url>/embeddings {"model", "input": [texts], "encoding_format": "float"}
 //   → {"object": "list", "data": [{"object": "embedding", "index", "embedding": [...]}], "model", "usage"}.
 import { UpstreamError } from "../errors.ts";
-import type { EmbedProvider } from "./provider.ts";
-import { checkVectors, endpoint, postJson } from "./upstream.ts";
+import { endpoint, postJson, UpstreamProvider } from "./upstream.ts";
 
 export interface OpenAIOptions {
   url: string;
@@ -28,20 +27,14 @@ export function vectorsByIndex(provider: string, answer: unknown, count: number)
   return out;
 }
 
-export class OpenAIProvider implements EmbedProvider {
+export class OpenAIProvider extends UpstreamProvider {
   readonly name = "openai";
-  readonly defaultModel: string;
-  #dimension: number | undefined;
 
   constructor(private readonly opts: OpenAIOptions) {
-    this.defaultModel = opts.model;
+    super(opts.model);
   }
 
-  get dimension(): number | undefined {
-    return this.#dimension;
-  }
-
-  async embed(texts: readonly string[], model = this.defaultModel, signal?: AbortSignal): Promise<number[][]> {
+  protected async request(texts: readonly string[], model: string, signal?: AbortSignal): Promise<unknown> {
     const answer = await postJson({
       provider: this.name,
       url: endpoint(this.opts.url, "/embeddings"),
@@ -50,8 +43,6 @@ export class OpenAIProvider implements EmbedProvider {
       signal,
       secrets: [this.opts.apiKey],
     });
-    const vectors = checkVectors(this.name, vectorsByIndex(this.name, answer, texts.length), texts.length);
-    if (model === this.defaultModel) this.#dimension = vectors[0]!.length;
-    return vectors;
+    return vectorsByIndex(this.name, answer, texts.length);
   }
 }

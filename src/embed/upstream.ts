@@ -2,6 +2,7 @@
 // failure becomes UpstreamError (502) or Timeout (504) naming the provider; no message carries an
 // upstream URL (it may embed credentials), an API key, or a server's raw non-JSON body.
 import { Timeout, UpstreamError } from "../errors.ts";
+import type { EmbedProvider, ProviderName } from "./provider.ts";
 
 const MAX_MESSAGE = 300;
 
@@ -100,4 +101,28 @@ export function checkVectors(provider: string, vectors: unknown, count: number):
 /** Joins a configured base URL and an API path without doubling or losing the slash. */
 export function endpoint(base: string, path: string): string {
   return base.replace(/\/+$/, "") + path;
+}
+
+/**
+ * A provider behind an HTTP server: subclasses make the call and pick the vectors out of the
+ * answer; the checks and the dimension learnt from the default model's answers live here.
+ */
+export abstract class UpstreamProvider implements EmbedProvider {
+  abstract readonly name: ProviderName;
+  #dimension: number | undefined;
+
+  constructor(readonly defaultModel: string) {}
+
+  get dimension(): number | undefined {
+    return this.#dimension;
+  }
+
+  /** The raw vectors of the answer, in input order (checked by the caller). */
+  protected abstract request(texts: readonly string[], model: string, signal?: AbortSignal): Promise<unknown>;
+
+  async embed(texts: readonly string[], model = this.defaultModel, signal?: AbortSignal): Promise<number[][]> {
+    const vectors = checkVectors(this.name, await this.request(texts, model, signal), texts.length);
+    if (model === this.defaultModel) this.#dimension = vectors[0]!.length;
+    return vectors;
+  }
 }
