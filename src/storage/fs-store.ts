@@ -2,7 +2,7 @@
 // first, is fsynced, and only then renamed (put) or hard-linked (putIfAbsent, which fails if the
 // key exists) into place, so a crash never leaves a torn object and a reader never sees one.
 import { constants, type Stats } from "node:fs";
-import { link, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Conflict, NotFound, RangeNotSatisfiable } from "../errors.ts";
 import { assertValidKey, assertValidPrefix } from "./keys.ts";
@@ -21,6 +21,8 @@ import {
 } from "./store.ts";
 
 const READ_CHUNK = 256 * 1024;
+/** Objects (or ranges) up to this size are read in one call and the file closed at once. */
+const SMALL_READ = 64 * 1024;
 
 const errno = (err: unknown) => (err as NodeJS.ErrnoException)?.code;
 
@@ -35,6 +37,22 @@ export function resolveRange(size: number, range: ByteRange | undefined): { star
     throw new RangeNotSatisfiable(`range starts past the end of the object (${size} bytes)`, { size });
   }
   return { start: range.start, end };
+}
+
+/** Reads `length` bytes at `position` and closes the file. */
+async function readWhole(fh: FileHandle, position: number, length: number): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    const buf = new Uint8Array(length);
+    let n = 0;
+    while (n < length) {
+      const { bytesRead } = await fh.read(buf, n, length - n, position + n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    return n === length ? buf : buf.subarray(0, n);
+  } finally {
+    await fh.close();
+  }
 }
 
 async function fsyncDir(path: string): Promise<void> {
@@ -117,6 +135,8 @@ export class FsObjectStore implements ObjectStore {
     assertValidKey(key);
     const target = join(this.objects, key);
     const { path: temp, st } = await this.writeTemp(body);
+    // After a rename the temp name is gone; after a link (or a failure) it must be removed.
+    let renamed = false;
     try {
       await this.prepareParent(key, target);
       try {
@@ -127,6 +147,7 @@ export class FsObjectStore implements ObjectStore {
         await this.prepareParent(key, target);
         await this.move(temp, target, how);
       }
+      renamed = how === "rename";
       if (this.fsync) await fsyncDir(dirname(target));
       // The inode, size and mtime are the temp file's: rename and link keep them.
       return infoFrom(key, st);
@@ -138,7 +159,7 @@ export class FsObjectStore implements ObjectStore {
       }
       throw err;
     } finally {
-      await unlink(temp).catch(() => {});
+      if (!renamed) await unlink(temp).catch(() => {});
     }
   }
 
@@ -179,6 +200,10 @@ export class FsObjectStore implements ObjectStore {
     }
     let position = served?.start ?? 0;
     const end = served ? served.end + 1 : st.size;
+    if (end - position <= SMALL_READ) {
+      const bytes = await readWhole(fh, position, end - position);
+      return { info: infoFrom(key, st), body: new Blob([bytes]).stream(), bytes, range: served };
+    }
     const file = fh;
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
@@ -206,8 +231,8 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async getBytes(key: string): Promise<Uint8Array> {
-    const { body } = await this.get(key);
-    return new Uint8Array(await new Response(body).arrayBuffer());
+    const { body, bytes } = await this.get(key);
+    return bytes ?? new Uint8Array(await new Response(body).arrayBuffer());
   }
 
   async head(key: string): Promise<ObjectInfo | null> {

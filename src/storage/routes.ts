@@ -74,10 +74,10 @@ export function storageRoutes(store: ObjectStore & { capFor(key: string): number
       if (got.range) {
         headers["Content-Range"] = `bytes ${got.range.start}-${got.range.end}/${got.info.size}`;
         headers["Content-Length"] = String(got.range.end - got.range.start + 1);
-        return c.body(got.body, 206, headers);
+        return c.body(got.bytes ?? got.body, 206, headers);
       }
       headers["Content-Length"] = String(got.info.size);
-      return c.body(got.body, 200, headers);
+      return c.body(got.bytes ?? got.body, 200, headers);
     },
   );
 

@@ -17,6 +17,8 @@ export interface ByteRange {
 export interface GetResult {
   info: ObjectInfo;
   body: ReadableStream<Uint8Array>;
+  /** The same bytes, when the backend read a small object whole (cheaper to send than a stream). */
+  bytes?: Uint8Array<ArrayBuffer>;
   /** The range served, inclusive, when a range was asked for. */
   range?: { start: number; end: number };
 }
