@@ -22,7 +22,10 @@ export async function openVector(config: Config, store: ObjectStore, log: Logger
     name: "vector",
     service,
     router: vectorRoutes(service, api, config.vector.max_request_bytes),
-    health: () => ({ status: "ok" }),
+    health: () => {
+      const unavailable = service.unavailable();
+      return unavailable.length > 0 ? { status: "degraded", detail: { unavailable_indexes: unavailable } } : { status: "ok" };
+    },
     close: () => service.close(),
   };
 }

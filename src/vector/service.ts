@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { BadRequest, Conflict, NotFound, TooLarge } from "../errors.ts";
+import { BadRequest, Conflict, NotFound, TooLarge, Unavailable } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import type { VectorConfig } from "./config.ts";
@@ -55,6 +55,8 @@ export interface VectorService {
   search(name: string, req: SearchRequest): SearchHit[];
   getItem(name: string, id: string): ItemView;
   deleteItems(name: string, ids: readonly string[]): { deleted: number; seq: number };
+  /** Indexes that failed to load at start-up (corrupt log or snapshot): unavailable until dropped. */
+  unavailable(): string[];
   /** Resolves once the graph holds every acknowledged write of the index (tests and benchmarks). */
   waitIndexed(name: string): Promise<void>;
 }
@@ -69,6 +71,8 @@ export class VectorIndexes implements VectorService {
   private readonly entries = new Map<string, Entry>();
   /** Names being created or dropped: a second create or drop of them is a conflict. */
   private readonly busy = new Set<string>();
+  /** Indexes that failed to load, with the reason (for the log; callers get a generic message). */
+  private readonly failed = new Map<string, string>();
   private readonly tuning: IndexTuning;
 
   private constructor(
@@ -86,17 +90,24 @@ export class VectorIndexes implements VectorService {
     mkdirSync(walRoot, { recursive: true });
     for (const name of await listIndexNames(store)) {
       const started = performance.now();
-      const manifest = await readManifest(store, name);
-      const entry = await svc.load(manifest);
-      svc.entries.set(name, entry);
-      log.info("vector index loaded", { index: name, count: entry.index.count, pending: entry.index.stats().pending, ms: Math.round(performance.now() - started) });
+      try {
+        const entry = await svc.load(await readManifest(store, name));
+        svc.entries.set(name, entry);
+        log.info("vector index loaded", { index: name, count: entry.index.count, pending: entry.index.stats().pending, ms: Math.round(performance.now() - started) });
+      } catch (err) {
+        // One damaged index must not take the process (and every other index) down with it, nor
+        // be silently emptied: it stays on disk, unavailable, until an operator repairs or drops it.
+        const reason = err instanceof Error ? err.message : String(err);
+        svc.failed.set(name, reason);
+        log.error("vector index failed to load; it is unavailable until repaired or dropped", { index: name, error: reason });
+      }
     }
     return svc;
   }
 
   async createIndex(input: CreateIndexInput): Promise<IndexInfo> {
     const params = this.paramsFor(input);
-    if (this.entries.has(params.name) || this.busy.has(params.name)) throw new Conflict(`index "${params.name}" already exists`);
+    if (this.entries.has(params.name) || this.busy.has(params.name) || this.failed.has(params.name)) throw new Conflict(`index "${params.name}" already exists`);
     this.busy.add(params.name);
     try {
       const manifest: Manifest = { version: 1, params, created_at: new Date().toISOString(), snapshot: null };
@@ -119,7 +130,22 @@ export class VectorIndexes implements VectorService {
     return this.info(this.entry(name));
   }
 
+  unavailable(): string[] {
+    return [...this.failed.keys()].sort();
+  }
+
   async dropIndex(name: string): Promise<void> {
+    if (this.failed.has(name) && !this.busy.has(name)) {
+      this.busy.add(name);
+      try {
+        await deleteIndexObjects(this.store, name);
+        await rm(join(this.walRoot, name), { recursive: true, force: true });
+        this.failed.delete(name);
+      } finally {
+        this.busy.delete(name);
+      }
+      return;
+    }
     const entry = this.entry(name);
     this.entries.delete(name);
     this.busy.add(name);
@@ -189,7 +215,15 @@ export class VectorIndexes implements VectorService {
     }
     const wal = new Wal(dir, params.dim);
     const entry = this.makeEntry(manifest, dir, wal, restored);
-    const report = wal.open(restored.seq, (rec) => entry.index.apply(rec));
+    let report: ReturnType<Wal["open"]>;
+    try {
+      report = wal.open(restored.seq, (rec) => entry.index.apply(rec));
+    } catch (err) {
+      // Replay may have queued graph work; it must not go on (or snapshot) for an index that failed.
+      await entry.index.applier.stop();
+      wal.close();
+      throw err;
+    }
     if (report.droppedBytes > 0) this.log.warn("vector log had a torn tail; dropped it", { index: params.name, bytes: report.droppedBytes });
     return entry;
   }
@@ -221,6 +255,9 @@ export class VectorIndexes implements VectorService {
 
   private entry(name: string): Entry {
     const entry = this.entries.get(name);
+    if (!entry && this.failed.has(name)) {
+      throw new Unavailable(`vector index "${name}" failed to load at start-up (the server log says why); repair its files or drop it`, { index: name });
+    }
     if (!entry) throw new NotFound(`no vector index "${name}"`);
     return entry;
   }

@@ -47,7 +47,9 @@ export function encodeRecord(rec: WalRecord): Uint8Array {
 
 export type DecodeResult =
   | { ok: true; record: WalRecord; next: number }
-  | { ok: false; reason: "end" | "torn" | "checksum" | "malformed" };
+  | { ok: false; reason: "end" | "torn" }
+  /** A whole frame whose content is wrong; `end` is where the frame ends. */
+  | { ok: false; reason: "checksum" | "malformed"; end: number };
 
 /** Decodes the record starting at `offset`. Anything but a whole, checksummed record is reported, never thrown. */
 export function decodeRecord(buf: Uint8Array, offset: number, dim: number): DecodeResult {
@@ -57,23 +59,24 @@ export function decodeRecord(buf: Uint8Array, offset: number, dim: number): Deco
   const payloadLen = view.getUint32(0, true);
   const crc = view.getUint32(4, true);
   if (payloadLen < 12 || buf.length - offset - FRAME < payloadLen) return { ok: false, reason: "torn" };
-  const payload = buf.subarray(offset + FRAME, offset + FRAME + payloadLen);
-  if (Bun.hash.crc32(payload) !== crc) return { ok: false, reason: "checksum" };
+  const end = offset + FRAME + payloadLen;
+  const payload = buf.subarray(offset + FRAME, end);
+  if (Bun.hash.crc32(payload) !== crc) return { ok: false, reason: "checksum", end };
   try {
     const pv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     const seq = pv.getFloat64(0, true);
     const headerLen = pv.getUint32(8, true);
     const header = JSON.parse(dec.decode(payload.subarray(12, 12 + headerLen)));
-    const next = offset + FRAME + payloadLen;
+    const next = end;
     if (header.kind === "delete") return { ok: true, next, record: { seq, kind: "delete", ids: header.ids, labels: header.labels } };
     const items = header.items as UpsertItemRecord[];
     const vecOff = 12 + headerLen;
-    if (payloadLen - vecOff !== items.length * dim * 4) return { ok: false, reason: "malformed" };
+    if (payloadLen - vecOff !== items.length * dim * 4) return { ok: false, reason: "malformed", end };
     const vectors = new Float32Array(items.length * dim);
     if (LITTLE_ENDIAN) new Uint8Array(vectors.buffer).set(payload.subarray(vecOff));
     else for (let i = 0; i < vectors.length; i++) vectors[i] = pv.getFloat32(vecOff + i * 4, true);
     return { ok: true, next, record: { seq, kind: "upsert", items, vectors } };
   } catch {
-    return { ok: false, reason: "malformed" };
+    return { ok: false, reason: "malformed", end };
   }
 }

@@ -4,7 +4,8 @@
 //
 // A segment is started at each snapshot, so once a snapshot covering seq S is committed, every
 // segment whose records all precede S can be deleted. On open, a torn or corrupt record at the
-// tail of the last segment (a crash mid-append) is cut off; one anywhere else is corruption.
+// tail of the last segment (a crash mid-append) is cut off; a bad record anywhere else, or one
+// with whole records after it, is corruption and stops the load of this index.
 import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { decodeRecord, encodeRecord, type WalRecord } from "./wal-record.ts";
@@ -69,7 +70,10 @@ export class Wal {
         const res = decodeRecord(buf, offset, this.dim);
         if (!res.ok) {
           if (res.reason === "end") break;
-          if (i !== this.segments.length - 1) throw new Error(`vector log segment ${segmentName(seg.firstSeq)} is corrupt (${res.reason}) before its end`);
+          // A crash mid-append leaves a short frame, or a whole last frame with bad content; a bad
+          // frame with records after it is damage, and cutting there would drop acknowledged writes.
+          const atTail = i === this.segments.length - 1 && (res.reason === "torn" || ("end" in res && res.end === buf.length));
+          if (!atTail) throw new Error(`vector log segment ${segmentName(seg.firstSeq)} is corrupt (${res.reason}) before its end`);
           const fd = openSync(seg.path, "r+");
           try {
             ftruncateSync(fd, offset);

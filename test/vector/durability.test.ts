@@ -1,7 +1,7 @@
 // Acknowledged writes survive kill -9 of a real server process; a torn log tail is dropped with
 // nothing before it lost; compaction writes snapshots that a restart can load without any log.
 import { afterEach, describe, expect, test } from "bun:test";
-import { appendFileSync, readdirSync, rmSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeRecord } from "../../src/vector/wal-record.ts";
 import { type Child, startChild } from "../helpers/child.ts";
@@ -84,6 +84,42 @@ describe("durability", () => {
     for (const id of ["p0", "p1", "p2"]) expect((await call("GET", `/indexes/crew/items/${id}`)).status).toBe(404);
     const hits = (await call("POST", "/indexes/crew/search", { vector: row(data, DIM, 321), k: 1 })).body.hits;
     expect(hits[0]).toMatchObject({ id: "p321", metadata: { i: 321 } });
+  }, 60_000);
+
+  test("a damaged log leaves that index unavailable, not the server: others serve, health says degraded, drop clears it", async () => {
+    const root = tempDir("lh-vec-damaged-");
+    roots.push(root);
+    let child = await start(root);
+    let call = api(child);
+    for (const name of ["good", "bad"]) {
+      await call("POST", "/indexes", { name, dim: DIM });
+      for (let b = 0; b < 3; b++) await call("POST", `/indexes/${name}/upsert`, { items: Array.from({ length: 5 }, (_, j) => item(b * 5 + j)) });
+    }
+    await kill9(child);
+
+    // Flip a byte inside the first record: whole records follow it, so this is damage, not a torn tail.
+    const dir = join(root, "wal", "vectors", "bad");
+    const segment = join(dir, readdirSync(dir).filter((f) => f.endsWith(".wal")).sort()[0]!);
+    const bytes = readFileSync(segment);
+    bytes[20]! ^= 0xff;
+    writeFileSync(segment, bytes);
+
+    child = await start(root);
+    call = api(child);
+    const health = await (await fetch(`${child.url}/health`)).json();
+    expect(health.modules.vector).toBe("degraded");
+    expect(health.details.vector).toEqual({ unavailable_indexes: ["bad"] });
+    const bad = await call("GET", "/indexes/bad/items/p1");
+    expect(bad.status).toBe(503);
+    expect(bad.body.error.code).toBe("unavailable");
+    expect(JSON.stringify(bad.body)).not.toContain(root);
+    expect((await call("POST", "/indexes", { name: "bad", dim: DIM })).status).toBe(409);
+    expect((await call("GET", "/indexes/good")).body).toMatchObject({ count: 15 });
+    // The damaged files stay until an operator drops the index.
+    expect(readFileSync(segment)).toEqual(bytes);
+    expect((await fetch(`${child.url}/v1/vectors/indexes/bad`, { method: "DELETE" })).status).toBe(204);
+    expect((await call("POST", "/indexes", { name: "bad", dim: DIM })).status).toBe(201);
+    expect((await call("GET", "/indexes/bad")).body).toMatchObject({ count: 0 });
   }, 60_000);
 
   test("a torn log tail from a crash mid-append is dropped; everything before it is kept", async () => {

@@ -49,7 +49,7 @@ describe("wal records", () => {
     for (const cut of [3, 8, 20, bytes.length - 1]) expect(decodeRecord(bytes.subarray(0, cut), 0, DIM)).toEqual({ ok: false, reason: "torn" });
     const flipped = Uint8Array.from(bytes);
     flipped[bytes.length - 2]! ^= 0x40;
-    expect(decodeRecord(flipped, 0, DIM)).toEqual({ ok: false, reason: "checksum" });
+    expect(decodeRecord(flipped, 0, DIM)).toEqual({ ok: false, reason: "checksum", end: bytes.length });
   });
 });
 
@@ -101,6 +101,34 @@ describe("wal segments", () => {
     bytes[12]! ^= 0xff;
     writeFileSync(first, bytes);
     expect(() => replay(dir)).toThrow("corrupt");
+  });
+
+  test("a damaged record with whole records after it is refused, even in the last segment", () => {
+    const dir = walDir();
+    const wal = Wal.create(dir, DIM);
+    for (let seq = 1; seq <= 3; seq++) wal.append(upsert(seq, [`r${seq}`]));
+    wal.close();
+    const only = join(dir, readdirSync(dir)[0]!);
+    const bytes = readFileSync(only);
+    const firstLength = encodeRecord(upsert(1, ["r1"])).length;
+    bytes[firstLength + 12]! ^= 0xff;
+    writeFileSync(only, bytes);
+    expect(() => replay(dir)).toThrow("corrupt");
+    expect(statSync(only).size).toBe(bytes.length);
+  });
+
+  test("a whole last record with bad content (pages persisted out of order) is cut as a torn tail", () => {
+    const dir = walDir();
+    const wal = Wal.create(dir, DIM);
+    for (let seq = 1; seq <= 3; seq++) wal.append(upsert(seq, [`r${seq}`]));
+    wal.close();
+    const only = join(dir, readdirSync(dir)[0]!);
+    const bytes = readFileSync(only);
+    bytes[bytes.length - 3]! ^= 0xff;
+    writeFileSync(only, bytes);
+    const { records, dropped } = replay(dir);
+    expect(records.map((r) => r.seq)).toEqual([1, 2]);
+    expect(dropped).toBe(encodeRecord(upsert(3, ["r3"])).length);
   });
 
   test("segments covered by a snapshot are dropped, the rest kept", () => {
