@@ -93,6 +93,19 @@ describe("filter semantics", () => {
     expect(matches({ tags: { $nin: ["osha"] } })).toBe(false);
   });
 
+  test("fields inherited from Object.prototype are missing, not present", () => {
+    const parsed = JSON.parse('{"__proto__": "own", "n": 1}');
+    for (const field of ["constructor", "toString", "hasOwnProperty"]) {
+      expect(matches({ [field]: { $exists: true } })).toBe(false);
+      expect(matches({ [field]: { $ne: "x" } })).toBe(true);
+      expect(matches({ [`${field}.name`]: { $exists: true } })).toBe(false);
+    }
+    expect(matches(JSON.parse('{"__proto__": {"$exists": true}}'))).toBe(false);
+    expect(filterPredicate({ ["__proto__"]: "own" })(parsed)).toBe(true);
+    expect(matches({ "address.zip": { $exists: true } })).toBe(true);
+    expect(matches({ "address.toString": { $exists: true } })).toBe(false);
+  });
+
   test("items without metadata match only negative conditions", () => {
     expect(matches({ state: "IL" }, null)).toBe(false);
     expect(matches({ state: { $ne: "IL" } }, null)).toBe(true);
