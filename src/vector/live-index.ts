@@ -13,6 +13,7 @@ import type { Metadata } from "../filter/compile.ts";
 import type { Logger } from "../log.ts";
 import type { Graph } from "./hnsw.ts";
 import { EXACT_FILTER_FLOATS } from "./config.ts";
+import { FieldPostings } from "./field-postings.ts";
 import { type CheckedItem, checkUpsertBatch, type UpsertItem } from "./items.ts";
 import { type SearchHit, type SearchRequest, searchIndex } from "./search.ts";
 import { VectorSlab } from "./slab.ts";
@@ -67,6 +68,7 @@ export class LiveIndex {
   /** Labels whose acknowledged vector is not in the graph yet, with the seq of their latest upsert. */
   private readonly pending = new Map<number, number>();
   private readonly exactFilterMax: number;
+  private readonly postings = new FieldPostings(() => this.liveMetadata());
   readonly applier: Applier;
 
   constructor(
@@ -159,6 +161,7 @@ export class LiveIndex {
         const metadata = "metadata" in item ? (item.metadata ?? null) : (this.meta[label] ?? null);
         this.idToLabel.set(id, label);
         this.labelId[label] = id;
+        this.postings.replace(label, this.meta[label], metadata);
         this.meta[label] = metadata;
         this.slab.set(label, rec.vectors.subarray(i * this.dim, (i + 1) * this.dim));
         this.pending.set(label, rec.seq);
@@ -170,6 +173,7 @@ export class LiveIndex {
         const id = this.labelId[label];
         if (id !== undefined) this.idToLabel.delete(id);
         this.labelId[label] = undefined;
+        this.postings.replace(label, this.meta[label], undefined);
         this.meta[label] = undefined;
         this.pending.delete(label);
         this.free.add(label);
@@ -197,6 +201,7 @@ export class LiveIndex {
       idOf: (label) => this.labelId[label]!,
       metaOf: (label) => this.meta[label] ?? null,
       vectorOf: (label) => this.slab.get(label),
+      postings: this.postings,
       pending: this.pending,
       graph: this.applier,
     });
@@ -211,6 +216,10 @@ export class LiveIndex {
       seq: this.lastSeq,
       indexed_seq: this.applier.appliedSeq,
     };
+  }
+
+  private *liveMetadata(): Generator<readonly [number, Metadata]> {
+    for (const label of this.idToLabel.values()) yield [label, this.meta[label]] as const;
   }
 
   private allocate(): number {

@@ -1,9 +1,12 @@
-// Search planning, given an index's state. With a filter, candidates are counted first, stopping
-// as soon as there are more than `exactFilterMax`: few candidates are scored exactly (in-graph
+// Search planning, given an index's state. With a filter, candidates are counted first (from the
+// equality postings of its narrowest $eq/$in condition when it has one, else over every item),
+// stopping as soon as there are more than `exactFilterMax`: few candidates are scored exactly (in-graph
 // filtering at 1% selectivity wanders far), many are filtered inside the graph walk (Qdrant plans
 // the same way). Items acknowledged but not yet in the graph are always scored exactly and merged
 // in, so a search reads its own writes.
-import { filterPredicate, type Metadata, type Predicate } from "../filter/compile.ts";
+import { compileFilter, type Metadata, type Predicate } from "../filter/compile.ts";
+import { parseFilter } from "../filter/parse.ts";
+import { type FieldPostings, narrowest } from "./field-postings.ts";
 import { BadRequest } from "../errors.ts";
 import type { GraphHit } from "./hnsw.ts";
 import { TopK } from "./topk.ts";
@@ -34,6 +37,8 @@ export interface SearchState {
   idOf(label: number): string;
   metaOf(label: number): Metadata;
   vectorOf(label: number): Float32Array;
+  /** Equality postings of the metadata fields filters use. */
+  postings: FieldPostings;
   /** Labels whose acknowledged vector is not in the graph yet. */
   pending: ReadonlyMap<number, number>;
   graph: { search(query: Float32Array, k: number, ef: number, accept?: (label: number) => boolean): GraphHit[] };
@@ -42,12 +47,14 @@ export interface SearchState {
 export function searchIndex(req: SearchRequest, s: SearchState): SearchHit[] {
   const query = toVector(req.vector, s.dim, s.metric, "vector");
   if (!(query instanceof Float32Array)) throw new BadRequest(`${query.path}: ${query.message}`, [query]);
-  const pred = req.filter === undefined ? undefined : filterPredicate(req.filter);
+  const node = req.filter === undefined ? undefined : parseFilter(req.filter);
+  const pred = node && compileFilter(node);
   const ef = req.ef ?? s.efSearch;
   const top = new TopK(req.k);
 
-  if (pred) {
-    const candidates = collectUpTo(s, pred, s.exactFilterMax);
+  if (node && pred) {
+    const narrowed = narrowest(node, s.postings);
+    const candidates = collectUpTo(narrowed ? narrowed.labels : s.live.values(), s, pred, s.exactFilterMax);
     if (candidates) {
       for (const label of candidates) top.offer(label, distance(s.metric, query, s.vectorOf(label)));
       return hits(top, s, req.include_vectors);
@@ -61,10 +68,10 @@ export function searchIndex(req: SearchRequest, s: SearchState): SearchHit[] {
   return hits(top, s, req.include_vectors);
 }
 
-/** The labels matching `pred`, or null as soon as there are more than `max`. */
-function collectUpTo(s: SearchState, pred: Predicate, max: number): number[] | null {
+/** The labels among `labels` matching `pred`, or null as soon as there are more than `max`. */
+function collectUpTo(labels: Iterable<number>, s: SearchState, pred: Predicate, max: number): number[] | null {
   const out: number[] = [];
-  for (const label of s.live.values()) {
+  for (const label of labels) {
     if (!pred(s.metaOf(label))) continue;
     if (out.length === max) return null;
     out.push(label);

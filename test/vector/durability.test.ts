@@ -106,7 +106,7 @@ describe("durability", () => {
 
     child = await start(root);
     call = api(child);
-    const health = await (await fetch(`${child.url}/health`)).json();
+    const health: any = await (await fetch(`${child.url}/health`)).json();
     expect(health.modules.vector).toBe("degraded");
     expect(health.details.vector).toEqual({ unavailable_indexes: ["bad"] });
     const bad = await call("GET", "/indexes/bad/items/p1");

@@ -1,6 +1,7 @@
 // Pure parts: vector checks and distances, top-k, and how a filtered search is planned.
 import { describe, expect, test } from "bun:test";
 import type { Metadata } from "../../src/filter/compile.ts";
+import { FieldPostings } from "../../src/vector/field-postings.ts";
 import { searchIndex, type SearchState } from "../../src/vector/search.ts";
 import { TopK } from "../../src/vector/topk.ts";
 import { distance, scoreOf, toVector } from "../../src/vector/vectors.ts";
@@ -33,9 +34,9 @@ describe("vectors", () => {
 
 describe("search planning", () => {
   const N = 1000;
-  function state(exactFilterMax: number, graphCalls: { accept: boolean }[]): SearchState {
+  function state(exactFilterMax: number, graphCalls: { accept: boolean }[], reads = { n: 0 }): SearchState {
     const live = new Map(Array.from({ length: N }, (_, i) => [`v${i}`, i] as const));
-    const meta: Metadata[] = Array.from({ length: N }, (_, i) => ({ b: i % 100 }));
+    const meta: Metadata[] = Array.from({ length: N }, (_, i) => ({ b: i % 100, c: i % 7 }));
     const vectors = Array.from({ length: N }, (_, i) => Float32Array.from([i, 1]));
     return {
       dim: 2,
@@ -44,7 +45,11 @@ describe("search planning", () => {
       exactFilterMax,
       live,
       idOf: (l) => `v${l}`,
-      metaOf: (l) => meta[l]!,
+      metaOf: (l) => {
+        reads.n++;
+        return meta[l]!;
+      },
+      postings: new FieldPostings(() => [...live.values()].map((l) => [l, meta[l]] as const)),
       vectorOf: (l) => vectors[l]!,
       pending: new Map([[500, 1]]),
       graph: {
@@ -63,6 +68,21 @@ describe("search planning", () => {
     const hits = searchIndex({ vector: [0, 1], k: 3, filter: { b: 7 } }, state(50, calls));
     expect(calls).toEqual([]);
     expect(hits.map((h) => h.id)).toEqual(["v7", "v107", "v207"]);
+  });
+
+  test("an $eq condition narrows the candidates to its postings; other conditions still apply", () => {
+    const reads = { n: 0 };
+    const hits = searchIndex({ vector: [0, 1], k: 3, filter: { $and: [{ c: { $lt: 7 } }, { b: { $in: [7, 8] } }, { c: 0 }] } }, state(50, [], reads));
+    // b in {7, 8} holds 20 items, c = 0 about 143: the planner reads the 20; c = 0 keeps multiples of 7.
+    expect(reads.n).toBeLessThanOrEqual(20 + 3);
+    const want = Array.from({ length: N }, (_, i) => i).filter((i) => (i % 100 === 7 || i % 100 === 8) && i % 7 === 0);
+    expect(hits.map((h) => h.id)).toEqual(want.slice(0, 3).map((i) => `v${i}`));
+  });
+
+  test("a filter without $eq or $in scans every item", () => {
+    const reads = { n: 0 };
+    searchIndex({ vector: [0, 1], k: 3, filter: { b: { $lt: 1 } } }, state(50, [], reads));
+    expect(reads.n).toBeGreaterThanOrEqual(N);
   });
 
   test("a broad filter is applied inside the graph walk, pending items merged in", () => {
