@@ -201,6 +201,7 @@ export class LiveIndex {
       idOf: (label) => this.labelId[label]!,
       metaOf: (label) => this.meta[label] ?? null,
       vectorOf: (label) => this.slab.get(label),
+      distanceTo: (query, label) => this.slab.distanceTo(this.metric, query, label),
       postings: this.postings,
       pending: this.pending,
       graph: this.applier,

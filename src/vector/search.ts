@@ -10,7 +10,7 @@ import { type FieldPostings, narrowest } from "./field-postings.ts";
 import { BadRequest } from "../errors.ts";
 import type { GraphHit } from "./hnsw.ts";
 import { TopK } from "./topk.ts";
-import { distance, type Metric, scoreOf, toVector } from "./vectors.ts";
+import { type Metric, scoreOf, toVector } from "./vectors.ts";
 
 export interface SearchRequest {
   vector: readonly unknown[];
@@ -37,6 +37,8 @@ export interface SearchState {
   idOf(label: number): string;
   metaOf(label: number): Metadata;
   vectorOf(label: number): Float32Array;
+  /** The metric's distance from `query` to the acknowledged vector at `label`. */
+  distanceTo(query: Float32Array, label: number): number;
   /** Equality postings of the metadata fields filters use. */
   postings: FieldPostings;
   /** Labels whose acknowledged vector is not in the graph yet. */
@@ -56,14 +58,14 @@ export function searchIndex(req: SearchRequest, s: SearchState): SearchHit[] {
     const narrowed = narrowest(node, s.postings);
     const candidates = collectUpTo(narrowed ? narrowed.labels : s.live.values(), s, pred, s.exactFilterMax);
     if (candidates) {
-      for (const label of candidates) top.offer(label, distance(s.metric, query, s.vectorOf(label)));
+      for (const label of candidates) top.offer(label, s.distanceTo(query, label));
       return hits(top, s, req.include_vectors);
     }
   }
   for (const h of s.graph.search(query, req.k, ef, pred && ((l) => pred(s.metaOf(l))))) top.offer(h.label, h.distance);
   for (const label of s.pending.keys()) {
     if (pred && !pred(s.metaOf(label))) continue;
-    top.offer(label, distance(s.metric, query, s.vectorOf(label)));
+    top.offer(label, s.distanceTo(query, label));
   }
   return hits(top, s, req.include_vectors);
 }

@@ -1,3 +1,5 @@
+import { distanceAt, type Metric } from "./vectors.ts";
+
 // Every acknowledged vector, by label, in one growable float32 slab. Exact scoring (pending
 // items, small filtered candidate sets) reads it directly: hnswlib's getPoint costs ≈13 µs per
 // call, too slow to score a thousand candidates within a search.
@@ -24,6 +26,11 @@ export class VectorSlab {
   /** A view valid until the next `set`; copy it to keep it. */
   get(label: number): Float32Array {
     return this.data.subarray(label * this.dim, (label + 1) * this.dim);
+  }
+
+  /** The metric's distance from `query` to the vector at `label`, without a view per call. */
+  distanceTo(metric: Metric, query: Float32Array, label: number): number {
+    return distanceAt(metric, query, this.data, label * this.dim);
   }
 
   get bytes(): number {
