@@ -77,6 +77,10 @@ export function vectorPort(svc: VectorService): VectorPort {
         throw err;
       }
     },
+    metadata(name, id) {
+      const m = svc.getMetadata(name, id);
+      return m === undefined ? undefined : (m ?? {});
+    },
     stats(name) {
       const info = svc.getIndex(name);
       return { count: info.count, pending: info.pending, dim: info.dim };

@@ -38,10 +38,14 @@ export async function recallPlaybookItems(lists: Map<string, CorpusHit[]>, input
     const rec = byName.get(p.corpus);
     const list = lists.get(p.corpus);
     if (!rec || !list || list.some((h) => h.id === p.item_id)) continue;
+    // Most similar playbooks may point at items the filter rules out: test the metadata before
+    // copying a vector out of the index.
+    const stored = input.vectors.metadata(rec.index, p.item_id);
+    if (stored === undefined) continue;
+    const { [TEXT_KEY]: text, ...metadata } = stored;
+    if (input.accept && !input.accept(metadata)) continue;
     const item = await input.vectors.get(rec.index, p.item_id);
     if (!item) continue;
-    const { [TEXT_KEY]: text, ...metadata } = item.metadata;
-    if (input.accept && !input.accept(metadata)) continue;
     let query = queries.get(rec.name);
     if (!query) queries.set(rec.name, (query = unit(input.vectorFor(rec))));
     const hit: CorpusHit = { id: item.id, score: dot(query, unit(item.vector)), metadata, text: typeof text === "string" ? text : undefined };

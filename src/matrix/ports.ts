@@ -43,6 +43,8 @@ export interface VectorPort {
   search(name: string, vector: readonly number[], k: number, filter?: Record<string, unknown>): Promise<VectorHit[]>;
   /** The stored vector and metadata, or undefined for an unknown id. */
   get(name: string, id: string): Promise<VectorItem | undefined>;
+  /** The stored metadata alone (cheaper than `get`), or undefined for an unknown id. */
+  metadata(name: string, id: string): Record<string, unknown> | undefined;
   stats(name: string): { count: number; pending: number; dim: number };
 }
 

@@ -190,6 +190,12 @@ export class LiveIndex {
     return { id, vector: Array.from(this.slab.get(label)), metadata: this.meta[label] ?? null };
   }
 
+  /** The item's metadata without copying its vector; undefined for an unknown id. */
+  getMetadata(id: string): Metadata | undefined {
+    const label = this.idToLabel.get(id);
+    return label === undefined ? undefined : (this.meta[label] ?? null);
+  }
+
   search(req: SearchRequest): SearchHit[] {
     if (!Number.isInteger(req.k) || req.k < 1) throw new BadRequest("k must be a positive integer", [{ path: "k", message: "expected an integer ≥ 1" }]);
     return searchIndex(req, {

@@ -8,6 +8,7 @@ import type { Logger } from "../log.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import type { VectorConfig } from "./config.ts";
 import { Graph, type GraphParams } from "./hnsw.ts";
+import type { Metadata } from "../filter/compile.ts";
 import type { UpsertItem } from "./items.ts";
 import { type IndexStats, type IndexTuning, type ItemView, LiveIndex, type RestoredState } from "./live-index.ts";
 import type { SearchHit, SearchRequest } from "./search.ts";
@@ -54,6 +55,8 @@ export interface VectorService {
   upsert(name: string, items: readonly UpsertItem[]): { upserted: number; seq: number };
   search(name: string, req: SearchRequest): SearchHit[];
   getItem(name: string, id: string): ItemView;
+  /** An item's metadata (null when it has none) without copying its vector; undefined for an unknown id. */
+  getMetadata(name: string, id: string): Metadata | undefined;
   deleteItems(name: string, ids: readonly string[]): { deleted: number; seq: number };
   /** Indexes that failed to load at start-up (corrupt log or snapshot): unavailable until dropped. */
   unavailable(): string[];
@@ -169,6 +172,10 @@ export class VectorIndexes implements VectorService {
 
   getItem(name: string, id: string): ItemView {
     return this.entry(name).index.getItem(id);
+  }
+
+  getMetadata(name: string, id: string): Metadata | undefined {
+    return this.entry(name).index.getMetadata(id);
   }
 
   deleteItems(name: string, ids: readonly string[]): { deleted: number; seq: number } {
