@@ -127,6 +127,8 @@ export class LiveIndex {
     });
     const rec: WalRecord = { seq: this.lastSeq + 1, kind: "upsert", items: recItems, vectors };
     try {
+      // Room for the new labels first: once the record is in the log, applying it must not fail.
+      this.slab.reserve(allocated.reduce((max, l) => Math.max(max, l + 1), 0));
       this.wal.append(rec);
     } catch (err) {
       for (const l of allocated) this.free.add(l);
@@ -207,7 +209,7 @@ export class LiveIndex {
       idOf: (label) => this.labelId[label]!,
       metaOf: (label) => this.meta[label] ?? null,
       vectorOf: (label) => this.slab.get(label),
-      distanceTo: (query, label) => this.slab.distanceTo(this.metric, query, label),
+      score: (query, labels, visit) => this.slab.score(this.metric, query, labels, visit),
       postings: this.postings,
       pending: this.pending,
       graph: this.applier,

@@ -37,8 +37,8 @@ export interface SearchState {
   idOf(label: number): string;
   metaOf(label: number): Metadata;
   vectorOf(label: number): Float32Array;
-  /** The metric's distance from `query` to the acknowledged vector at `label`. */
-  distanceTo(query: Float32Array, label: number): number;
+  /** Calls `visit(i, distance)` with the metric's distance from `query` to the acknowledged vector of each of `labels`. */
+  score(query: Float32Array, labels: readonly number[], visit: (index: number, distance: number) => void): void;
   /** Equality postings of the metadata fields filters use. */
   postings: FieldPostings;
   /** Labels whose acknowledged vector is not in the graph yet. */
@@ -58,15 +58,14 @@ export function searchIndex(req: SearchRequest, s: SearchState): SearchHit[] {
     const narrowed = narrowest(node, s.postings);
     const candidates = collectUpTo(narrowed ? narrowed.labels : s.live.values(), s, pred, s.exactFilterMax);
     if (candidates) {
-      for (const label of candidates) top.offer(label, s.distanceTo(query, label));
+      s.score(query, candidates, (i, d) => top.offer(candidates[i]!, d));
       return hits(top, s, req.include_vectors);
     }
   }
   for (const h of s.graph.search(query, req.k, ef, pred && ((l) => pred(s.metaOf(l))))) top.offer(h.label, h.distance);
-  for (const label of s.pending.keys()) {
-    if (pred && !pred(s.metaOf(label))) continue;
-    top.offer(label, s.distanceTo(query, label));
-  }
+  const pending: number[] = [];
+  for (const label of s.pending.keys()) if (!pred || pred(s.metaOf(label))) pending.push(label);
+  s.score(query, pending, (i, d) => top.offer(pending[i]!, d));
   return hits(top, s, req.include_vectors);
 }
 

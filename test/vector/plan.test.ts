@@ -4,7 +4,7 @@ import type { Metadata } from "../../src/filter/compile.ts";
 import { FieldPostings } from "../../src/vector/field-postings.ts";
 import { searchIndex, type SearchState } from "../../src/vector/search.ts";
 import { TopK } from "../../src/vector/topk.ts";
-import { distance, distanceAt, scoreOf, toVector } from "../../src/vector/vectors.ts";
+import { distance, scoreOf, toVector } from "../../src/vector/vectors.ts";
 
 describe("vectors", () => {
   test("toVector checks length, type and float32 range, and normalizes under cosine", () => {
@@ -16,18 +16,6 @@ describe("vectors", () => {
     expect(toVector([0, 0], 2, "cosine", "v")).toMatchObject({ path: "v" });
     expect(toVector([0, 0], 2, "ip", "v")).toEqual(Float32Array.from([0, 0]));
     expect(toVector("1,2", 2, "ip", "v")).toMatchObject({ path: "v" });
-  });
-
-  test("distanceAt reads a slab in place and agrees with distance, any dimension", () => {
-    for (const dim of [1, 3, 4, 7, 384]) {
-      const slab = Float32Array.from({ length: dim * 3 }, (_, i) => Math.sin(i + 1));
-      const q = Float32Array.from({ length: dim }, (_, i) => Math.cos(i));
-      for (const metric of ["l2", "ip", "cosine"] as const) {
-        for (let row = 0; row < 3; row++) {
-          expect(distanceAt(metric, q, slab, row * dim)).toBeCloseTo(distance(metric, q, slab.subarray(row * dim, (row + 1) * dim)), 9);
-        }
-      }
-    }
   });
 
   test("distances match hnswlib's and scores read the right way round", () => {
@@ -63,7 +51,7 @@ describe("search planning", () => {
       },
       postings: new FieldPostings(() => [...live.values()].map((l) => [l, meta[l]] as const)),
       vectorOf: (l) => vectors[l]!,
-      distanceTo: (q, l) => distance("l2", q, vectors[l]!),
+      score: (q, labels, visit) => labels.forEach((l, i) => visit(i, distance("l2", q, vectors[l]!))),
       pending: new Map([[500, 1]]),
       graph: {
         search(q, k, _ef, accept) {

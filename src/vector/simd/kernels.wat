@@ -1,0 +1,85 @@
+;; Exact scoring kernels for the vector module, in WebAssembly SIMD (f32x4). The slab of vectors
+;; lives at offset 0 of this module's memory, one row of `dim` float32 per label; a call scores the
+;; query at `q` against the rows named by `n` int32 labels at `labels` and writes `n` float32 to
+;; `out`. Sums are float32 like hnswlib's own. Rebuild the .wasm.ts next to it with
+;; `bun scripts/build-wasm.ts` (a test checks the two agree).
+(module
+  (memory (export "memory") 1)
+
+  ;; out[i] = dot(q, row(labels[i]))
+  (func (export "dots") (param $q i32) (param $labels i32) (param $n i32) (param $dim i32) (param $out i32)
+    (local $i i32) (local $row i32) (local $j i32) (local $acc v128) (local $vec4 i32) (local $s f32) (local $stride i32)
+    (local.set $stride (i32.shl (local.get $dim) (i32.const 2)))
+    (local.set $vec4 (i32.and (local.get $dim) (i32.const -4)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $row (i32.mul (i32.load (i32.add (local.get $labels) (i32.shl (local.get $i) (i32.const 2)))) (local.get $stride)))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $vdone
+          (loop $v
+            (br_if $vdone (i32.ge_u (local.get $j) (local.get $vec4)))
+            (local.set $acc
+              (f32x4.add (local.get $acc)
+                (f32x4.mul
+                  (v128.load (i32.add (local.get $q) (i32.shl (local.get $j) (i32.const 2))))
+                  (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $v)))
+        (local.set $s
+          (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+            (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+        (block $tdone
+          (loop $t
+            (br_if $tdone (i32.ge_u (local.get $j) (local.get $dim)))
+            (local.set $s
+              (f32.add (local.get $s)
+                (f32.mul
+                  (f32.load (i32.add (local.get $q) (i32.shl (local.get $j) (i32.const 2))))
+                  (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $t)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $s))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each))))
+
+  ;; out[i] = squared L2 distance between q and row(labels[i])
+  (func (export "l2s") (param $q i32) (param $labels i32) (param $n i32) (param $dim i32) (param $out i32)
+    (local $i i32) (local $row i32) (local $j i32) (local $acc v128) (local $d v128) (local $vec4 i32) (local $s f32) (local $x f32) (local $stride i32)
+    (local.set $stride (i32.shl (local.get $dim) (i32.const 2)))
+    (local.set $vec4 (i32.and (local.get $dim) (i32.const -4)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $row (i32.mul (i32.load (i32.add (local.get $labels) (i32.shl (local.get $i) (i32.const 2)))) (local.get $stride)))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $vdone
+          (loop $v
+            (br_if $vdone (i32.ge_u (local.get $j) (local.get $vec4)))
+            (local.set $d
+              (f32x4.sub
+                (v128.load (i32.add (local.get $q) (i32.shl (local.get $j) (i32.const 2))))
+                (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $d) (local.get $d))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $v)))
+        (local.set $s
+          (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+            (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+        (block $tdone
+          (loop $t
+            (br_if $tdone (i32.ge_u (local.get $j) (local.get $dim)))
+            (local.set $x
+              (f32.sub
+                (f32.load (i32.add (local.get $q) (i32.shl (local.get $j) (i32.const 2))))
+                (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $s (f32.add (local.get $s) (f32.mul (local.get $x) (local.get $x))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $t)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $s))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))))
