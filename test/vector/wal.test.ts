@@ -103,29 +103,27 @@ describe("wal segments", () => {
     expect(() => replay(dir)).toThrow("corrupt");
   });
 
-  test("a damaged record with whole records after it is refused, even in the last segment", () => {
+  /** One segment of three records with one byte flipped at `at(segment length)`. */
+  function damagedSegment(at: (length: number) => number): { dir: string; file: string; length: number } {
     const dir = walDir();
     const wal = Wal.create(dir, DIM);
     for (let seq = 1; seq <= 3; seq++) wal.append(upsert(seq, [`r${seq}`]));
     wal.close();
-    const only = join(dir, readdirSync(dir)[0]!);
-    const bytes = readFileSync(only);
-    const firstLength = encodeRecord(upsert(1, ["r1"])).length;
-    bytes[firstLength + 12]! ^= 0xff;
-    writeFileSync(only, bytes);
+    const file = join(dir, readdirSync(dir)[0]!);
+    const bytes = readFileSync(file);
+    bytes[at(bytes.length)]! ^= 0xff;
+    writeFileSync(file, bytes);
+    return { dir, file, length: bytes.length };
+  }
+
+  test("a damaged record with whole records after it is refused, even in the last segment", () => {
+    const { dir, file, length } = damagedSegment(() => encodeRecord(upsert(1, ["r1"])).length + 12);
     expect(() => replay(dir)).toThrow("corrupt");
-    expect(statSync(only).size).toBe(bytes.length);
+    expect(statSync(file).size).toBe(length);
   });
 
   test("a whole last record with bad content (pages persisted out of order) is cut as a torn tail", () => {
-    const dir = walDir();
-    const wal = Wal.create(dir, DIM);
-    for (let seq = 1; seq <= 3; seq++) wal.append(upsert(seq, [`r${seq}`]));
-    wal.close();
-    const only = join(dir, readdirSync(dir)[0]!);
-    const bytes = readFileSync(only);
-    bytes[bytes.length - 3]! ^= 0xff;
-    writeFileSync(only, bytes);
+    const { dir } = damagedSegment((length) => length - 3);
     const { records, dropped } = replay(dir);
     expect(records.map((r) => r.seq)).toEqual([1, 2]);
     expect(dropped).toBe(encodeRecord(upsert(3, ["r3"])).length);
