@@ -17,7 +17,6 @@ import {
   type ListPage,
   type ObjectInfo,
   type ObjectStore,
-  toStream,
 } from "./store.ts";
 
 const READ_CHUNK = 256 * 1024;
@@ -97,14 +96,13 @@ export class FsObjectStore implements ObjectStore {
   private async writeTemp(body: Body): Promise<{ path: string; st: Stats }> {
     const path = join(this.tmp, crypto.randomUUID());
     const fh = await open(path, "wx");
+    const writeAll = async (chunk: Uint8Array) => {
+      let offset = 0;
+      while (offset < chunk.byteLength) offset += (await fh.write(chunk, offset, chunk.byteLength - offset)).bytesWritten;
+    };
     try {
-      for await (const chunk of toStream(body)) {
-        let offset = 0;
-        while (offset < chunk.byteLength) {
-          const { bytesWritten } = await fh.write(chunk, offset, chunk.byteLength - offset);
-          offset += bytesWritten;
-        }
-      }
+      if (body instanceof ReadableStream) for await (const chunk of body) await writeAll(chunk);
+      else await writeAll(typeof body === "string" ? Buffer.from(body) : body);
       if (this.fsync) await fh.sync();
       const st = await fh.stat();
       await fh.close();
