@@ -1,10 +1,14 @@
 // The metadata filter language shared by the vector and matrix modules, in the shape users know
 // from MongoDB, Chroma and Pinecone: {"state": "IL", "rate": {"$lte": 22}, "$or": [...]}.
 // Parsing is strict: an unknown operator or a malformed node is an error naming its path, never a
-// silently ignored clause (the failure Mem0's users keep hitting).
+// silently ignored clause (the failure Mem0's users keep hitting). A string is the text form
+// (`state = IL and hourly_rate <= 22`, see text.ts), turned into this shape first.
 import { BadRequest } from "../errors.ts";
+import { FilterTextError, filterFromText } from "./text.ts";
 
 export type Scalar = string | number | boolean | null;
+/** A filter as callers send it: the object form, or the same language as text. */
+export type FilterInput = Record<string, unknown> | string;
 export type CompareOp = "$gt" | "$gte" | "$lt" | "$lte";
 
 export type FilterNode =
@@ -44,9 +48,18 @@ const join = (path: string, key: string | number) =>
  */
 export function parseFilter(input: unknown, root = "filter"): FilterNode {
   try {
-    return parseDoc(input, root, 0);
+    return parseDoc(typeof input === "string" ? fromText(input, root) : input, root, 0);
   } catch (err) {
     if (err instanceof FilterError) throw new BadRequest(`invalid filter at ${err.path}: ${err.message}`, [{ path: err.path, message: err.message }]);
+    throw err;
+  }
+}
+
+function fromText(text: string, root: string): Record<string, unknown> {
+  try {
+    return filterFromText(text);
+  } catch (err) {
+    if (err instanceof FilterTextError) throw new FilterError(root, err.message);
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 // What the matrix needs from the rest of the process, as small interfaces: rows of a dataset,
 // vector indexes, text embeddings. adapters.ts binds them to the sql/catalog, vector and embed
 // modules; nothing else in src/matrix imports those modules.
+import type { FilterInput } from "../filter/parse.ts";
 import type { Row } from "./rows.ts";
 
 export type IdValue = string | number;
@@ -40,7 +41,7 @@ export interface VectorPort {
   upsert(name: string, items: readonly VectorItem[]): Promise<void>;
   remove(name: string, ids: readonly string[]): Promise<void>;
   /** Best first; the filter is the shared filter language (src/filter), applied inside the search. */
-  search(name: string, vector: readonly number[], k: number, filter?: Record<string, unknown>): Promise<VectorHit[]>;
+  search(name: string, vector: readonly number[], k: number, filter?: FilterInput): Promise<VectorHit[]>;
   /** The stored vector and metadata, or undefined for an unknown id. */
   get(name: string, id: string): Promise<VectorItem | undefined>;
   /** The stored metadata alone (cheaper than `get`), or undefined for an unknown id. */

@@ -44,7 +44,9 @@ const SearchBody = v.strictObject({
   corpora: v.optional(v.pipe(v.array(name), v.minLength(1), v.description("default: every corpus"))),
   k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_K)), 10),
   per_corpus_k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_K))),
-  filter: v.optional(v.pipe(v.unknown(), v.description('shared filter language: {"state": "IL", "available": true, "hourly_rate": {"$lte": 22}}'))),
+  filter: v.optional(
+    v.pipe(v.unknown(), v.description('shared filter language: {"state": "IL", "available": true, "hourly_rate": {"$lte": 22}}, or as text: state = IL and available = true and hourly_rate <= 22')),
+  ),
   weights: v.optional(v.record(v.string(), v.pipe(v.number(), v.minValue(0), v.maxValue(1000)))),
   dedupe_key: v.optional(column),
   fusion: v.optional(v.picklist(["calibrated", "rrf"])),

@@ -2,7 +2,7 @@
 // inside each index, fuse, apply playbook boosts, cut for relevance, decide the gate.
 import { BadRequest } from "../errors.ts";
 import { compileFilter } from "../filter/compile.ts";
-import { parseFilter } from "../filter/parse.ts";
+import { type FilterInput, parseFilter } from "../filter/parse.ts";
 import { TEXT_KEY } from "./builder.ts";
 import { unit } from "./calibration.ts";
 import type { MatrixConfig } from "./config.ts";
@@ -70,7 +70,7 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
     if (!names.includes(key)) throw new BadRequest(`weights name corpus "${key}", which is not searched`, [{ path: `weights.${key}`, message: "not a searched corpus" }]);
   }
   const filterNode = input.filter === undefined ? undefined : parseFilter(input.filter, "filter");
-  const filter = input.filter as Record<string, unknown> | undefined;
+  const filter = input.filter as FilterInput | undefined;
   const perCorpusK = Math.max(input.k, input.per_corpus_k ?? deps.config.per_corpus_k);
   const method = input.fusion ?? deps.config.fusion;
 

@@ -40,7 +40,12 @@ const SearchBody = v.strictObject({
   vector: Vector,
   k: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_K)),
   ef: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(4096))),
-  filter: v.optional(JsonObject('MongoDB-style: {"state": "IL", "rate": {"$lte": 22}, "$or": [...]}; operators $eq $ne $in $nin $gt $gte $lt $lte $exists, combinators $and $or $not')),
+  filter: v.optional(
+    v.union([
+      JsonObject('MongoDB-style: {"state": "IL", "rate": {"$lte": 22}, "$or": [...]}; operators $eq $ne $in $nin $gt $gte $lt $lte $exists, combinators $and $or $not'),
+      v.pipe(v.string(), v.description("the same language as text: state = IL and (shift in (day, swing) or available = true) and rate <= 22")),
+    ]),
+  ),
   include_vectors: v.optional(v.boolean()),
 });
 

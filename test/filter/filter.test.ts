@@ -44,7 +44,8 @@ describe("filter parsing", () => {
     expect(errorOf({ a: {} }).details[0]!.path).toBe("filter.a");
     expect(errorOf({ a: [1, 2] }).details[0]!.path).toBe("filter.a");
     expect(errorOf({ $not: [] }).details[0]!.path).toBe("filter.$not");
-    expect(errorOf("state = IL").details[0]!.path).toBe("filter");
+    expect(errorOf("state =").details[0]!.path).toBe("filter");
+    expect(errorOf({ $and: ["state = IL"] }).details[0]!.path).toBe("filter.$and[0]");
   });
 
   test("nesting deeper than the limit is refused, not a stack overflow", () => {

@@ -61,6 +61,16 @@ describe("search", () => {
     for (const r of res.results) expect(r.metadata.state === "IL" && r.metadata.available === true && r.metadata.hourly_rate <= 22).toBe(true);
   });
 
+  test("the filter may be written as text, as in the issue: the same results as the object form", async () => {
+    const asText = await search({ query: "welder", corpora: ["workers"], k: 12, per_corpus_k: 12, filter: "state = IL and available = true and hourly_rate <= 22" });
+    const asObject = await search({ query: "welder", corpora: ["workers"], k: 12, per_corpus_k: 12, filter: { state: "IL", available: true, hourly_rate: { $lte: 22 } } });
+    expect(asText.results.length).toBe(12);
+    expect(asText.results.map((r: any) => r.id)).toEqual(asObject.results.map((r: any) => r.id));
+    const bad = await post(lh, "/v1/matrix/search", { query: "x", filter: "state = IL and hourly_rate <=" });
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).error.details[0]).toEqual({ path: "filter", message: "expected a value, found the end at character 30" });
+  });
+
   test("calibration keeps a corpus with a higher score scale from drowning the other", async () => {
     const res = await search({ query: "electrician in Detroit", k: 6, explain: true });
     const raw = res.results.map((r: any) => ({ corpus: r.corpus, raw: r.explain.sources[0].raw }));

@@ -165,6 +165,7 @@ describe("upsert and items", () => {
       [{ vector: [1, 1], k: 1 }, "vector"],
       [{ vector: [1, 1, 1], k: 0 }, "k"],
       [{ vector: [1, 1, 1], k: 1, filter: { n: { $near: 1 } } }, "filter.n.$near"],
+      [{ vector: [1, 1, 1], k: 1, filter: "n >" }, "filter"],
     ] as const) {
       const r = await send(lh, "POST", "/indexes/people/search", body);
       expect(r.status).toBe(400);

@@ -66,6 +66,14 @@ describe("search", () => {
     }
   });
 
+  test("a filter written as text means the same as its object form", async () => {
+    const vec = row(queries, DIM, 3);
+    const asText = await ok(send(lh, "POST", "/indexes/mix/search", { vector: vec, k: K, filter: "bucket in (3, 4) and tier != a" }));
+    const asObject = await ok(send(lh, "POST", "/indexes/mix/search", { vector: vec, k: K, filter: { bucket: { $in: [3, 4] }, tier: { $ne: "a" } } }));
+    expect(asText.hits.length).toBe(K);
+    expect(asText.hits).toEqual(asObject.hits);
+  });
+
   test("a 10% filter goes through the graph and still returns k matching items with high recall", async () => {
     await lh.vector.service.waitIndexed("mix");
     let total = 0;
