@@ -53,15 +53,24 @@ export async function spoolUpload(req: Request, path: string, limit: number): Pr
   const hash = createHash("sha256");
   const fh = await open(path, "wx");
   let bytes = 0;
-  // Request chunks are small; writing them in batches saves most of the system calls.
+  // Request chunks are small; writing them in batches saves most of the system calls. One batch
+  // is written while the next is received and hashed.
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
+  let writing: Promise<void> = Promise.resolve();
+  const writeAll = async (batch: Uint8Array) => {
+    let offset = 0;
+    while (offset < batch.byteLength) offset += (await fh.write(batch, offset, batch.byteLength - offset)).bytesWritten;
+  };
   const flush = async () => {
     const batch = Buffer.concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
-    let offset = 0;
-    while (offset < batch.byteLength) offset += (await fh.write(batch, offset, batch.byteLength - offset)).bytesWritten;
+    await writing;
+    writing = writeAll(batch);
+    // Handled here so a failed write (a full disk) cannot surface as an unhandled rejection while
+    // the next batch is received; the next `await writing` still throws it.
+    writing.catch(() => {});
   };
   const sink = async (chunk: Uint8Array) => {
     bytes += chunk.byteLength;
@@ -95,8 +104,10 @@ export async function spoolUpload(req: Request, path: string, limit: number): Pr
       }
     }
     await flush();
+    await writing;
     return { bytes, sha256: hash.digest("hex"), declared };
   } finally {
+    await writing.catch(() => {});
     await fh.close();
   }
 }
