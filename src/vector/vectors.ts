@@ -36,20 +36,6 @@ export function norm(v: ArrayLike<number>): number {
   return Math.sqrt(s);
 }
 
-/** The distance hnswlib computes for the metric (smaller is closer), so exact and graph results merge. */
-export function distance(metric: Metric, a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  if (metric === "l2") {
-    for (let i = 0; i < a.length; i++) {
-      const d = a[i]! - b[i]!;
-      s += d * d;
-    }
-    return s;
-  }
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return 1 - s;
-}
-
 /** What the API reports: similarity for cosine and ip (higher is closer), squared L2 distance for l2 (lower is closer). */
 export function scoreOf(metric: Metric, dist: number): number {
   return metric === "l2" ? dist : 1 - dist;

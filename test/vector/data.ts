@@ -1,5 +1,6 @@
 // Synthetic clustered vectors (seeded, reproducible) and exact brute-force neighbours, for the
 // recall test and the benchmark.
+import type { Metric } from "../../src/vector/vectors.ts";
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -76,4 +77,18 @@ export function exactKnn(data: Float32Array, dim: number, q: ArrayLike<number>, 
 export function clusteredSplit(n: number, q: number, dim: number, opts: { clusters?: number; latent?: number; seed?: number } = {}): { data: Float32Array; queries: Float32Array } {
   const all = clustered(n + q, dim, opts);
   return { data: all.slice(0, n * dim), queries: all.slice(n * dim) };
+}
+
+/** The distance hnswlib computes for the metric (smaller is closer), in double precision: the reference the slab's kernels are checked against. */
+export function distance(metric: Metric, a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  if (metric === "l2") {
+    for (let i = 0; i < a.length; i++) {
+      const d = a[i]! - b[i]!;
+      s += d * d;
+    }
+    return s;
+  }
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return 1 - s;
 }

@@ -4,7 +4,8 @@ import type { Metadata } from "../../src/filter/compile.ts";
 import { FieldPostings } from "../../src/vector/field-postings.ts";
 import { searchIndex, type SearchState } from "../../src/vector/search.ts";
 import { TopK } from "../../src/vector/topk.ts";
-import { distance, scoreOf, toVector } from "../../src/vector/vectors.ts";
+import { scoreOf, toVector } from "../../src/vector/vectors.ts";
+import { distance } from "./data.ts";
 
 describe("vectors", () => {
   test("toVector checks length, type and float32 range, and normalizes under cosine", () => {
