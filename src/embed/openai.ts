@@ -2,7 +2,7 @@
 // POST <url>/embeddings {"model", "input": [texts], "encoding_format": "float"}
 //   → {"object": "list", "data": [{"object": "embedding", "index", "embedding": [...]}], "model", "usage"}.
 import { UpstreamError } from "../errors.ts";
-import { endpoint, postJson, UpstreamProvider } from "./upstream.ts";
+import { endpoint, postJson, responseCap, UpstreamProvider } from "./upstream.ts";
 
 export interface OpenAIOptions {
   url: string;
@@ -42,6 +42,7 @@ export class OpenAIProvider extends UpstreamProvider {
       headers: this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {},
       signal,
       secrets: [this.opts.apiKey],
+      maxBytes: responseCap(texts.length),
     });
     return vectorsByIndex(this.name, answer, texts.length);
   }

@@ -14,6 +14,32 @@ export interface UpstreamRequest {
   signal?: AbortSignal;
   /** Strings that must never appear in an error we raise (API keys). */
   secrets?: readonly string[];
+  /** The answer is read up to this many bytes; a longer one is an upstream error, not an out-of-memory. */
+  maxBytes: number;
+}
+
+/**
+ * The most an honest answer for `count` texts can take: the vector module's largest dimension
+ * (16,384) at ≈24 characters per JSON number, plus room for the envelope.
+ */
+export const responseCap = (count: number) => count * 16_384 * 24 + 64 * 1024;
+
+class TooLong extends Error {}
+
+async function readCapped(res: Response, maxBytes: number): Promise<string> {
+  if (Number(res.headers.get("content-length") ?? 0) > maxBytes) throw new TooLong();
+  if (!res.body) return "";
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of res.body) {
+    total += chunk.byteLength;
+    if (total > maxBytes) {
+      await res.body.cancel().catch(() => {});
+      throw new TooLong();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total).toString("utf8");
 }
 
 /** The error text a server put in its JSON body: Ollama's {"error": "..."} or OpenAI's {"error": {"message": "..."}}. */
@@ -72,8 +98,9 @@ export async function postJson(req: UpstreamRequest): Promise<unknown> {
       // A redirect could carry the API key to another host; an embedding endpoint has no reason to move.
       redirect: "manual",
     });
-    text = await res.text();
+    text = await readCapped(res, req.maxBytes);
   } catch (err) {
+    if (err instanceof TooLong) throw new UpstreamError(`embedding provider ${req.provider} answered with more than ${req.maxBytes} bytes`, { provider: req.provider, max_bytes: req.maxBytes });
     throw transportError(req, err);
   }
   if (!res.ok) throw statusError(req.provider, res.status, text, req.secrets ?? []);

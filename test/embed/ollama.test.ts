@@ -74,4 +74,11 @@ describe("OllamaProvider", () => {
     expect(err).toBeInstanceOf(Timeout);
     expect(err.message).toContain("ollama");
   });
+  test("an answer longer than any honest one for the batch is an upstream error, not read whole", async () => {
+    // One text: the cap is 16,384 numbers of 24 characters plus 64 KiB, about 460 KB.
+    ollama.behaviour.raw = `{"embeddings": [[${"0.123456789,".repeat(100_000)}0.1]]}`;
+    const err = await provider().embed(["x"]).catch((e) => e);
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err.message).toBe(`embedding provider ollama answered with more than ${16_384 * 24 + 64 * 1024} bytes`);
+  });
 });
