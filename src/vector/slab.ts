@@ -1,9 +1,9 @@
 // Every acknowledged vector, by label, in one growable float32 slab. Exact scoring (pending
 // items, filtered candidate sets) reads it directly: hnswlib's getPoint costs ≈13 µs per call.
-// The slab lives in the memory of a small WebAssembly module whose SIMD kernels score a batch of
-// labels against a query about three times faster than a JavaScript loop (it is arithmetic-bound:
-// a filter matching 10,000 items at 384 dimensions is 3.8M multiply-adds per search).
-import { TooLarge } from "../errors.ts";
+// The slab lives in the memory of a small WebAssembly module whose f32x4 kernels score a batch of
+// labels against a query 2.1–2.5× faster than a JavaScript loop (10,000 candidates at 384
+// dimensions: 1.8 ms against 4.1 ms); past the CPU caches the scan is bound by memory bandwidth.
+import { TooLarge, Unavailable } from "../errors.ts";
 import { KERNELS_WASM_BASE64 } from "./simd/kernels.wasm.ts";
 import type { Metric } from "./vectors.ts";
 
@@ -92,7 +92,13 @@ export class VectorSlab {
   private ensureBytes(bytes: number): void {
     const have = this.memory.buffer.byteLength;
     if (bytes <= have) return;
-    this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    try {
+      this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    } catch (err) {
+      // The engine could not reserve the memory (RangeError): refuse the write, keep what is held.
+      if (err instanceof RangeError) throw new Unavailable("the vector index cannot grow: the process is out of memory for vectors");
+      throw err;
+    }
     // Growing detaches the old buffer: every view must be made again.
     this.data = new Float32Array(this.memory.buffer, 0, this.rows * this.dim);
   }
