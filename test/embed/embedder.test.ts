@@ -11,10 +11,7 @@ beforeAll(() => {
   ollama = startFakeOllama();
 });
 afterAll(() => ollama.stop());
-afterEach(() => {
-  ollama.requests.length = 0;
-  for (const k of Object.keys(ollama.behaviour)) delete ollama.behaviour[k as keyof typeof ollama.behaviour];
-});
+afterEach(() => ollama.reset());
 
 function embedder(opts: Partial<EmbedderOptions> = {}): Embedder {
   return new Embedder(new OllamaProvider({ url: ollama.url, model: MODEL }), { maxBatch: 8, timeoutMs: 5_000, cacheSize: 100, ...opts });

@@ -31,6 +31,8 @@ export interface FakeUpstream {
   behaviour: FakeBehaviour;
   /** The vector this server returns for a text under a model. */
   vectorFor(model: string, text: string): number[];
+  /** Forgets recorded requests and set behaviour (between tests). */
+  reset(): void;
   stop(): Promise<void>;
 }
 
@@ -72,6 +74,10 @@ function start(handle: (body: Record<string, unknown>, req: Request, behaviour: 
     requests,
     behaviour,
     vectorFor: fakeVector,
+    reset() {
+      requests.length = 0;
+      for (const k of Object.keys(behaviour)) delete behaviour[k as keyof FakeBehaviour];
+    },
     async stop() {
       for (const release of pending) release();
       await server.stop(true);

@@ -8,10 +8,7 @@ beforeAll(() => {
   ollama = startFakeOllama();
 });
 afterAll(() => ollama.stop());
-afterEach(() => {
-  ollama.requests.length = 0;
-  for (const k of Object.keys(ollama.behaviour)) delete ollama.behaviour[k as keyof typeof ollama.behaviour];
-});
+afterEach(() => ollama.reset());
 
 const provider = () => new OllamaProvider({ url: ollama.url, model: "nomic-embed-text" });
 

@@ -16,10 +16,8 @@ afterAll(async () => {
   await open.stop();
 });
 afterEach(() => {
-  for (const s of [keyed, open]) {
-    s.requests.length = 0;
-    for (const k of Object.keys(s.behaviour)) delete s.behaviour[k as keyof typeof s.behaviour];
-  }
+  keyed.reset();
+  open.reset();
 });
 
 const provider = (apiKey = KEY, server = keyed) => new OpenAIProvider({ url: `${server.url}/v1`, model: "text-embedding-3-small", apiKey });

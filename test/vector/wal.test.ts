@@ -54,7 +54,8 @@ describe("wal records", () => {
 });
 
 describe("wal segments", () => {
-  test("replays records after a sequence, in order, across segments", () => {
+  /** Records a and b in one segment, c in the next. */
+  function twoSegments(): string {
     const dir = walDir();
     const wal = Wal.create(dir, DIM);
     wal.append(upsert(1, ["a"]));
@@ -62,6 +63,11 @@ describe("wal segments", () => {
     wal.rotate(3);
     wal.append(upsert(3, ["c"]));
     wal.close();
+    return dir;
+  }
+
+  test("replays records after a sequence, in order, across segments", () => {
+    const dir = twoSegments();
     expect(replay(dir).records.map((r) => r.seq)).toEqual([1, 2, 3]);
     expect(replay(dir, 2).records.map((r) => r.seq)).toEqual([3]);
   });
@@ -89,13 +95,7 @@ describe("wal segments", () => {
   });
 
   test("corruption before the last segment's tail is refused, not skipped", () => {
-    const dir = walDir();
-    const wal = Wal.create(dir, DIM);
-    wal.append(upsert(1, ["a"]));
-    wal.append(upsert(2, ["b"]));
-    wal.rotate(3);
-    wal.append(upsert(3, ["c"]));
-    wal.close();
+    const dir = twoSegments();
     const first = join(dir, readdirSync(dir).sort()[0]!);
     const bytes = readFileSync(first);
     bytes[12]! ^= 0xff;
