@@ -3,17 +3,7 @@
 // documents or none at all, among unrelated ones drawn from the corpus's background.
 import { expect, test } from "bun:test";
 import { type Calibration, type CorpusHit, type Fused, fuse } from "../../src/matrix/fusion.ts";
-
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "../vector/data.ts";
 
 function normal(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
@@ -32,7 +22,7 @@ const CORPORA: Record<string, Scale> = {
 };
 
 function labelledSet(seed: number, queries: number, pOverride?: number) {
-  const rand = prng(seed);
+  const rand = rng(seed);
   const set: { lists: Map<string, CorpusHit[]>; grades: Map<string, number> }[] = [];
   for (let q = 0; q < queries; q++) {
     const lists = new Map<string, CorpusHit[]>();
@@ -59,7 +49,7 @@ function labelledSet(seed: number, queries: number, pOverride?: number) {
 
 /** A corpus's background as the build estimates it: similarities of unrelated pairs, sampled. */
 function sampledCalibration(seed: number): Record<string, Calibration> {
-  const rand = prng(seed);
+  const rand = rng(seed);
   const out: Record<string, Calibration> = {};
   for (const [corpus, sc] of Object.entries(CORPORA)) {
     const xs = Array.from({ length: 2000 }, () => sc.mean + sc.std * normal(rand));
