@@ -12,6 +12,8 @@
 //
 // Keywords are case-insensitive; a field is a name or a dotted path (address.zip).
 
+import { MAX_FILTER_DEPTH } from "./parse.ts";
+
 export class FilterTextError extends Error {
   constructor(
     readonly offset: number,
@@ -138,17 +140,30 @@ export function filterFromText(text: string): Record<string, unknown> {
     return expect(negated ? '"in" or "exists" after not' : 'a comparison (=, !=, <, <=, >, >=), "in" or "exists"');
   };
 
-  const unary = (): Record<string, unknown> => {
-    if (isKeyword(peek(), "not")) {
-      pos++;
-      return { $not: unary() };
+  // Nesting is bounded like the object form's, so deep input is a 400, not a stack overflow.
+  let depth = 0;
+  const nested = <T>(at: number, parse: () => T): T => {
+    if (++depth > MAX_FILTER_DEPTH) throw new FilterTextError(at, `filter nests deeper than ${MAX_FILTER_DEPTH} levels`);
+    try {
+      return parse();
+    } finally {
+      depth--;
     }
-    if (peek()?.text === "(") {
+  };
+  const unary = (): Record<string, unknown> => {
+    const t = peek();
+    if (isKeyword(t, "not")) {
       pos++;
-      const inner = or();
-      if (peek()?.text !== ")") expect('")"');
+      return nested(t!.at, () => ({ $not: unary() }));
+    }
+    if (t?.text === "(") {
       pos++;
-      return inner;
+      return nested(t.at, () => {
+        const inner = or();
+        if (peek()?.text !== ")") expect('")"');
+        pos++;
+        return inner;
+      });
     }
     return cond();
   };

@@ -60,6 +60,8 @@ describe("filter text form", () => {
       ["a in b", 'expected "(" after in, found "b" at character 6'],
       ["a = 1 and", "expected a field name, found the end at character 10"],
       ["a = $x", 'unexpected "$" at character 5'],
+      [`${"(".repeat(33)}a = 1${")".repeat(33)}`, "filter nests deeper than 32 levels at character 33"],
+      [`${"not ".repeat(100_000)}a = 1`, "filter nests deeper than 32 levels at character 129"],
     ];
     for (const [text, message] of cases) {
       expect(() => filterFromText(text)).toThrow(FilterTextError);
