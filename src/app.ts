@@ -1,113 +1,94 @@
-// Composes the process: one Hono router, request context and access log for everything, auth once
-// for /v1, each module mounted under its base path, one error envelope at the edge.
+// Composes the process. Every module opens the same way, `open(ctx, ports)`: its config section,
+// its own view of the object store (only the prefixes the layout gives it), the log, the operation
+// registry it declares its operations in, and the event bus; ports are the typed services of the
+// modules it needs. The registry then becomes one Hono router under /v1 (auth applied once) and
+// the OpenAPI document; modules close in reverse order.
 import { Hono } from "hono";
-import * as v from "valibot";
+import * as catalogModule from "./catalog/index.ts";
 import type { Config } from "./config/schema.ts";
+import * as embedModule from "./embed/index.ts";
+import { embedPort } from "./embed/port.ts";
 import { NotFound } from "./errors.ts";
+import { EventBus } from "./events.ts";
 import { requestContext } from "./http/access-log.ts";
 import { authMiddleware } from "./http/auth.ts";
+import type { AppEnv } from "./http/env.ts";
 import { envelope, makeOnError } from "./http/error-envelope.ts";
-import { ApiSpec } from "./http/openapi.ts";
-import { type AppEnv, ModuleRouter } from "./http/router.ts";
+import * as ingestModule from "./ingest/index.ts";
 import type { Logger } from "./log.ts";
+import * as matrixModule from "./matrix/index.ts";
 import type { Module } from "./module.ts";
-import { openStorage, type StorageModule } from "./storage/module.ts";
-import { type EmbedModule, openEmbed } from "./embed/module.ts";
-import { type CatalogModule, openCatalog } from "./catalog/module.ts";
-import { type IngestModule, openIngest } from "./ingest/module.ts";
-import { openSql, type SqlModule } from "./sql/module.ts";
-import { openVector, type VectorModule } from "./vector/module.ts";
-import { embedPort, sqlRowSource, vectorPort } from "./matrix/adapters.ts";
-import { type MatrixModule, openMatrix } from "./matrix/module.ts";
+import { allowedMethods, mountOperations } from "./ops/http.ts";
+import { openApiDocument } from "./ops/openapi.ts";
+import { OperationRegistry } from "./ops/registry.ts";
+import * as sqlModule from "./sql/index.ts";
+import { sqlPort } from "./sql/port.ts";
+import { sqlRowSource } from "./sql/row-source.ts";
+import * as storageModule from "./storage/index.ts";
+import { type Owner, scopedStore } from "./storage/layout.ts";
+import { systemOperations } from "./system/operations.ts";
 import { VERSION } from "./version.ts";
+import * as vectorModule from "./vector/index.ts";
+import { vectorPort } from "./vector/port.ts";
 
 export interface Lakehouse {
   app: Hono<AppEnv>;
-  api: ApiSpec;
+  ops: OperationRegistry;
+  events: EventBus;
   modules: Module[];
-  storage: StorageModule;
-  embed: EmbedModule;
-  catalog: CatalogModule;
-  sql: SqlModule;
-  ingest: IngestModule;
-  vector: VectorModule;
-  matrix: MatrixModule;
+  storage: storageModule.StorageModule;
+  embed: embedModule.EmbedModule;
+  catalog: catalogModule.CatalogModule;
+  sql: sqlModule.SqlModule;
+  ingest: ingestModule.IngestModule;
+  vector: vectorModule.VectorModule;
+  matrix: matrixModule.MatrixModule;
+  /** The OpenAPI 3.1 document of every operation. */
+  document(): Record<string, unknown>;
   /** Closes modules in reverse order of opening. */
   close(): Promise<void>;
 }
 
-const HealthSchema = v.object({
-  status: v.picklist(["ok", "degraded"]),
-  version: v.string(),
-  uptime_s: v.number(),
-  modules: v.record(v.string(), v.picklist(["ok", "degraded"])),
-  details: v.optional(v.record(v.string(), v.unknown())),
-});
-
-function systemRoutes(api: ApiSpec, modules: () => Module[], startedAt: number, jsonLimit: number): ModuleRouter {
-  const r = new ModuleRouter(api, "", "system", jsonLimit);
-  r.route(
-    { method: "get", path: "/health", summary: "Liveness and module health (no auth)", public: true, responses: { 200: { description: "Health", schema: HealthSchema } } },
-    (c) => {
-      const states = modules().map((m) => [m.name, m.health()] as const);
-      const details = Object.fromEntries(states.filter(([, h]) => h.detail).map(([name, h]) => [name, h.detail]));
-      return c.json({
-        status: states.some(([, h]) => h.status === "degraded") ? "degraded" : "ok",
-        version: VERSION,
-        uptime_s: Math.round((Date.now() - startedAt) / 1000),
-        modules: Object.fromEntries(states.map(([name, h]) => [name, h.status])),
-        ...(Object.keys(details).length ? { details } : {}),
-      });
-    },
-  );
-  r.route(
-    { method: "get", path: "/v1/openapi.json", summary: "This API's OpenAPI 3.1 document", responses: { 200: { description: "OpenAPI document" } } },
-    (c) => c.json(api.document()),
-  );
-  return r;
-}
-
 export async function createLakehouse(config: Config, log: Logger): Promise<Lakehouse> {
   const startedAt = Date.now();
-  const api = new ApiSpec({ title: "lakehouse", version: VERSION });
-  const jsonLimit = config.server.max_json_bytes;
+  const ops = new OperationRegistry({ checkResults: config.server.check_results });
+  const events = new EventBus(log);
   const modules: Module[] = [];
+  const opened = <M extends Module>(m: M): M => {
+    modules.push(m);
+    return m;
+  };
   const close = async () => {
     for (const m of [...modules].reverse()) await m.close().catch((err) => log.error("module close failed", { module: m.name, error: String(err) }));
   };
 
   try {
-    const storage = await openStorage(config, log, api);
-    modules.push(storage);
-    const embed = openEmbed(config, api);
-    modules.push(embed);
-    const catalog = await openCatalog(storage.store, log, api, jsonLimit);
-    modules.push(catalog);
-    const sql = await openSql(config.sql, storage.store, catalog.catalog, log, api, jsonLimit);
-    modules.push(sql);
-    const ingest = await openIngest(config.ingest, storage.store, catalog.catalog, log, api, jsonLimit, sql);
-    modules.push(ingest);
-    const vector = await openVector(config, storage.store, log, api);
-    modules.push(vector);
-    const matrix = await openMatrix(
-      config.matrix,
-      storage.store,
-      { rows: sqlRowSource(catalog.catalog, sql), vectors: vectorPort(vector.service), embed: embedPort(embed.embedder) },
-      log,
-      api,
-      jsonLimit,
+    const storage = opened(await storageModule.open({ config: config.storage, log, ops, events }));
+    const ctx = <C>(owner: Owner, section: C) => ({ config: section, store: scopedStore(storage.store, owner), log, ops, events });
+
+    const embed = opened(await embedModule.open(ctx("embed", config.embed)));
+    const catalog = opened(await catalogModule.open(ctx("catalog", {})));
+    const sql = opened(await sqlModule.open(ctx("sql", config.sql), { catalog: catalog.catalog }));
+    const ingest = opened(await ingestModule.open(ctx("ingest", config.ingest), { catalog: catalog.catalog, sql }));
+    const vector = opened(await vectorModule.open(ctx("vector", { ...config.vector, wal_root: vectorModule.walRootFor(config) })));
+    const matrix = opened(
+      await matrixModule.open(ctx("matrix", config.matrix), {
+        rows: sqlRowSource(catalog.catalog, sqlPort(sql.service)),
+        vectors: vectorPort(vector.service),
+        embed: embedPort(embed.embedder),
+      }),
     );
-    modules.push(matrix);
+
+    let doc: Record<string, unknown> | null = null;
+    const document = () => (doc ??= openApiDocument(ops.list(), { title: "lakehouse", version: VERSION, servers: [{ url: `http://${config.server.bind}`, description: "server.bind" }] }));
+    ops.register(...systemOperations(() => modules, startedAt, document));
 
     const app = new Hono<AppEnv>();
     app.use("*", requestContext(log, config.server.access_log));
     app.use("/v1/*", authMiddleware({ token: config.auth.token, allowedIps: config.auth.allowed_ips }));
-    const system = systemRoutes(api, () => modules, startedAt, jsonLimit);
-    app.route("/", system.app);
-    for (const m of modules) if (m.router) app.route(m.router.base, m.router.app);
-
+    mountOperations(app, ops, { jsonLimit: config.server.max_json_bytes, tokenAuth: config.auth.token !== "" });
     app.notFound((c) => {
-      const allowed = api.allowedMethods(c.req.path);
+      const allowed = allowedMethods(ops, c.req.path);
       if (allowed.length > 0) {
         return c.json(envelope("method_not_allowed", `${c.req.method} is not allowed here; allowed: ${allowed.join(", ")}`), 405, { Allow: allowed.join(", ") });
       }
@@ -115,7 +96,7 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
       return c.json(envelope(err.code, err.message), 404);
     });
     app.onError(makeOnError(log));
-    return { app, api, modules, storage, embed, catalog, sql, ingest, vector, matrix, close };
+    return { app, ops, events, modules, storage, embed, catalog, sql, ingest, vector, matrix, document, close };
   } catch (err) {
     await close();
     throw err;

@@ -8,6 +8,7 @@ export type ErrorCode =
   | "malformed_json"
   | "unauthorized"
   | "forbidden"
+  | "reserved_prefix"
   | "not_found"
   | "method_not_allowed"
   | "conflict"
@@ -22,21 +23,28 @@ export type ErrorCode =
   | "timeout"
   | "internal";
 
+/** What a mapper knew when it turned a lower-level failure into a domain error. */
+export interface ErrorOptions {
+  /** The original failure: kept for the server log (a 500 logs it with its stack), never sent. */
+  cause?: unknown;
+}
+
 export class LakehouseError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
+    opts?: ErrorOptions,
   ) {
-    super(message);
+    super(message, opts?.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
   }
 }
 
 const make = (code: ErrorCode) =>
   class extends LakehouseError {
-    constructor(message: string, details?: unknown) {
-      super(code, message, details);
+    constructor(message: string, details?: unknown, opts?: ErrorOptions) {
+      super(code, message, details, opts);
     }
   };
 
@@ -44,6 +52,8 @@ export class BadRequest extends make("bad_request") {}
 export class ValidationFailed extends make("validation_failed") {}
 export class Unauthorized extends make("unauthorized") {}
 export class Forbidden extends make("forbidden") {}
+/** A write or delete through the storage API under a prefix the lakehouse manages (src/storage/layout.ts). */
+export class ReservedPrefix extends make("reserved_prefix") {}
 export class NotFound extends make("not_found") {}
 export class Conflict extends make("conflict") {}
 export class PreconditionFailed extends make("precondition_failed") {}

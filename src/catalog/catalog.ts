@@ -1,74 +1,70 @@
 // The dataset catalog: the latest manifest of every dataset, rebuilt from the object store on open.
-// Writes commit a new immutable manifest version with put-if-absent, then tell listeners (the SQL
-// views) before returning, so a caller's next query sees the change.
+// Manifests are a versioned store (src/lib/versioned-store.ts): one immutable object per version,
+// committed with put-if-absent. Every write goes through `commit`, which runs the whole protocol
+// under the dataset's lock: schema and name checks, the caller's staging, the commit, the journal
+// append, the catalog.committed event (the SQL views subscribe; they are told before the write
+// returns, so a caller's next query sees the change) and the deletion of data objects no version references any more.
 import { Conflict, NotFound } from "../errors.ts";
+import { EventBus } from "../events.ts";
+import { type Committed, type Next, VersionedStore } from "../lib/versioned-store.ts";
 import type { Logger } from "../log.ts";
 import type { ModuleHealth } from "../module.ts";
+import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import type { Journal } from "./journal.ts";
-import { CATALOG_PREFIX, type DataObject, decodeManifest, encodeManifest, type Manifest, manifestKey, parseManifestKey } from "./manifest.ts";
-import { assertDatasetName, datasetId } from "./names.ts";
+import { type DataObject, type Manifest, ManifestSchema } from "./manifest.ts";
+import { assertDatasetName, DATASET_NAME, datasetId } from "./names.ts";
 import { diffSchemas, type Field, fingerprint } from "./schema.ts";
 
 /** How many of the newest journal entries are compared with the manifests on open. */
 const JOURNAL_REPAIR_WINDOW = 100;
 
-export interface CatalogChange {
-  name: string;
-  /** The new live manifest, or null when the dataset was deleted. */
-  dataset: Manifest | null;
+/** A new version: these fields and data objects. */
+export interface CatalogChangePlan {
+  fields: Field[];
+  objects: DataObject[];
+  /** What the journal records; a dataset's first version is always journaled as "register". */
+  op: "replace" | "append";
+  /** Runs once the checks passed, just before the commit: e.g. upload the data objects. */
+  stage?: () => Promise<void>;
+  /** Runs when stage ran but the version was then not committed: e.g. delete what stage uploaded. */
+  unstage?: () => Promise<void>;
 }
 
-export type ChangeListener = (change: CatalogChange) => Promise<void>;
-
-interface Entry {
-  /** Latest readable manifest (possibly a tombstone). */
-  manifest: Manifest | null;
-  /** Highest version number present in the store, readable or not: the next commit goes above it. */
-  highest: number;
+/** Nothing to commit; `unchanged` is handed back to the caller as is. */
+export interface CatalogNoChange<T> {
+  unchanged: T;
 }
+
+/** What `commit` hands back for a plan that answered { unchanged: T }. (A conditional type, so the
+ * optional `unchanged` TypeScript adds to object literals of the change branch infers nothing.) */
+export type UnchangedOf<P> = P extends { unchanged: infer T } ? T : never;
+
+export type CatalogCommit<T> =
+  | { changed: true; manifest: Manifest; /** The version it replaced; undefined when the dataset was created. */ previous: Manifest | undefined }
+  | { changed: false; unchanged: T };
 
 export class Catalog {
-  private readonly entries = new Map<string, Entry>();
-  private readonly listeners: ChangeListener[] = [];
-  private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly corrupt = new Set<string>();
-
   private constructor(
+    private readonly manifests: VersionedStore<Manifest>,
     private readonly store: ObjectStore,
     private readonly journal: Journal,
     private readonly log: Logger,
+    private readonly events: EventBus,
   ) {}
 
-  static async open(store: ObjectStore, journal: Journal, log: Logger): Promise<Catalog> {
-    const catalog = new Catalog(store, journal, log);
-    const versions = new Map<string, number[]>();
-    let cursor: string | undefined;
-    do {
-      const page = await store.list(CATALOG_PREFIX, { cursor });
-      for (const item of page.items) {
-        const parsed = parseManifestKey(item.key);
-        if (!parsed) continue;
-        versions.set(parsed.name, [...(versions.get(parsed.name) ?? []), parsed.version]);
-      }
-      cursor = page.cursor;
-    } while (cursor);
-    for (const [name, list] of versions) await catalog.loadEntry(name, list);
-    return catalog;
-  }
-
-  private async loadEntry(name: string, versions: number[]): Promise<void> {
-    const sorted = [...versions].sort((a, b) => b - a);
-    let manifest: Manifest | null = null;
-    for (const version of sorted) {
-      const key = manifestKey(name, version);
-      const bytes = await this.store.getBytes(key).catch(() => null);
-      manifest = bytes ? decodeManifest(bytes, { name, version }) : null;
-      if (manifest) break;
-      this.corrupt.add(key);
-      this.log.error("skipping corrupt catalog manifest", { key });
-    }
-    this.entries.set(name, { manifest, highest: sorted[0] ?? 0 });
+  /** Commits are published as `catalog.committed` on `events` (the SQL views subscribe). */
+  static async open(store: ObjectStore, journal: Journal, log: Logger, events: EventBus = new EventBus(log)): Promise<Catalog> {
+    const manifests = await VersionedStore.open({
+      store,
+      prefix: LAYOUT.catalog,
+      schema: ManifestSchema,
+      log,
+      nameOk: (name) => DATASET_NAME.test(name),
+      noun: "dataset",
+      what: "catalog manifest",
+    });
+    return new Catalog(manifests, store, journal, log, events);
   }
 
   /**
@@ -80,9 +76,9 @@ export class Catalog {
     const tail = await this.journal.read(Math.max(0, this.journal.lastSeq - JOURNAL_REPAIR_WINDOW), JOURNAL_REPAIR_WINDOW);
     const newest = tail.at(-1)?.at ?? "";
     const seen = new Set(tail.map((e) => `${e.name}/${e.version}`));
-    const missing = [...this.entries.values()]
-      .map((e) => e.manifest)
-      .filter((m): m is Manifest => m !== null && m.updated_at > newest && !seen.has(`${m.name}/${m.version}`))
+    const missing = this.manifests
+      .records({ tombstones: true })
+      .filter((m) => m.updated_at > newest && !seen.has(`${m.name}/${m.version}`))
       .sort((a, b) => a.updated_at.localeCompare(b.updated_at));
     for (const m of missing) {
       const op = m.deleted ? "delete" : await this.inferOp(m);
@@ -94,40 +90,24 @@ export class Catalog {
 
   private async inferOp(m: Manifest): Promise<"register" | "replace" | "append"> {
     if (m.version === 1) return "register";
-    const bytes = await this.store.getBytes(manifestKey(m.name, m.version - 1)).catch(() => null);
-    const prev = bytes ? decodeManifest(bytes, { name: m.name, version: m.version - 1 }) : null;
+    const prev = await this.manifests.get(m.name, m.version - 1).catch(() => null);
     if (!prev || prev.deleted) return prev ? "register" : "replace";
     const keys = m.objects.map((o) => o.key);
     return prev.objects.length > 0 && prev.objects.every((o, i) => keys[i] === o.key) && keys.length > prev.objects.length ? "append" : "replace";
   }
 
-  private async reload(name: string): Promise<void> {
-    const page = await this.store.list(`${CATALOG_PREFIX}${name}/`);
-    const versions = page.items.map((i) => parseManifestKey(i.key)?.version).filter((x): x is number => x !== undefined);
-    await this.loadEntry(name, versions);
-  }
-
   health(): ModuleHealth {
-    let datasets = 0;
-    for (const e of this.entries.values()) if (e.manifest && !e.manifest.deleted) datasets++;
-    if (this.corrupt.size > 0) return { status: "degraded", detail: { datasets, corrupt_manifests: this.corrupt.size } };
+    const { live: datasets, corrupt } = this.manifests.health();
+    if (corrupt > 0) return { status: "degraded", detail: { datasets, corrupt_manifests: corrupt } };
     return { status: "ok", detail: { datasets } };
   }
 
-  onChange(listener: ChangeListener): void {
-    this.listeners.push(listener);
-  }
-
   list(): Manifest[] {
-    return [...this.entries.values()]
-      .map((e) => e.manifest)
-      .filter((m): m is Manifest => m !== null && !m.deleted)
-      .sort((a, b) => a.name.localeCompare(b.name));
+    return this.manifests.records().sort((a, b) => a.name.localeCompare(b.name));
   }
 
   get(name: string): Manifest | undefined {
-    const m = this.entries.get(name)?.manifest;
-    return m && !m.deleted ? m : undefined;
+    return this.manifests.latest(name) ?? undefined;
   }
 
   require(name: string): Manifest {
@@ -137,16 +117,80 @@ export class Catalog {
     return m;
   }
 
-  /** Runs `fn` with no other mutation of `name` in flight in this process. */
-  withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(name) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const settled = run.catch(() => {});
-    this.locks.set(name, settled);
-    void settled.then(() => {
-      if (this.locks.get(name) === settled) this.locks.delete(name);
+  /**
+   * Commits the next version of `name` as `plan` decides from the live manifest, with no other
+   * write of `name` in flight in this process. A change must keep the live schema (Conflict with
+   * the diff otherwise) and a new dataset may not differ from another only in case; then `stage`
+   * runs, the version is committed, journaled and announced, and data objects the previous version
+   * had and this one does not are deleted. Conflict when another writer committed first; retry.
+   */
+  async commit<P extends CatalogChangePlan | CatalogNoChange<unknown>>(
+    name: string,
+    plan: (live: Manifest | undefined) => P | Promise<P>,
+  ): Promise<CatalogCommit<UnchangedOf<P>>> {
+    assertDatasetName(name);
+    let result: CatalogCommit<UnchangedOf<P>> | undefined;
+    let staged: CatalogChangePlan | undefined;
+    let committed = false;
+    try {
+      await this.manifests.commit(
+        name,
+        async (live, next) => {
+          const p: CatalogChangePlan | CatalogNoChange<unknown> = await plan(live ?? undefined);
+          if ("unchanged" in p) {
+            result = { changed: false, unchanged: p.unchanged as UnchangedOf<P> };
+            return null;
+          }
+          this.assertSameSchema(name, live, p.fields);
+          if (!live) this.assertNoCaseTwin(name);
+          staged = p;
+          await p.stage?.();
+          return manifestOf(name, p.fields, p.objects, live, next);
+        },
+        async (c) => {
+          committed = true;
+          result = { changed: true, manifest: c.record, previous: c.previous ?? undefined };
+          await this.published(c, c.previous ? staged!.op : "register");
+        },
+      );
+    } catch (err) {
+      if (staged?.unstage && !committed) await staged.unstage().catch((e) => this.log.warn("could not undo a failed commit's staging", { dataset: name, error: String(e) }));
+      throw err;
+    }
+    return result!;
+  }
+
+  /** Registers an empty dataset; idempotent for the same schema, 409 with a diff for another. */
+  async register(name: string, fields: Field[]): Promise<{ manifest: Manifest; created: boolean }> {
+    const done = await this.commit(name, (live) => {
+      if (!live) return { fields, objects: [], op: "replace" };
+      this.assertSameSchema(name, live, fields);
+      return { unchanged: live };
     });
-    return run;
+    return done.changed ? { manifest: done.manifest, created: true } : { manifest: done.unchanged, created: false };
+  }
+
+  /** Deletes a dataset by committing a tombstone version; returns the manifest it had. */
+  async delete(name: string): Promise<Manifest> {
+    assertDatasetName(name);
+    const done = await this.manifests.tombstone(
+      name,
+      (live, next) => ({ ...live, version: next.version, updated_at: next.now, deleted: true, objects: [], row_count: 0 }),
+      (c) => this.published(c, "delete"),
+    );
+    if (!done?.previous) throw new NotFound(`dataset "${name}" not found`);
+    return done.previous;
+  }
+
+  /**
+   * After a commit, under the dataset's lock: journal, the event (its listeners run before the
+   * write returns, so the writer's next query sees the new view), then the unreferenced objects.
+   */
+  private async published({ record, previous }: Committed<Manifest>, op: "register" | "replace" | "append" | "delete"): Promise<void> {
+    const { name, dataset_id, version, fingerprint, row_count } = record;
+    await this.journal.append({ op, name, dataset_id, version, fingerprint, row_count });
+    await this.events.publish("catalog.committed", { name, dataset_id, version, fingerprint, row_count, op, deleted: record.deleted });
+    if (previous) await this.deleteUnreferenced(previous.objects, record.objects);
   }
 
   /** SQL identifiers ignore case, so "People" and "people" would share one view. */
@@ -156,8 +200,7 @@ export class Catalog {
   }
 
   /** Throws Conflict (with the diff in details) when `fields` do not match the live schema. */
-  assertSameSchema(name: string, fields: readonly Field[]): void {
-    const live = this.get(name);
+  private assertSameSchema(name: string, live: Manifest | null | undefined, fields: readonly Field[]): void {
     if (!live || live.fingerprint === fingerprint(fields)) return;
     throw new Conflict(`dataset "${name}" has a different schema; delete it first to change its schema`, {
       dataset: name,
@@ -167,98 +210,6 @@ export class Catalog {
     });
   }
 
-  /** Registers an empty dataset; idempotent for the same schema, 409 with a diff for another. */
-  register(name: string, fields: Field[]): Promise<{ manifest: Manifest; created: boolean }> {
-    assertDatasetName(name);
-    return this.withLock(name, async () => {
-      const live = this.get(name);
-      this.assertSameSchema(name, fields);
-      if (live) return { manifest: live, created: false };
-      return { manifest: await this.commitLocked(name, fields, []), created: true };
-    });
-  }
-
-  /**
-   * Commits a new version with these fields and data objects; call inside withLock. Objects the
-   * previous version had and this one does not are deleted afterwards.
-   */
-  async commitLocked(name: string, fields: Field[], objects: DataObject[], op?: "replace" | "append"): Promise<Manifest> {
-    const entry = this.entries.get(name);
-    const previous = entry?.manifest && !entry.manifest.deleted ? entry.manifest : null;
-    if (!previous) this.assertNoCaseTwin(name);
-    const now = new Date().toISOString();
-    const manifest: Manifest = {
-      format: 1,
-      name,
-      dataset_id: datasetId(name),
-      version: (entry?.highest ?? 0) + 1,
-      created_at: previous?.created_at ?? now,
-      updated_at: now,
-      deleted: false,
-      fields,
-      fingerprint: fingerprint(fields),
-      objects,
-      row_count: objects.reduce((n, o) => n + o.rows, 0),
-    };
-    await this.put(manifest);
-    await this.journal.append({
-      op: previous ? (op ?? "replace") : "register",
-      name,
-      dataset_id: manifest.dataset_id,
-      version: manifest.version,
-      fingerprint: manifest.fingerprint,
-      row_count: manifest.row_count,
-    });
-    await this.notify({ name, dataset: manifest });
-    if (previous) await this.deleteUnreferenced(previous.objects, objects);
-    return manifest;
-  }
-
-  delete(name: string): Promise<Manifest> {
-    assertDatasetName(name);
-    return this.withLock(name, async () => {
-      const live = this.require(name);
-      const entry = this.entries.get(name)!;
-      const tombstone: Manifest = {
-        ...live,
-        version: entry.highest + 1,
-        updated_at: new Date().toISOString(),
-        deleted: true,
-        objects: [],
-        row_count: 0,
-      };
-      await this.put(tombstone);
-      await this.journal.append({ op: "delete", name, dataset_id: live.dataset_id, version: tombstone.version, fingerprint: live.fingerprint, row_count: 0 });
-      await this.notify({ name, dataset: null });
-      await this.deleteUnreferenced(live.objects, []);
-      return live;
-    });
-  }
-
-  private async put(manifest: Manifest): Promise<void> {
-    const key = manifestKey(manifest.name, manifest.version);
-    try {
-      await this.store.putIfAbsent(key, encodeManifest(manifest));
-    } catch (err) {
-      if (err instanceof Conflict) {
-        await this.reload(manifest.name);
-        throw new Conflict(`dataset "${manifest.name}" was changed by another writer; retry`, { dataset: manifest.name, version: manifest.version });
-      }
-      throw err;
-    }
-    this.entries.set(manifest.name, { manifest, highest: manifest.version });
-  }
-
-  private async notify(change: CatalogChange): Promise<void> {
-    for (const listener of this.listeners) {
-      try {
-        await listener(change);
-      } catch (err) {
-        this.log.error("catalog listener failed", { dataset: change.name, error: String(err) });
-      }
-    }
-  }
-
   private async deleteUnreferenced(before: readonly DataObject[], after: readonly DataObject[]): Promise<void> {
     const keep = new Set(after.map((o) => o.key));
     for (const o of before) {
@@ -266,4 +217,20 @@ export class Catalog {
       await this.store.delete(o.key).catch((err) => this.log.warn("could not delete a replaced data object", { key: o.key, error: String(err) }));
     }
   }
+}
+
+function manifestOf(name: string, fields: Field[], objects: DataObject[], live: Manifest | null, next: Next): Manifest {
+  return {
+    format: 1,
+    name,
+    dataset_id: datasetId(name),
+    version: next.version,
+    created_at: live?.created_at ?? next.now,
+    updated_at: next.now,
+    deleted: false,
+    fields,
+    fingerprint: fingerprint(fields),
+    objects,
+    row_count: objects.reduce((n, o) => n + o.rows, 0),
+  };
 }

@@ -3,10 +3,12 @@
 // and two processes on one bucket never hand out the same number.
 import * as v from "valibot";
 import { Conflict } from "../errors.ts";
+import { listAll } from "../lib/list-all.ts";
+import { readJson } from "../lib/read-json.ts";
 import type { Logger } from "../log.ts";
+import { LAYOUT } from "../storage/layout.ts";
 import { encodeCursor, type ObjectStore } from "../storage/store.ts";
 
-export const JOURNAL_PREFIX = "_journal/";
 const SEQ_DIGITS = 16;
 const COMMIT_ATTEMPTS = 20;
 
@@ -27,11 +29,11 @@ export type JournalEntry = v.InferOutput<typeof JournalEntrySchema>;
 export type JournalInput = Omit<JournalEntry, "seq" | "at">;
 
 export function journalKey(seq: number): string {
-  return `${JOURNAL_PREFIX}${String(seq).padStart(SEQ_DIGITS, "0")}.json`;
+  return `${LAYOUT.journal}${String(seq).padStart(SEQ_DIGITS, "0")}.json`;
 }
 
 export function parseJournalKey(key: string): number | null {
-  const m = /^_journal\/(\d+)\.json$/.exec(key);
+  const m = key.startsWith(LAYOUT.journal) ? /^(\d+)\.json$/.exec(key.slice(LAYOUT.journal.length)) : null;
   return m ? Number(m[1]) : null;
 }
 
@@ -55,15 +57,10 @@ export class Journal {
   }
 
   private async refreshLast(): Promise<void> {
-    let cursor = this.last > 0 ? encodeCursor(journalKey(this.last)) : undefined;
-    for (;;) {
-      const page = await this.store.list(JOURNAL_PREFIX, { cursor });
-      for (const item of page.items) {
-        const seq = parseJournalKey(item.key);
-        if (seq !== null && seq > this.last) this.last = seq;
-      }
-      if (!page.cursor) return;
-      cursor = page.cursor;
+    const cursor = this.last > 0 ? encodeCursor(journalKey(this.last)) : undefined;
+    for await (const item of listAll(this.store, LAYOUT.journal, { cursor })) {
+      const seq = parseJournalKey(item.key);
+      if (seq !== null && seq > this.last) this.last = seq;
     }
   }
 
@@ -93,23 +90,20 @@ export class Journal {
   /** Entries with seq > since, oldest first. */
   async read(since: number, limit: number): Promise<JournalEntry[]> {
     const out: JournalEntry[] = [];
-    let cursor: string | undefined = since > 0 ? encodeCursor(journalKey(since)) : undefined;
-    while (out.length < limit) {
-      const page = await this.store.list(JOURNAL_PREFIX, { cursor, limit: Math.min(1000, limit - out.length) });
-      for (const item of page.items) {
-        const entry = await this.load(item.key);
-        if (entry) out.push(entry);
-      }
-      if (!page.cursor) break;
-      cursor = page.cursor;
+    if (limit <= 0) return out;
+    const cursor = since > 0 ? encodeCursor(journalKey(since)) : undefined;
+    for await (const item of listAll(this.store, LAYOUT.journal, { cursor, limit: Math.min(1000, limit) })) {
+      const entry = await this.load(item.key);
+      if (entry) out.push(entry);
+      if (out.length >= limit) break;
     }
     return out;
   }
 
   private async load(key: string): Promise<JournalEntry | null> {
     try {
-      const parsed = v.safeParse(JournalEntrySchema, JSON.parse(new TextDecoder().decode(await this.store.getBytes(key))));
-      if (parsed.success) return parsed.output;
+      const entry = await readJson(this.store, key, JournalEntrySchema);
+      if (entry) return entry;
     } catch {
       // fall through: reported below
     }

@@ -1,9 +1,9 @@
 // One immutable manifest object per dataset version, at _catalog/<name>/<version>.json. A version
 // is committed by creating its object with put-if-absent, so two writers cannot both win it.
 import * as v from "valibot";
+import { LAYOUT } from "../storage/layout.ts";
 import { DATASET_NAME } from "./names.ts";
 
-export const CATALOG_PREFIX = "_catalog/";
 const VERSION_DIGITS = 12;
 
 const FieldSchema = v.object({ name: v.string(), type: v.string(), nullable: v.boolean() });
@@ -34,12 +34,13 @@ export type Manifest = v.InferOutput<typeof ManifestSchema>;
 export type DataObject = Manifest["objects"][number];
 
 export function manifestKey(name: string, version: number): string {
-  return `${CATALOG_PREFIX}${name}/${String(version).padStart(VERSION_DIGITS, "0")}.json`;
+  return `${LAYOUT.catalog}${name}/${String(version).padStart(VERSION_DIGITS, "0")}.json`;
 }
 
 /** The (name, version) a manifest key names, or null for a key that is not one. */
 export function parseManifestKey(key: string): { name: string; version: number } | null {
-  const m = /^_catalog\/([^/]+)\/(\d+)\.json$/.exec(key);
+  if (!key.startsWith(LAYOUT.catalog)) return null;
+  const m = /^([^/]+)\/(\d+)\.json$/.exec(key.slice(LAYOUT.catalog.length));
   if (!m || !DATASET_NAME.test(m[1]!)) return null;
   return { name: m[1]!, version: Number(m[2]) };
 }

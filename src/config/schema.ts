@@ -7,6 +7,7 @@ import { matrixSection } from "../matrix/config.ts";
 import { sqlSection } from "../sql/config.ts";
 import { vectorSection } from "../vector/config.ts";
 import { parseCidr } from "../http/cidr.ts";
+import { LAYOUT } from "../storage/layout.ts";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -30,6 +31,11 @@ export const serverSection = v.strictObject({
   /** How long shutdown waits for in-flight requests before closing their connections. */
   shutdown_grace_ms: v.optional(nonNegativeInt, 10_000),
   access_log: v.optional(v.boolean(), true),
+  /**
+   * Validate every operation's result against its declared schema before sending it: a
+   * development and test aid (the suite runs with it on); it costs time per request.
+   */
+  check_results: v.optional(v.boolean(), false),
 });
 
 export const fsSection = v.strictObject({
@@ -60,7 +66,7 @@ export const storageSection = v.pipe(
     /** Largest object under any prefix without its own cap. */
     max_object_bytes: v.optional(positiveInt, 256 * MiB),
     /** Per-prefix caps; the longest matching prefix wins. */
-    prefix_caps: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), positiveInt), { "_vectors/": 4 * GiB }),
+    prefix_caps: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), positiveInt), { [LAYOUT.vectors]: 4 * GiB }),
     /** PUTs streaming at once; further ones wait, so large uploads cannot exhaust memory. */
     put_concurrency: v.optional(positiveInt, 8),
     fs: v.optional(fsSection, {}),

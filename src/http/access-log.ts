@@ -1,7 +1,7 @@
 // Request ids and the access log: one JSON line per request.
 import type { Context, MiddlewareHandler } from "hono";
 import type { Logger } from "../log.ts";
-import type { AppEnv } from "./router.ts";
+import type { AppEnv } from "./env.ts";
 
 const ID_PATTERN = /^[\w.:-]{1,128}$/;
 

@@ -6,7 +6,7 @@ import type { MiddlewareHandler } from "hono";
 import { Forbidden, Unauthorized } from "../errors.ts";
 import { type Cidr, cidrContains, parseCidr, parseIp } from "./cidr.ts";
 import { errorResponse } from "./error-envelope.ts";
-import type { AppEnv } from "./router.ts";
+import type { AppEnv } from "./env.ts";
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 

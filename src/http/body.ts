@@ -2,29 +2,10 @@
 // validated the same way. Failures are errors with the field paths in `details`.
 import type { Context } from "hono";
 import * as v from "valibot";
-import { LakehouseError, TooLarge, UnsupportedMediaType, ValidationFailed } from "../errors.ts";
+import { LakehouseError, TooLarge, UnsupportedMediaType } from "../errors.ts";
+import { validate } from "../lib/validate.ts";
 
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
-
-export function issuesToDetails(issues: readonly v.BaseIssue<unknown>[]): FieldIssue[] {
-  return issues.map((issue) => ({
-    path: (issue.path ?? []).reduce<string>((acc, item) => {
-      const key = item.key;
-      if (typeof key === "number") return `${acc}[${key}]`;
-      return acc ? `${acc}.${String(key)}` : String(key);
-    }, ""),
-    message: issue.message,
-  }));
-}
-
-export function validate<S extends v.GenericSchema>(schema: S, input: unknown, what: string): v.InferOutput<S> {
-  const result = v.safeParse(schema, input);
-  if (!result.success) throw new ValidationFailed(`${what} failed validation`, issuesToDetails(result.issues));
-  return result.output;
-}
+export { issuesToDetails, validate } from "../lib/validate.ts";
 
 /** Reads a request body as bytes, refusing (413) as soon as it passes `limit`. */
 export async function readBodyCapped(req: Request, limit: number): Promise<Uint8Array> {
@@ -65,13 +46,15 @@ export function readQuery<S extends v.GenericSchema>(c: Context, schema: S): v.I
   return validate(schema, c.req.query(), "query string");
 }
 
-/** A query-string integer with bounds, for schemas of `readQuery`. */
+/**
+ * A query-string integer with bounds. Over HTTP it arrives as text; an in-process caller
+ * (ops.call, a workflow step) passes a number. Both are checked the same way.
+ */
 export function queryInt(min: number, max: number) {
   return v.pipe(
-    v.string(),
-    v.regex(/^-?\d+$/, "expected an integer"),
-    v.transform(Number),
+    v.union([v.number(), v.pipe(v.string(), v.regex(/^-?\d+$/, "expected an integer"), v.transform(Number))]),
     v.number(),
+    v.integer("expected an integer"),
     v.minValue(min),
     v.maxValue(max),
   );

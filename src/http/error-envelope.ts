@@ -12,6 +12,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   malformed_json: 400,
   unauthorized: 401,
   forbidden: 403,
+  reserved_prefix: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -43,16 +44,24 @@ export function errorResponse(c: Context, err: LakehouseError, headers?: Record<
   return c.json(envelope(err.code, err.message, err.details), statusFor(err.code), headers);
 }
 
+/** A failure and its causes as one log field: name, message and stack of each, outermost first. */
+export function describeError(err: unknown, depth = 0): Record<string, unknown> {
+  if (!(err instanceof Error)) return { error: String(err) };
+  const out: Record<string, unknown> = { error: err.name, detail: err.message, stack: err.stack };
+  if (err.cause !== undefined && depth < 4) out.cause = describeError(err.cause, depth + 1);
+  return out;
+}
+
 export function makeOnError(log: Logger) {
   return (err: Error, c: Context): Response => {
-    if (err instanceof LakehouseError) return errorResponse(c, err);
-    log.error("unhandled error", {
-      request_id: c.get("requestId" as never),
-      method: c.req.method,
-      path: c.req.path,
-      error: err?.name,
-      detail: err?.message,
-    });
+    const requestId = c.get("requestId" as never);
+    if (err instanceof LakehouseError && err.code !== "internal") {
+      // A domain error explains itself to the caller; an upstream or server-side one also goes to
+      // the log with what caused it, under the request id the caller sees.
+      if (statusFor(err.code) >= 500 && err.cause !== undefined) log.warn("request failed", { request_id: requestId, code: err.code, ...describeError(err) });
+      return errorResponse(c, err);
+    }
+    log.error("unhandled error", { request_id: requestId, method: c.req.method, path: c.req.path, ...describeError(err) });
     return c.json(envelope("internal", "internal error; see the server log for this request id"), 500);
   };
 }

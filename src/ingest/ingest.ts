@@ -9,7 +9,10 @@ import type { Catalog } from "../catalog/catalog.ts";
 import type { DataObject, Manifest } from "../catalog/manifest.ts";
 import { assertDatasetName } from "../catalog/names.ts";
 import { BadRequest, UnsupportedMediaType } from "../errors.ts";
+import type { EventBus } from "../events.ts";
 import type { Logger } from "../log.ts";
+import type { StreamIn } from "../ops/operation.ts";
+import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import type { Converter, CsvOptions } from "./convert.ts";
 import { spoolUpload, type UploadFormat } from "./upload.ts";
@@ -55,25 +58,59 @@ async function sha256File(path: string): Promise<string> {
   return h.digest("hex");
 }
 
-export class Ingestor {
-  constructor(
-    private readonly store: ObjectStore,
-    private readonly catalog: Catalog,
-    private readonly converter: Converter,
-    private readonly spoolDir: string,
-    private readonly maxBytes: number,
-    private readonly log: Logger,
-    /** Told about each stored Parquet while its local copy still exists (the SQL cache uses it). */
-    private readonly onStored: (key: string, path: string) => Promise<void> = async () => {},
-  ) {}
+/** What ingest needs of the catalog: the live manifest and the commit protocol. */
+export type IngestCatalog = Pick<Catalog, "get" | "commit">;
 
-  async ingest(name: string, req: Request, opts: IngestOptions): Promise<IngestResult> {
+export interface IngestorDeps {
+  store: ObjectStore;
+  catalog: IngestCatalog;
+  converter: Converter;
+  /** Where uploads are spooled; each ingest works in its own directory below it. */
+  spoolDir: string;
+  maxBytes: number;
+  log: Logger;
+  /** Hears ingest.completed after each ingest. */
+  events: Pick<EventBus, "publish">;
+  /** Told about each stored Parquet while its local copy still exists (the SQL cache uses it). */
+  onStored?: (key: string, path: string) => Promise<void>;
+}
+
+export class Ingestor {
+  private readonly store: ObjectStore;
+  private readonly catalog: IngestCatalog;
+  private readonly converter: Converter;
+  private readonly spoolDir: string;
+  private readonly maxBytes: number;
+  private readonly log: Logger;
+  private readonly events: Pick<EventBus, "publish">;
+  private readonly onStored: (key: string, path: string) => Promise<void>;
+
+  constructor(deps: IngestorDeps) {
+    this.store = deps.store;
+    this.catalog = deps.catalog;
+    this.converter = deps.converter;
+    this.spoolDir = deps.spoolDir;
+    this.maxBytes = deps.maxBytes;
+    this.log = deps.log;
+    this.events = deps.events;
+    this.onStored = deps.onStored ?? (async () => {});
+  }
+
+  /** Loads the upload in `input` into dataset `name`; the body is streamed to disk, never held. */
+  async ingest(name: string, input: StreamIn, opts: IngestOptions): Promise<IngestResult> {
+    const result = await this.run(name, input, opts);
+    const { rows, bytes, ms } = result;
+    await this.events.publish("ingest.completed", { name, rows, bytes, ms, result: result.result });
+    return result;
+  }
+
+  private async run(name: string, input: StreamIn, opts: IngestOptions): Promise<IngestResult> {
     const started = performance.now();
     assertDatasetName(name);
     const work = await mkdtemp(join(this.spoolDir, "ingest-"));
     try {
       const uploadPath = join(work, "upload");
-      const upload = await spoolUpload(req, uploadPath, this.maxBytes);
+      const upload = await spoolUpload(input, uploadPath, this.maxBytes);
       if (upload.bytes === 0) throw new BadRequest("the upload is empty");
       const format = opts.format ?? upload.declared;
       if (!format) throw new UnsupportedMediaType("cannot tell the upload's format: send a content type, a file name with an extension, or ?format=");
@@ -96,29 +133,32 @@ export class Ingestor {
       const parquetPath = join(work, "data.parquet");
       const converted = await this.converter.convert(uploadPath, parquetPath, format, opts.csv);
       if (converted.fields.length === 0) throw new BadRequest("the upload has no columns");
-      const key = `datasets/${name}/${await sha256File(parquetPath)}.parquet`;
+      const key = `${LAYOUT.datasets}${name}/${await sha256File(parquetPath)}.parquet`;
       const bytes = (await stat(parquetPath)).size;
       const obj: DataObject = { key, rows: converted.rows, bytes, source_sha256: source };
 
-      return await this.catalog.withLock(name, async () => {
-        const live = this.catalog.get(name);
+      // The catalog re-plans under the dataset's lock (another ingest may have landed meanwhile),
+      // checks the schema, and only then has the Parquet stored; a commit that does not happen
+      // deletes it again.
+      const done = await this.catalog.commit(name, (live) => {
         const same = findUnchanged(live, opts.mode, source);
-        if (same) return finish(live!, same, "unchanged");
-        this.catalog.assertSameSchema(name, converted.fields);
-        const alreadyStored = live?.objects.some((o) => o.key === key) ?? false;
-        if (!alreadyStored) {
-          await this.store.put(key, Bun.file(parquetPath).stream(), { contentType: "application/vnd.apache.parquet" });
-          await this.onStored(key, parquetPath);
-        }
-        const objects = opts.mode === "append" && live ? [...live.objects.filter((o) => o.key !== key), obj] : [obj];
-        try {
-          const m = await this.catalog.commitLocked(name, converted.fields, objects, opts.mode);
-          return finish(m, obj, !live ? "created" : opts.mode === "append" ? "appended" : "replaced");
-        } catch (err) {
-          if (!alreadyStored) await this.store.delete(key).catch(() => {});
-          throw err;
-        }
+        if (same) return { unchanged: finish(live!, same, "unchanged") };
+        const fresh = !live?.objects.some((o) => o.key === key);
+        return {
+          fields: converted.fields,
+          objects: opts.mode === "append" && live ? [...live.objects.filter((o) => o.key !== key), obj] : [obj],
+          op: opts.mode,
+          stage: fresh
+            ? async () => {
+                await this.store.put(key, Bun.file(parquetPath).stream(), { contentType: "application/vnd.apache.parquet" });
+                await this.onStored(key, parquetPath);
+              }
+            : undefined,
+          unstage: fresh ? () => this.store.delete(key).then(() => {}) : undefined,
+        };
       });
+      if (!done.changed) return done.unchanged;
+      return finish(done.manifest, obj, !done.previous ? "created" : opts.mode === "append" ? "appended" : "replaced");
     } finally {
       await rm(work, { recursive: true, force: true }).catch((err) => this.log.warn("could not remove an ingest spool", { error: String(err) }));
     }

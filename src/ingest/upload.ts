@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { BadRequest, TooLarge, UnsupportedMediaType } from "../errors.ts";
+import type { StreamIn } from "../ops/operation.ts";
 import { boundaryOf, extractPart } from "./multipart.ts";
 
 export type UploadFormat = "csv" | "ndjson" | "parquet";
@@ -41,14 +42,15 @@ const WRITE_BATCH = 4 * 1024 * 1024;
 
 const tooLarge = (limit: number) => new TooLarge(`upload is over the ${limit}-byte limit`, { limit_bytes: limit });
 
-/** Writes the upload in `req` to `path` (which must not exist). */
-export async function spoolUpload(req: Request, path: string, limit: number): Promise<Upload> {
-  const contentType = req.headers.get("content-type") ?? "";
+/** Writes the upload in `input` to `path` (which must not exist). */
+export async function spoolUpload(input: StreamIn, path: string, limit: number): Promise<Upload> {
+  const contentType = input.contentType ?? "";
   const isMultipart = contentType.toLowerCase().startsWith("multipart/form-data");
-  const declaredLength = Number(req.headers.get("content-length") ?? NaN);
-  // A multipart body carries a little framing around the file.
-  if (declaredLength > limit + (isMultipart ? 64 * 1024 : 0)) throw tooLarge(limit);
-  if (!req.body) throw new BadRequest("the upload is empty");
+  // A multipart body carries a little framing around the file. A declared length over the cap is
+  // refused before a byte is read.
+  if ((input.length ?? Number.NaN) > limit + (isMultipart ? 64 * 1024 : 0)) throw tooLarge(limit);
+  const body = input.body;
+  if (!body) throw new BadRequest("the upload is empty");
 
   const hash = createHash("sha256");
   const fh = await open(path, "wx");
@@ -84,7 +86,7 @@ export async function spoolUpload(req: Request, path: string, limit: number): Pr
     let declared: UploadFormat | undefined;
     if (isMultipart) {
       let framing = 0;
-      const counted = req.body.pipeThrough(
+      const counted = body.pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, controller) {
             framing += chunk.byteLength;
@@ -97,7 +99,7 @@ export async function spoolUpload(req: Request, path: string, limit: number): Pr
       if (!part) throw new BadRequest('the multipart body has no "file" field');
       declared = formatFromContentType(part.contentType) ?? formatFromFilename(part.filename);
     } else {
-      for await (const chunk of req.body) await sink(chunk);
+      for await (const chunk of body) await sink(chunk);
       declared = formatFromContentType(contentType);
       if (!declared && contentType && !/^application\/octet-stream\b/i.test(contentType)) {
         throw new UnsupportedMediaType(`unsupported upload type "${contentType.split(";")[0]}"; send text/csv, application/x-ndjson, application/vnd.apache.parquet or multipart/form-data`);

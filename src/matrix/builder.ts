@@ -5,7 +5,7 @@
 import type { Logger } from "../log.ts";
 import { backgroundOf, probeTexts, unit } from "./calibration.ts";
 import type { CorpusRecord, CorpusStore } from "./corpus-store.ts";
-import type { EmbedPort, IdValue, RowSource, VectorItem, VectorPort } from "./ports.ts";
+import type { EmbedPort, IdValue, RowSource, VectorItem, VectorPort } from "../ports.ts";
 import { classifyRow, contentHash, pickMetadata, renderText, type Row, type RowHashes, stableJson, textColumns } from "./rows.ts";
 
 /** Metadata key holding the embedded text (needed by the required-terms cut); never returned as metadata. */

@@ -2,6 +2,7 @@
 // written), build in the background one job per corpus, report progress, delete, and resume
 // builds that a restart interrupted.
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
+import type { EventBus } from "../events.ts";
 import type { Logger } from "../log.ts";
 import { type BuildDeps, readColumns, runBuild, TEXT_KEY } from "./builder.ts";
 import { CORPUS_NAME, type CorpusRecord } from "./corpus-store.ts";
@@ -50,11 +51,12 @@ export class Corpora {
   private constructor(
     private readonly deps: BuildDeps,
     private readonly log: Logger,
+    private readonly events: EventBus,
   ) {}
 
   /** Loads every corpus and restarts the builds a stop interrupted (they resume from their hashes). */
-  static async open(deps: BuildDeps, log: Logger): Promise<Corpora> {
-    const c = new Corpora(deps, log);
+  static async open(deps: BuildDeps, log: Logger, events: EventBus): Promise<Corpora> {
+    const c = new Corpora(deps, log, events);
     for (const rec of await deps.corpora.list()) {
       c.records.set(rec.name, rec);
       if (rec.state === "building") c.start(rec);
@@ -191,7 +193,11 @@ export class Corpora {
         rec.finished_at = new Date().toISOString();
         this.log.error("corpus build failed", { corpus: rec.name, error: rec.error });
       }
-      if (!job.cancelled) await this.deps.corpora.save(rec).catch((err) => this.log.error("could not save corpus state", { corpus: rec.name, error: String(err) }));
+      if (job.cancelled) return;
+      await this.deps.corpora.save(rec).catch((err) => this.log.error("could not save corpus state", { corpus: rec.name, error: String(err) }));
+      // Published once the final state is saved, so a listener that reads the corpus sees it.
+      const built = { name: rec.name, dataset: rec.dataset, state: rec.state as "ready" | "failed", rows: rec.rows_done };
+      await this.events.publish("matrix.corpus_built", rec.error !== undefined ? { ...built, error: rec.error } : built);
     })().finally(() => this.jobs.delete(rec.name));
     this.jobs.set(rec.name, job);
   }

@@ -3,12 +3,13 @@
 // lets an interrupted build resume. Each is one object written atomically with put.
 import * as v from "valibot";
 import { NotFound } from "../errors.ts";
+import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import type { RowHashes } from "./rows.ts";
 
 export const CORPUS_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
-const PREFIX = "_matrix/corpora/";
-const HASHES_PREFIX = "_matrix/hashes/";
+const PREFIX = LAYOUT.matrixCorpora;
+const HASHES_PREFIX = LAYOUT.matrixHashes;
 
 const CalibrationSchema = v.object({ mean: v.number(), std: v.number() });
 

@@ -8,7 +8,7 @@ import type { CorpusRecord } from "./corpus-store.ts";
 import type { CorpusHit } from "./fusion.ts";
 import { dot } from "./playbook-boost.ts";
 import type { Playbooks } from "./playbooks.ts";
-import type { VectorPort } from "./ports.ts";
+import type { VectorPort } from "../ports.ts";
 
 export interface RecallInput {
   /** Unit query vector of the playbooks' model. */

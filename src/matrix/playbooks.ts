@@ -5,12 +5,13 @@ import { randomBytes } from "node:crypto";
 import * as v from "valibot";
 import { NotFound } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import { unit } from "./calibration.ts";
 import { dot, itemKey, type PlaybookSignal } from "./playbook-boost.ts";
-import type { EmbedPort } from "./ports.ts";
+import type { EmbedPort } from "../ports.ts";
 
-const PREFIX = "_matrix/playbooks/";
+const PREFIX = LAYOUT.matrixPlaybooks;
 const WRITE_CONCURRENCY = 16;
 
 export const PlaybookSchema = v.object({
@@ -27,6 +28,14 @@ export const PlaybookSchema = v.object({
 });
 
 export type Playbook = v.InferOutput<typeof PlaybookSchema>;
+
+/** A playbook as the API shows it: without its query embedding, which is internal and large. */
+export const PublicPlaybookSchema = v.omit(PlaybookSchema, ["vector"]);
+export type PublicPlaybook = v.InferOutput<typeof PublicPlaybookSchema>;
+
+export function publicPlaybook({ vector: _vector, ...rest }: Playbook): PublicPlaybook {
+  return rest;
+}
 
 export interface PlaybookInput {
   query: string;

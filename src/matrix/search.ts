@@ -12,7 +12,7 @@ import { decideGate, type GateDecision, gateSignals } from "./gate.ts";
 import { applyBoosts, type Boost, itemKey, playbookBoosts } from "./playbook-boost.ts";
 import { recallPlaybookItems } from "./playbook-recall.ts";
 import type { Playbooks } from "./playbooks.ts";
-import type { EmbedPort, VectorPort } from "./ports.ts";
+import type { EmbedPort, VectorPort } from "../ports.ts";
 import { applyRelevance, type Drop, type DropReason, round } from "./relevance.ts";
 
 export interface SearchInput {

@@ -7,7 +7,7 @@ import { explainedStatement, isReadOnly, statementTypeName } from "./statement.t
 import { type JsonValue, toJsonValue } from "./values.ts";
 
 export type SqlParam = string | number | boolean | null;
-export type SqlParams = SqlParam[] | Record<string, SqlParam>;
+export type SqlParams = readonly SqlParam[] | Readonly<Record<string, SqlParam>>;
 
 export interface Column {
   name: string;

@@ -1,22 +1,11 @@
-// Encodings of a query result besides JSON: an Arrow IPC stream and RFC 4180 CSV.
+// Encodings of a query result besides JSON: an Arrow IPC stream and RFC 4180 CSV. The HTTP edge
+// picks one by Accept header (src/ops/http.ts) and sends the bytes the encoder returns.
 import { Bool, type DataType, Float64, Int32, Int64, Table, tableToIPC, Utf8, vectorFromArray } from "apache-arrow";
-import type { Column } from "./engine.ts";
+import type { StreamOut } from "../ops/operation.ts";
+import type { Column, QueryResult } from "./engine.ts";
 import type { JsonValue } from "./values.ts";
 
 export const ARROW_STREAM = "application/vnd.apache.arrow.stream";
-
-export type ResultFormat = "json" | "arrow" | "csv";
-
-/** Picks the response format from an Accept header; JSON unless Arrow or CSV is asked for. */
-export function negotiate(accept: string | undefined): ResultFormat {
-  const types = (accept ?? "").split(",").map((t) => t.split(";")[0]!.trim().toLowerCase());
-  for (const t of types) {
-    if (t === ARROW_STREAM) return "arrow";
-    if (t === "text/csv") return "csv";
-    if (t === "application/json") return "json";
-  }
-  return "json";
-}
 
 function arrowType(duckType: string): DataType {
   if (duckType === "BOOLEAN") return new Bool();
@@ -66,3 +55,9 @@ export function toCsv(columns: Column[], rows: JsonValue[][]): string {
   for (const row of rows) lines.push(row.map(csvField).join(","));
   return lines.join("\r\n") + "\r\n";
 }
+
+/** The result's other representations, by the media type an Accept header names. */
+export const resultRepresentations: Record<string, (result: QueryResult) => StreamOut> = {
+  [ARROW_STREAM]: (r) => ({ body: new Uint8Array(toArrowStream(r.columns, r.rows)), contentType: ARROW_STREAM }),
+  "text/csv": (r) => ({ body: toCsv(r.columns, r.rows), contentType: "text/csv; charset=utf-8" }),
+};

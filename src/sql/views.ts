@@ -2,14 +2,9 @@
 // and are still quoted; paths are quoted as string literals.
 import type { Field } from "../catalog/schema.ts";
 import { DATASET_NAME } from "../catalog/names.ts";
+import { quoteIdent, quoteLiteral } from "../lib/sql-quote.ts";
 
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-export function quoteLiteral(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
+export { quoteIdent, quoteLiteral };
 
 function assertViewName(name: string): void {
   if (!DATASET_NAME.test(name)) throw new Error(`refusing to create a view for invalid name ${JSON.stringify(name)}`);

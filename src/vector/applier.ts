@@ -5,8 +5,9 @@
 import type { Metadata } from "../filter/compile.ts";
 import type { Logger } from "../log.ts";
 import { Graph, type GraphHit, type GraphParams } from "./hnsw.ts";
-import type { IndexTuning, RestoredState } from "./live-index.ts";
-import type { Envelope, IndexParams } from "./snapshot.ts";
+import type { IndexTuning } from "./config.ts";
+import type { IndexParams } from "./params.ts";
+import type { Envelope, RestoredState } from "./snapshot.ts";
 
 export type Op =
   | { seq: number; kind: "upsert"; items: { label: number; id: string; metadata: Metadata }[] }

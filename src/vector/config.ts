@@ -38,3 +38,20 @@ export const vectorSection = v.strictObject({
 export const EXACT_FILTER_FLOATS = 4_000_000;
 
 export type VectorConfig = v.InferOutput<typeof vectorSection>;
+
+/** The tuning every index of the process shares, from the config section. */
+export interface IndexTuning {
+  /** Log bytes since the last snapshot that trigger a new one. */
+  compactAfterBytes: number;
+  /** Deleted share of the graph that triggers a rebuild. */
+  rebuildDeletedRatio: number;
+  /** A filter matching at most this many items is answered by exact scoring, not the graph. */
+  /** Unset: sized by the index's dimension. */
+  exactFilterMax: number | undefined;
+}
+
+export const tuningOf = (c: VectorConfig): IndexTuning => ({
+  compactAfterBytes: c.compact_after_bytes,
+  rebuildDeletedRatio: c.rebuild_deleted_ratio,
+  exactFilterMax: c.exact_filter_max,
+});

@@ -8,30 +8,24 @@
 // pending items exactly from the vector slab and skip their stale graph entries, so a search
 // always reads its own writes. Only the applier touches the graph, one op at a time, which is
 // what hnswlib needs (it is not safe under concurrent mutation).
+//
+// The index owns its lifecycle too: replaying its log at start, snapshotting, closing and
+// dropping. Its applier and its files (log and snapshots) are its own; nothing reaches into them.
 import { BadRequest, NotFound } from "../errors.ts";
 import type { Metadata } from "../filter/compile.ts";
 import type { Logger } from "../log.ts";
-import type { Graph } from "./hnsw.ts";
-import { EXACT_FILTER_FLOATS } from "./config.ts";
+import { EXACT_FILTER_FLOATS, type IndexTuning } from "./config.ts";
 import { FieldPostings } from "./field-postings.ts";
+import type { IndexFiles } from "./index-files.ts";
 import { type CheckedItem, checkUpsertBatch, type UpsertItem } from "./items.ts";
+import type { IndexParams } from "./params.ts";
 import { type SearchHit, type SearchRequest, searchIndex } from "./search.ts";
 import { VectorSlab } from "./slab.ts";
-import type { Wal } from "./wal.ts";
+import type { RestoredState } from "./snapshot.ts";
+import type { ReplayReport } from "./wal.ts";
 import type { UpsertItemRecord, WalRecord } from "./wal-record.ts";
-import type { IndexParams } from "./snapshot.ts";
 import type { Metric } from "./vectors.ts";
 import { Applier, type Op } from "./applier.ts";
-
-export interface IndexTuning {
-  /** Log bytes since the last snapshot that trigger a new one. */
-  compactAfterBytes: number;
-  /** Deleted share of the graph that triggers a rebuild. */
-  rebuildDeletedRatio: number;
-  /** A filter matching at most this many items is answered by exact scoring, not the graph. */
-  /** Unset: sized by the index's dimension. */
-  exactFilterMax: number | undefined;
-}
 
 export interface IndexStats {
   count: number;
@@ -48,11 +42,20 @@ export interface ItemView {
   metadata: Metadata;
 }
 
-/** What a snapshot restores: the graph and the graph-side items at `seq`. */
-export interface RestoredState {
-  graph: Graph;
-  seq: number;
-  items: { label: number; id: string; metadata: Metadata }[];
+export interface IndexInfo extends IndexParams, IndexStats {
+  /** Bytes kept for the index: the current snapshot in the object store plus its local log. */
+  bytes: number;
+  /** The log sequence the current snapshot holds; a restart replays the log after it. */
+  snapshot_seq: number;
+  created_at: string;
+}
+
+export interface LiveIndexParts {
+  files: IndexFiles;
+  /** The snapshot's state; `replay` then brings it up to the log. */
+  restored: RestoredState;
+  tuning: IndexTuning;
+  log: Logger;
 }
 
 export class LiveIndex {
@@ -69,16 +72,12 @@ export class LiveIndex {
   private readonly pending = new Map<number, number>();
   private readonly exactFilterMax: number;
   private readonly postings = new FieldPostings(() => this.liveMetadata());
-  readonly applier: Applier;
+  private readonly applier: Applier;
+  private readonly files: IndexFiles;
 
-  constructor(
-    readonly params: IndexParams,
-    readonly wal: Wal,
-    restored: RestoredState,
-    tuning: IndexTuning,
-    hooks: { snapshot: () => Promise<void> },
-    log: Logger,
-  ) {
+  constructor({ files, restored, tuning, log }: LiveIndexParts) {
+    const { params } = files.manifest;
+    this.files = files;
     this.dim = params.dim;
     this.metric = params.metric;
     this.lastSeq = restored.seq;
@@ -98,10 +97,14 @@ export class LiveIndex {
         if (this.pending.get(label) === seq) this.pending.delete(label);
       },
       isCurrent: (label, id) => !this.pending.has(label) && this.labelId[label] === id,
-      walBytes: () => ({ sinceSnapshot: this.wal.bytesSinceSnapshot, total: this.wal.totalBytes }),
-      snapshot: hooks.snapshot,
+      walBytes: () => files.walBytes(),
+      snapshot: () => files.snapshot(this.lastSeq + 1, (graphFile) => this.applier.capture((graph) => graph.save(graphFile))),
       log,
     }, params);
+  }
+
+  get params(): IndexParams {
+    return this.files.manifest.params;
   }
 
   get seq(): number {
@@ -129,7 +132,7 @@ export class LiveIndex {
     try {
       // Room for the new labels first: once the record is in the log, applying it must not fail.
       this.slab.reserve(allocated.reduce((max, l) => Math.max(max, l + 1), 0));
-      this.wal.append(rec);
+      this.files.append(rec);
     } catch (err) {
       for (const l of allocated) this.free.add(l);
       throw err;
@@ -143,7 +146,7 @@ export class LiveIndex {
     const present = [...new Set(ids)].filter((id) => this.idToLabel.has(id));
     if (present.length === 0) return { deleted: 0, seq: this.lastSeq };
     const rec: WalRecord = { seq: this.lastSeq + 1, kind: "delete", ids: present, labels: present.map((id) => this.idToLabel.get(id)!) };
-    this.wal.append(rec);
+    this.files.append(rec);
     this.apply(rec);
     return { deleted: present.length, seq: rec.seq };
   }
@@ -225,6 +228,41 @@ export class LiveIndex {
       seq: this.lastSeq,
       indexed_seq: this.applier.appliedSeq,
     };
+  }
+
+  info(): IndexInfo {
+    const { manifest } = this.files;
+    return { ...manifest.params, ...this.stats(), bytes: this.files.bytes, snapshot_seq: manifest.snapshot?.seq ?? 0, created_at: manifest.created_at };
+  }
+
+  /** Commits every log record after the snapshot's sequence; a damaged log stops the index and throws. */
+  async replay(): Promise<ReplayReport> {
+    try {
+      return this.files.replay(this.lastSeq, (rec) => this.apply(rec));
+    } catch (err) {
+      // Replay may have queued graph work; it must not go on (or snapshot) for an index that failed.
+      await this.applier.stop();
+      this.files.close();
+      throw err;
+    }
+  }
+
+  /** Resolves once the graph holds every acknowledged write (tests and benchmarks). */
+  idle(): Promise<void> {
+    return this.applier.idle();
+  }
+
+  /** Stops indexing; a graph that caught up gets a final snapshot so the next start is quick. */
+  async close(): Promise<void> {
+    await this.applier.stop();
+    if (this.applier.queued === 0 && this.applier.appliedSeq > this.applier.snapshotSeq) await this.applier.startSnapshot();
+    this.files.close();
+  }
+
+  /** Stops indexing, then deletes the log and every object of the index (the manifest first). */
+  async drop(): Promise<void> {
+    await this.applier.stop();
+    await this.files.drop();
   }
 
   private *liveMetadata(): Generator<readonly [number, Metadata]> {

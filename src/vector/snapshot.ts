@@ -1,38 +1,35 @@
 // Snapshots in the object store under _vectors/<name>/: the graph file saved by hnswlib, an
-// envelope with the id map and metadata, and manifest.json naming the current pair with the index
-// parameters and the last log sequence the snapshot contains. The manifest is replaced last (an
-// atomic put), so a crash mid-snapshot leaves the previous snapshot current.
+// envelope (the sidecar) with the id map and metadata, and manifest.json naming the current pair
+// with the index parameters and the last log sequence the snapshot contains. The manifest is
+// replaced last (an atomic put), so a crash mid-snapshot leaves the previous snapshot current.
+// Both JSON objects are validated when read back, like the catalog's manifests: one that does not
+// hold together is a damaged index (unavailable until repaired or dropped), never a crash or a
+// silently wrong id map.
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import * as v from "valibot";
 import type { Metadata } from "../filter/compile.ts";
+import { readJson } from "../lib/read-json.ts";
+import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
-import type { Metric } from "./vectors.ts";
+import { Graph } from "./hnsw.ts";
+import { graphParamsOf, type IndexParams, IndexParamsSchema } from "./params.ts";
 
-export interface IndexParams {
-  name: string;
-  dim: number;
-  metric: Metric;
-  m: number;
-  ef_construction: number;
-  ef_search: number;
-}
+const count = v.pipe(v.number(), v.integer(), v.minValue(0));
 
-export interface SnapshotRef {
-  seq: number;
-  count: number;
-  graph: string;
-  envelope: string;
-  bytes: number;
-}
+const SnapshotRefSchema = v.object({ seq: count, count, graph: v.string(), envelope: v.string(), bytes: count });
 
-export interface Manifest {
-  version: 1;
-  params: IndexParams;
-  created_at: string;
-  snapshot: SnapshotRef | null;
-}
+const ManifestSchema = v.object({
+  version: v.literal(1),
+  params: IndexParamsSchema,
+  created_at: v.string(),
+  snapshot: v.nullable(SnapshotRefSchema),
+});
+
+export type SnapshotRef = v.InferOutput<typeof SnapshotRefSchema>;
+export type Manifest = v.InferOutput<typeof ManifestSchema>;
 
 /** The graph-side state a snapshot holds, parallel arrays by item. */
 export interface Envelope {
@@ -42,14 +39,43 @@ export interface Envelope {
   metadata: Metadata[];
 }
 
-export const VECTORS_PREFIX = "_vectors/";
-export const prefixOf = (name: string) => `${VECTORS_PREFIX}${name}/`;
+// Checked item by item without copying: an envelope holds every item of the index, and valibot's
+// object()/record() would rebuild each metadata object on the way.
+const isMetadata = (x: unknown): x is Metadata => x === null || (typeof x === "object" && !Array.isArray(x));
+const EnvelopeSchema = v.pipe(
+  v.object({
+    seq: count,
+    labels: v.array(v.pipe(count, v.maxValue(0xffff_ffff))),
+    ids: v.array(v.pipe(v.string(), v.minLength(1))),
+    metadata: v.array(v.custom<Metadata>(isMetadata, "expected an object or null")),
+  }),
+  v.check((e) => e.ids.length === e.labels.length && e.metadata.length === e.labels.length, "labels, ids and metadata differ in length"),
+  v.check((e) => new Set(e.labels).size === e.labels.length && new Set(e.ids).size === e.ids.length, "a label or an id appears twice"),
+);
+
+/** What a snapshot restores: the graph and the graph-side items at `seq`. */
+export interface RestoredState {
+  graph: Graph;
+  seq: number;
+  items: { label: number; id: string; metadata: Metadata }[];
+}
+
+/** The state of an index with no snapshot yet. */
+export const emptyState = (params: IndexParams): RestoredState => ({ graph: Graph.create(graphParamsOf(params), 0), seq: 0, items: [] });
+
+export const prefixOf = (name: string) => `${LAYOUT.vectors}${name}/`;
 export const manifestKey = (name: string) => `${prefixOf(name)}manifest.json`;
 
 const json = (x: unknown) => JSON.stringify(x);
 
+/** Reads and checks an index's manifest; one that is not JSON, not a manifest, or not this index's is damage. */
 export async function readManifest(store: ObjectStore, name: string): Promise<Manifest> {
-  return JSON.parse(new TextDecoder().decode(await store.getBytes(manifestKey(name)))) as Manifest;
+  const manifest = await readJson(store, manifestKey(name), ManifestSchema);
+  if (!manifest || manifest.params.name !== name) throw new Error("manifest.json is missing, unreadable or not this index's");
+  const snap = manifest.snapshot;
+  // Its snapshot must lie in the index's own folder: a manifest is never a pointer elsewhere.
+  if (snap && !(snap.graph.startsWith(prefixOf(name)) && snap.envelope.startsWith(prefixOf(name)))) throw new Error("manifest.json names a snapshot outside the index");
+  return manifest;
 }
 
 /** Lists the indexes that have a manifest. */
@@ -57,9 +83,9 @@ export async function listIndexNames(store: ObjectStore): Promise<string[]> {
   const names: string[] = [];
   let cursor: string | undefined;
   do {
-    const page = await store.list(VECTORS_PREFIX, { cursor });
+    const page = await store.list(LAYOUT.vectors, { cursor });
     for (const item of page.items) {
-      const m = /^_vectors\/([^/]+)\/manifest\.json$/.exec(item.key);
+      const m = /^([^/]+)\/manifest\.json$/.exec(item.key.slice(LAYOUT.vectors.length));
       if (m) names.push(m[1]!);
     }
     cursor = page.cursor;
@@ -96,8 +122,27 @@ export async function fetchGraphFile(store: ObjectStore, key: string, scratchDir
   return { path, release: () => rm(path, { force: true }) };
 }
 
-export async function readEnvelope(store: ObjectStore, key: string): Promise<Envelope> {
-  return JSON.parse(new TextDecoder().decode(await store.getBytes(key))) as Envelope;
+/** Reads and checks a snapshot's envelope against the manifest that names it. */
+export async function readEnvelope(store: ObjectStore, snap: SnapshotRef): Promise<Envelope> {
+  const env = await readJson(store, snap.envelope, EnvelopeSchema);
+  if (!env) throw new Error(`snapshot ${snap.seq}: the envelope is missing, unreadable or inconsistent`);
+  if (env.seq !== snap.seq || env.ids.length !== snap.count) throw new Error(`snapshot ${snap.seq}: the envelope does not match the manifest`);
+  return env;
+}
+
+/** Loads the snapshot the manifest names: its graph (checked against the parameters) and its envelope. */
+export async function restoreSnapshot(store: ObjectStore, manifest: Manifest, scratchDir: string): Promise<RestoredState> {
+  const { params, snapshot } = manifest;
+  if (!snapshot) return emptyState(params);
+  const env = await readEnvelope(store, snapshot);
+  const file = await fetchGraphFile(store, snapshot.graph, scratchDir);
+  let graph: Graph;
+  try {
+    graph = Graph.load(file.path, graphParamsOf(params));
+  } finally {
+    await file.release();
+  }
+  return { graph, seq: env.seq, items: env.labels.map((label, i) => ({ label, id: env.ids[i]!, metadata: env.metadata[i]! })) };
 }
 
 /** Removes every object of an index, the manifest first so a crash midway leaves no half index. */

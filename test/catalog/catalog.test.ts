@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Catalog } from "../../src/catalog/catalog.ts";
 import { Journal } from "../../src/catalog/journal.ts";
-import { manifestKey } from "../../src/catalog/manifest.ts";
+import { type DataObject, type Manifest, manifestKey } from "../../src/catalog/manifest.ts";
 import { datasetId } from "../../src/catalog/names.ts";
 import { Conflict, NotFound } from "../../src/errors.ts";
 import { memoryLogger, silentLogger } from "../../src/log.ts";
@@ -15,6 +15,13 @@ const FIELDS = [f("id", "BIGINT"), f("zip", "VARCHAR")];
 async function open(store: ObjectStore, log = silentLogger) {
   const journal = await Journal.open(store, log);
   return { journal, catalog: await Catalog.open(store, journal, log) };
+}
+
+/** Commits a new version with these objects through the catalog's one write path. */
+async function commitTo(catalog: Catalog, name: string, objects: DataObject[], op: "replace" | "append" = "replace"): Promise<Manifest> {
+  const done = await catalog.commit(name, () => ({ fields: FIELDS, objects, op }));
+  if (!done.changed) throw new Error("expected a new version");
+  return done.manifest;
 }
 
 async function keys(store: ObjectStore, prefix: string): Promise<string[]> {
@@ -50,7 +57,7 @@ describe("catalog", () => {
     const store = await FsObjectStore.open(tempDir());
     const { catalog } = await open(store);
     await catalog.register("a", FIELDS);
-    await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [{ key: "datasets/a/x.parquet", rows: 5, bytes: 10 }], "replace"));
+    await commitTo(catalog, "a", [{ key: "datasets/a/x.parquet", rows: 5, bytes: 10 }], "replace");
     await catalog.register("b", FIELDS);
     await catalog.delete("b");
 
@@ -67,13 +74,13 @@ describe("catalog", () => {
     await one.register("shared", FIELDS);
     const two = (await open(store)).catalog;
     const obj = (k: string) => [{ key: `datasets/shared/${k}.parquet`, rows: 1, bytes: 1 }];
-    await one.withLock("shared", () => one.commitLocked("shared", FIELDS, obj("one"), "replace"));
-    const err = await two.withLock("shared", () => two.commitLocked("shared", FIELDS, obj("two"), "replace")).catch((e) => e);
+    await commitTo(one, "shared", obj("one"), "replace");
+    const err = await commitTo(two, "shared", obj("two"), "replace").catch((e) => e);
     expect(err).toBeInstanceOf(Conflict);
     const fresh = (await open(store)).catalog;
     expect(fresh.get("shared")!.objects[0]!.key).toBe("datasets/shared/one.parquet");
     // The loser reloaded, so its retry succeeds on top of the winner's version.
-    const retried = await two.withLock("shared", () => two.commitLocked("shared", FIELDS, obj("two"), "replace"));
+    const retried = await commitTo(two, "shared", obj("two"), "replace");
     expect(retried.version).toBe(3);
   });
 
@@ -91,7 +98,7 @@ describe("catalog", () => {
     expect(reopened.health()).toEqual({ status: "degraded", detail: { datasets: 2, corrupt_manifests: 2 } });
     expect(log.lines.filter((l) => l.msg === "skipping corrupt catalog manifest").map((l) => l.fields?.key)).toEqual([manifestKey("a", 2), manifestKey("c", 1)]);
     // The next commit goes above the corrupt version instead of colliding with it.
-    const next = await reopened.withLock("a", () => reopened.commitLocked("a", FIELDS, [], "replace"));
+    const next = await commitTo(reopened, "a", [], "replace");
     expect(next.version).toBe(3);
   });
 
@@ -99,7 +106,7 @@ describe("catalog", () => {
     const store = await FsObjectStore.open(tempDir());
     const { catalog } = await open(store);
     await store.put("datasets/a/one.parquet", "x");
-    await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [{ key: "datasets/a/one.parquet", rows: 1, bytes: 1 }]));
+    await commitTo(catalog, "a", [{ key: "datasets/a/one.parquet", rows: 1, bytes: 1 }]);
     await catalog.delete("a");
     expect(await store.head("datasets/a/one.parquet")).toBeNull();
     expect(() => catalog.require("a")).toThrow(NotFound);
@@ -112,10 +119,10 @@ describe("catalog", () => {
     await store.put("datasets/a/one.parquet", "1");
     await store.put("datasets/a/two.parquet", "2");
     const o = (k: string) => ({ key: `datasets/a/${k}.parquet`, rows: 1, bytes: 1 });
-    await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [o("one")]));
-    await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [o("one"), o("two")], "append"));
+    await commitTo(catalog, "a", [o("one")]);
+    await commitTo(catalog, "a", [o("one"), o("two")], "append");
     expect(await keys(store, "datasets/")).toEqual(["datasets/a/one.parquet", "datasets/a/two.parquet"]);
-    await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [o("two")], "replace"));
+    await commitTo(catalog, "a", [o("two")], "replace");
     expect(await keys(store, "datasets/")).toEqual(["datasets/a/two.parquet"]);
   });
 });
@@ -125,8 +132,8 @@ describe("journal", () => {
     const store = await FsObjectStore.open(tempDir());
     const { catalog, journal } = await open(store);
     await catalog.register("a", FIELDS);
-    await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [{ key: "datasets/a/1.parquet", rows: 2, bytes: 1 }], "replace"));
-    await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [{ key: "datasets/a/1.parquet", rows: 2, bytes: 1 }, { key: "datasets/a/2.parquet", rows: 3, bytes: 1 }], "append"));
+    await commitTo(catalog, "a", [{ key: "datasets/a/1.parquet", rows: 2, bytes: 1 }], "replace");
+    await commitTo(catalog, "a", [{ key: "datasets/a/1.parquet", rows: 2, bytes: 1 }, { key: "datasets/a/2.parquet", rows: 3, bytes: 1 }], "append");
     await catalog.delete("a");
     const all = await journal.read(0, 100);
     expect(all.map((e) => [e.seq, e.op, e.version, e.row_count])).toEqual([
@@ -168,7 +175,7 @@ test("a version committed without its journal entry (crash in between) is journa
   const store = await FsObjectStore.open(tempDir());
   const { catalog } = await open(store);
   await catalog.register("a", FIELDS);
-  await catalog.withLock("a", () => catalog.commitLocked("a", FIELDS, [{ key: "datasets/a/1.parquet", rows: 1, bytes: 1 }], "replace"));
+  await commitTo(catalog, "a", [{ key: "datasets/a/1.parquet", rows: 1, bytes: 1 }], "replace");
   // What a crash after the manifest commit and before the journal append leaves behind.
   const live = catalog.get("a")!;
   const later = new Date(Date.now() + 1000).toISOString();
@@ -186,4 +193,42 @@ test("a version committed without its journal entry (crash in between) is journa
   expect(log.lines.filter((l) => l.msg.startsWith("restored the journal entry"))).toHaveLength(2);
   // Nothing is repaired twice.
   expect(await (await open(store)).catalog.repairJournal()).toBe(0);
+});
+
+test("commit: checks run before the plan's staging, and staging is undone when the commit loses", async () => {
+  const store = await FsObjectStore.open(tempDir());
+  const one = (await open(store)).catalog;
+  await one.register("a", FIELDS);
+  const two = (await open(store)).catalog;
+  const log: string[] = [];
+  const staging = (k: string, fields = FIELDS) => ({
+    fields,
+    objects: [{ key: `datasets/a/${k}.parquet`, rows: 1, bytes: 1 }],
+    op: "replace" as const,
+    stage: async () => {
+      log.push(`stage ${k}`);
+      await store.put(`datasets/a/${k}.parquet`, k);
+    },
+    unstage: async () => {
+      log.push(`unstage ${k}`);
+      await store.delete(`datasets/a/${k}.parquet`);
+    },
+  });
+
+  // A different schema: 409 with the diff, and nothing staged.
+  const drift = await one.commit("a", () => staging("drift", [f("id", "VARCHAR")])).catch((e) => e);
+  expect(drift).toBeInstanceOf(Conflict);
+  expect(drift.message).toBe('dataset "a" has a different schema; delete it first to change its schema');
+  expect(drift.details.diff.retyped).toEqual([{ name: "id", from: "BIGINT", to: "VARCHAR" }]);
+  // An unchanged plan hands its value back and commits nothing.
+  expect(await one.commit("a", (live) => ({ unchanged: live!.version }))).toEqual({ changed: false, unchanged: 1 });
+  expect(log).toEqual([]);
+
+  const won = await one.commit("a", () => staging("one"));
+  expect(won.changed && won.manifest.version).toBe(2);
+  // `two` still plans from version 1: it stages, loses the race for version 2, and unstages.
+  await expect(two.commit("a", () => staging("two"))).rejects.toBeInstanceOf(Conflict);
+  expect(log).toEqual(["stage one", "stage two", "unstage two"]);
+  expect(await keys(store, "datasets/")).toEqual(["datasets/a/one.parquet"]);
+  expect(two.get("a")!.version).toBe(2);
 });

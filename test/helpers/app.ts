@@ -8,7 +8,7 @@ import { tempDir } from "./tmp.ts";
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
 export function testConfig(overrides: DeepPartial<Config> = {}): Config {
-  const base = { server: { access_log: false }, storage: { fs: { root: tempDir("lh-data-") } } };
+  const base = { server: { access_log: false, check_results: true }, storage: { fs: { root: tempDir("lh-data-") } } };
   const merged = merge(base, overrides as Record<string, unknown>);
   return v.parse(configSchema, merged);
 }

@@ -4,9 +4,11 @@ import { Hono } from "hono";
 import * as v from "valibot";
 import { requestContext } from "../../src/http/access-log.ts";
 import { makeOnError } from "../../src/http/error-envelope.ts";
-import { ApiSpec } from "../../src/http/openapi.ts";
-import { type AppEnv, ModuleRouter } from "../../src/http/router.ts";
+import type { AppEnv } from "../../src/http/env.ts";
 import { memoryLogger } from "../../src/log.ts";
+import { mountOperations } from "../../src/ops/http.ts";
+import { op } from "../../src/ops/operation.ts";
+import { OperationRegistry } from "../../src/ops/registry.ts";
 import { call, json, testLakehouse } from "../helpers/app.ts";
 
 type Lh = Awaited<ReturnType<typeof testLakehouse>>;
@@ -63,7 +65,9 @@ describe("health and routing", () => {
     expect(doc.paths["/health"].get.security).toEqual([]);
     const list = doc.paths["/v1/storage/objects"].get;
     expect(list.parameters.map((p: { name: string }) => p.name)).toEqual(["prefix", "cursor", "limit"]);
-    expect(list.responses["200"].content["application/json"].schema.properties.items.type).toBe("array");
+    // Result schemas are named components; the response refers to its one.
+    const ref: string = list.responses["200"].content["application/json"].schema.$ref;
+    expect(doc.components.schemas[ref.replace("#/components/schemas/", "")].properties.items.type).toBe("array");
   });
 });
 
@@ -125,18 +129,26 @@ describe("auth", () => {
 });
 
 describe("error envelope for request bodies", () => {
-  // A module router declared the way every module declares its routes.
-  const api = new ApiSpec({ title: "t", version: "0" });
+  // Operations declared the way every module declares its own.
   const log = memoryLogger();
-  const r = new ModuleRouter(api, "/v1/demo", "demo", 64);
+  const ops = new OperationRegistry();
   const Body = v.object({ name: v.pipe(v.string(), v.minLength(1)), tags: v.array(v.string()) });
-  r.route({ method: "post", path: "/things", summary: "t", body: Body, responses: { 200: { description: "ok" } } }, (c, { body }) => c.json(body));
-  r.route({ method: "get", path: "/boom", summary: "t", responses: { 200: { description: "ok" } } }, () => {
-    throw new Error("secret detail at /work/main/src/x.ts:12");
-  });
+  ops.register(
+    op({ name: "demo.things", method: "post", path: "/v1/demo/things", tag: "demo", summary: "t", body: Body, handler: (input) => input }),
+    op({
+      name: "demo.boom",
+      method: "get",
+      path: "/v1/demo/boom",
+      tag: "demo",
+      summary: "t",
+      handler: () => {
+        throw new Error("secret detail at /work/main/src/x.ts:12", { cause: new Error("root cause") });
+      },
+    }),
+  );
   const app = new Hono<AppEnv>();
   app.use("*", requestContext(log, true));
-  app.route("/v1/demo", r.app);
+  mountOperations(app, ops, { jsonLimit: 64, tokenAuth: false });
   app.onError(makeOnError(log));
   const post = (body: string, type = "application/json") => app.request("/v1/demo/things", { method: "POST", body, headers: { "Content-Type": type } });
 
@@ -170,6 +182,9 @@ describe("error envelope for request bodies", () => {
     expect(err.message).not.toContain("secret detail");
     const line = log.lines.find((l) => l.msg === "unhandled error");
     expect(line?.fields?.request_id).toBe("r-500");
+    // The log has the stack and the cause, so the 500 can be explained afterwards.
+    expect(String(line?.fields?.stack)).toContain("edge.test.ts");
+    expect((line?.fields?.cause as { detail?: string })?.detail).toBe("root cause");
   });
 
   test("the access log has one JSON line per request with method, path, status, ms, bytes, id", async () => {

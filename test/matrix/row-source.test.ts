@@ -1,8 +1,8 @@
 // The SQL row source pages a dataset by id ranges: every row exactly once, in id order, a run of
 // equal ids never split across pages, and a missing dataset is a 404.
 import { afterAll, expect, test } from "bun:test";
-import { sqlRowSource } from "../../src/matrix/adapters.ts";
-import type { IdValue } from "../../src/matrix/ports.ts";
+import { sqlRowSource } from "../../src/sql/row-source.ts";
+import type { IdValue } from "../../src/ports.ts";
 import type { Row } from "../../src/matrix/rows.ts";
 import { testLakehouse } from "../helpers/app.ts";
 import { ingest } from "./fixtures.ts";

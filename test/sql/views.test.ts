@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { negotiate } from "../../src/sql/formats.ts";
 import { explainedStatement } from "../../src/sql/statement.ts";
 import { isoTimestamp } from "../../src/sql/values.ts";
 import { createViewSql, dropViewSql, quoteIdent, quoteLiteral } from "../../src/sql/views.ts";
@@ -22,19 +21,6 @@ describe("view SQL", () => {
       { name: "x", type: "VARCHAR); DROP VIEW w; --", nullable: true },
     ];
     expect(createViewSql("w", fields, [])).toBe(`CREATE OR REPLACE VIEW "w" AS SELECT CAST(NULL AS BIGINT) AS "id", CAST(NULL AS VARCHAR) AS "x" WHERE false`);
-  });
-});
-
-describe("result format negotiation", () => {
-  test.each([
-    [undefined, "json"],
-    ["*/*", "json"],
-    ["application/json", "json"],
-    ["application/vnd.apache.arrow.stream", "arrow"],
-    ["text/csv;q=0.9, application/json", "csv"],
-    ["text/html", "json"],
-  ] as const)("%p → %p", (accept, format) => {
-    expect(negotiate(accept)).toBe(format);
   });
 });
 

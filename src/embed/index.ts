@@ -1,14 +1,14 @@
 // Builds the configured provider and the Embedder around it, and exposes both as a module.
-import type { Config } from "../config/schema.ts";
-import type { ApiSpec } from "../http/openapi.ts";
-import type { Module } from "../module.ts";
+import type { Module, ModuleContext } from "../module.ts";
 import type { EmbedConfig } from "./config.ts";
 import { Embedder } from "./embedder.ts";
 import { HashProvider } from "./hash-embedder.ts";
 import { OllamaProvider } from "./ollama.ts";
 import { OpenAIProvider } from "./openai.ts";
+import { embedOperations } from "./operations.ts";
 import type { EmbedProvider } from "./provider.ts";
-import { embedRoutes } from "./routes.ts";
+
+export type { EmbedConfig } from "./config.ts";
 
 export interface EmbedModule extends Module {
   readonly embedder: Embedder;
@@ -25,13 +25,13 @@ export function createProvider(c: EmbedConfig): EmbedProvider {
   }
 }
 
-export function openEmbed(config: Config, api: ApiSpec): EmbedModule {
-  const c = config.embed;
+export async function open(ctx: ModuleContext<EmbedConfig>): Promise<EmbedModule> {
+  const c = ctx.config;
   const embedder = new Embedder(createProvider(c), { maxBatch: c.max_batch, timeoutMs: c.timeout_ms, cacheSize: c.cache_size });
+  ctx.ops.register(...embedOperations(embedder));
   return {
     name: "embed",
     embedder,
-    router: embedRoutes(embedder, api, config.server.max_json_bytes),
     health: () => {
       const detail = { provider: embedder.provider.name, model: embedder.provider.defaultModel };
       const failure = embedder.lastFailure;

@@ -1,16 +1,18 @@
-// Opens the configured backend with its limits and exposes it as a module.
+// Opens the configured backend with its limits and exposes it as a module. Storage opens first and
+// owns the store every other module is handed, so its context has no store of its own.
 import { resolve } from "node:path";
 import type { Config } from "../config/schema.ts";
-import type { ApiSpec } from "../http/openapi.ts";
-import type { Logger } from "../log.ts";
-import type { Module, ModuleHealth } from "../module.ts";
+import type { Module, ModuleContext, ModuleHealth } from "../module.ts";
 import { FsObjectStore } from "./fs-store.ts";
+import { publicStore } from "./layout.ts";
 import { withLimits } from "./limits.ts";
-import { storageRoutes } from "./routes.ts";
+import type { CappedStore } from "./objects.ts";
+import { storageOperations } from "./operations.ts";
 import { S3ObjectStore } from "./s3-store.ts";
 import type { ObjectStore } from "./store.ts";
 
-export type LimitedStore = ObjectStore & { capFor(key: string): number };
+export type StorageConfig = Config["storage"];
+export type LimitedStore = CappedStore;
 
 export interface StorageModule extends Module {
   readonly store: LimitedStore;
@@ -18,14 +20,14 @@ export interface StorageModule extends Module {
   readonly location: string;
 }
 
-export async function openStorage(config: Config, log: Logger, api: ApiSpec): Promise<StorageModule> {
-  const s = config.storage;
+export async function open(ctx: Omit<ModuleContext<StorageConfig>, "store">): Promise<StorageModule> {
+  const s = ctx.config;
   const caps = { defaultBytes: s.max_object_bytes, prefixes: s.prefix_caps };
   let inner: ObjectStore;
   let location: string;
   let health: () => ModuleHealth = () => ({ status: "ok" });
   if (s.backend === "s3") {
-    const s3 = await S3ObjectStore.open(s.s3, log);
+    const s3 = await S3ObjectStore.open(s.s3, ctx.log);
     inner = s3;
     location = `s3://${s.s3.bucket} at ${new URL(s.s3.endpoint).origin}`;
     health = () =>
@@ -36,11 +38,12 @@ export async function openStorage(config: Config, log: Logger, api: ApiSpec): Pr
     location = root;
   }
   const store = withLimits(inner, caps, s.put_concurrency);
+  // The API reads everything but cannot write or delete the lakehouse's own state (layout.ts).
+  ctx.ops.register(...storageOperations(publicStore(store)));
   return {
     name: "storage",
     store,
     location,
-    router: storageRoutes(store, api, config.server.max_json_bytes),
     health,
     close: () => store.close(),
   };

@@ -1,8 +1,9 @@
-// What the matrix needs from the rest of the process, as small interfaces: rows of a dataset,
-// vector indexes, text embeddings. adapters.ts binds them to the sql/catalog, vector and embed
-// modules; nothing else in src/matrix imports those modules.
-import type { FilterInput } from "../filter/parse.ts";
-import type { Row } from "./rows.ts";
+// The typed services modules offer each other, in one place for every consumer: rows of a
+// dataset, vector indexes, text embeddings, read-only SQL. The providing module implements its
+// port (src/<module>/port.ts); app.ts hands them to the modules that need them, so no module
+// imports another's internals.
+import type { FilterInput } from "./filter/parse.ts";
+import type { Row } from "./matrix/rows.ts";
 
 export type IdValue = string | number;
 
@@ -53,4 +54,14 @@ export interface EmbedPort {
   readonly maxBatch: number;
   readonly defaultModel: string;
   embed(texts: readonly string[], model?: string): Promise<{ model: string; dimension: number; vectors: readonly (readonly number[])[] }>;
+}
+
+export interface SqlPort {
+  /** One read-only statement under the same sandbox and limits as POST /v1/sql. */
+  query(sql: string, params?: readonly (string | number | boolean | null)[], opts?: { maxRows?: number }): Promise<{
+    columns: { name: string; type: string }[];
+    rows: unknown[][];
+    row_count: number;
+    truncated: boolean;
+  }>;
 }

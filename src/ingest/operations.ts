@@ -1,0 +1,67 @@
+// The ingest module's operation: POST /v1/ingest/{name}, a file as multipart (field "file") or as
+// a raw body, streamed to disk, converted to Parquet and committed as the dataset's next version.
+import * as v from "valibot";
+import { named } from "../ops/openapi.ts";
+import { type AnyOperation, op } from "../ops/operation.ts";
+import type { IngestResult, Ingestor } from "./ingest.ts";
+
+/** "true"/"false" over HTTP, a boolean in-process. */
+const queryBool = v.union([v.boolean(), v.pipe(v.picklist(["true", "false"]), v.transform((s) => s === "true"))]);
+
+const IngestQuery = v.object({
+  mode: v.optional(v.picklist(["replace", "append"]), "replace"),
+  format: v.optional(v.picklist(["csv", "ndjson", "parquet"])),
+  header: v.optional(queryBool, true),
+  delimiter: v.optional(
+    v.pipe(v.string(), v.regex(/^[^"\r\n]$/, "delimiter must be one character other than a quote or a newline")),
+    ",",
+  ),
+  /** Comma-separated strings read as NULL; the default reads only empty fields as NULL. */
+  nulls: v.optional(v.pipe(v.string(), v.description("Comma-separated strings read as NULL; by default only empty fields are")), ""),
+});
+
+const IngestResultSchema = named(
+  "IngestResult",
+  v.object({
+    dataset_id: v.string(),
+    name: v.string(),
+    rows: v.number(),
+    columns: v.number(),
+    fingerprint: v.string(),
+    key: v.string(),
+    bytes: v.number(),
+    ms: v.number(),
+    result: v.picklist(["created", "replaced", "appended", "unchanged"]),
+  }),
+);
+
+export function ingestOperations(ingestor: Ingestor): AnyOperation[] {
+  return [
+    op({
+      name: "ingest.upload",
+      method: "post",
+      path: "/v1/ingest/{name}",
+      tag: "ingest",
+      summary: "Load a CSV, NDJSON or Parquet file into a dataset (converted to Parquet, queryable as a SQL view)",
+      params: v.object({ name: v.pipe(v.string(), v.description("Dataset name: letters, digits, _, 1-63 chars, starting with a letter")) }),
+      query: IngestQuery,
+      stream: {
+        contentTypes: ["multipart/form-data", "text/csv", "application/x-ndjson", "application/vnd.apache.parquet"],
+        description: 'The file, streamed to disk (never held in memory); multipart uploads use the field "file".',
+      },
+      result: IngestResultSchema,
+      errors: {
+        bad_request: "Unreadable file (details.line names the line where known), an empty upload or an invalid name",
+        conflict: "Schema differs from the dataset's (details.diff), or a concurrent writer won",
+        too_large: "Over ingest.max_ingest_bytes",
+        unsupported_media_type: "The upload's format cannot be told or is not supported",
+      },
+      http: {
+        status: (r: IngestResult) => (r.result === "created" ? 201 : 200),
+        statuses: { 201: "Created", 200: "Replaced, appended or unchanged" },
+      },
+      handler: ({ name, mode, format, header, delimiter, nulls, stream }) =>
+        ingestor.ingest(name, stream ?? { body: null }, { mode, format, csv: { header, delimiter, nulls: nulls.split(",") } }),
+    }),
+  ];
+}

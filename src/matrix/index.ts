@@ -1,0 +1,43 @@
+// The matrix module: corpora, search, gate and playbooks, over the rows, vector and embed ports
+// that app.ts hands it; its operations go into the registry.
+import type { Module, ModuleContext } from "../module.ts";
+import type { EmbedPort, RowSource, VectorPort } from "../ports.ts";
+import type { MatrixConfig } from "./config.ts";
+import { Corpora } from "./corpora.ts";
+import { CorpusStore } from "./corpus-store.ts";
+import { matrixOperations } from "./operations.ts";
+import { Playbooks } from "./playbooks.ts";
+
+export type { MatrixConfig } from "./config.ts";
+export type { CorpusStatus } from "./corpora.ts";
+export type { PublicPlaybook } from "./playbooks.ts";
+export type { SearchInput, SearchOutput } from "./search.ts";
+
+export interface MatrixPorts {
+  rows: RowSource;
+  vectors: VectorPort;
+  embed: EmbedPort;
+}
+
+export interface MatrixModule extends Module {
+  readonly corpora: Corpora;
+  readonly playbooks: Playbooks;
+}
+
+export async function open(ctx: ModuleContext<MatrixConfig>, ports: MatrixPorts): Promise<MatrixModule> {
+  const { config, store, log, events } = ctx;
+  const corpora = await Corpora.open({ ...ports, corpora: new CorpusStore(store), batch: config.build_batch, readPage: config.read_page, log }, log, events);
+  const playbooks = await Playbooks.open(store, ports.embed, log);
+  ctx.ops.register(...matrixOperations({ corpora, playbooks, vectors: ports.vectors, embed: ports.embed, config, events }));
+  return {
+    name: "matrix",
+    corpora,
+    playbooks,
+    health: () => {
+      const { building, ready, failed } = corpora.stateCounts();
+      const detail = { corpora: building + ready + failed, building, playbooks: playbooks.size };
+      return failed > 0 ? { status: "degraded", detail: { ...detail, failed } } : { status: "ok", detail };
+    },
+    close: () => corpora.close(),
+  };
+}

@@ -1,0 +1,125 @@
+// The matrix's request and result schemas: they validate input over HTTP and in-process, describe
+// the API in the OpenAPI document, and (with server.check_results) check every result.
+import * as v from "valibot";
+import { named } from "../ops/openapi.ts";
+import { PublicPlaybookSchema } from "./playbooks.ts";
+
+const MAX_K = 1000;
+const name = v.pipe(v.string(), v.minLength(1), v.maxLength(63));
+const column = v.pipe(v.string(), v.minLength(1), v.maxLength(255));
+const nonEmpty = v.pipe(v.string(), v.minLength(1), v.maxLength(10_000));
+
+export const CorpusBody = v.strictObject({
+  name: v.pipe(name, v.description("1-63 of [A-Za-z0-9_-], starting with a letter")),
+  dataset: name,
+  id_column: column,
+  text: v.optional(v.pipe(v.array(column), v.minLength(1), v.description("columns joined with newlines; or give template"))),
+  template: v.optional(v.pipe(nonEmpty, v.description('e.g. "{primary_skill} in {city}, {state}: {resume_text}"'))),
+  metadata: v.optional(v.pipe(v.array(column), v.description("columns stored with each row, for filters and results"))),
+  model: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))),
+});
+
+/** Mirrors CorpusStatus in corpora.ts. */
+export const CorpusStatusSchema = named(
+  "CorpusStatus",
+  v.object({
+    name: v.string(),
+    dataset: v.string(),
+    state: v.picklist(["building", "ready", "failed"]),
+    rows_done: v.number(),
+    rows_total: v.number(),
+    rows_per_s: v.number(),
+    eta_s: v.nullable(v.number()),
+    skipped_empty: v.number(),
+    error: v.optional(v.string()),
+    model: v.optional(v.pipe(v.string(), v.description("absent: the provider's default model"))),
+    dim: v.nullable(v.pipe(v.number(), v.description("null until the first row is embedded"))),
+    count: v.number(),
+    pending: v.number(),
+    calibration: v.optional(v.object({ mean: v.number(), std: v.number() })),
+    last_build: v.object({ embedded: v.number(), metadata_updated: v.number(), unchanged: v.number(), removed: v.number() }),
+    started_at: v.string(),
+    finished_at: v.optional(v.string()),
+  }),
+);
+
+export const SearchBody = v.strictObject({
+  query: v.optional(v.pipe(v.string(), v.maxLength(10_000))),
+  vector: v.optional(v.array(v.number())),
+  corpora: v.optional(v.pipe(v.array(name), v.minLength(1), v.description("default: every corpus"))),
+  k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_K)), 10),
+  per_corpus_k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_K))),
+  filter: v.optional(
+    v.pipe(v.unknown(), v.description('shared filter language: {"state": "IL", "available": true, "hourly_rate": {"$lte": 22}}, or as text: state = IL and available = true and hourly_rate <= 22')),
+  ),
+  weights: v.optional(v.record(v.string(), v.pipe(v.number(), v.minValue(0), v.maxValue(1000)))),
+  dedupe_key: v.optional(column),
+  fusion: v.optional(v.picklist(["calibrated", "rrf"])),
+  relevance: v.optional(
+    v.strictObject({
+      min_score: v.optional(v.number()),
+      required_terms: v.optional(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(200)))),
+      gap: v.optional(v.pipe(v.number(), v.minValue(0))),
+    }),
+  ),
+  playbooks: v.optional(v.boolean()),
+  explain: v.optional(v.boolean()),
+});
+
+const GateSignalsSchema = v.object({
+  top_score: v.nullable(v.number()),
+  margin: v.nullable(v.number()),
+  agreement: v.number(),
+  passing: v.number(),
+});
+
+/** Mirrors GateDecision in gate.ts. */
+export const GateDecisionSchema = named(
+  "GateDecision",
+  v.object({ tier: v.picklist(["small", "strong"]), reason: v.string(), signals: GateSignalsSchema }),
+);
+
+const SourceSchema = v.object({ corpus: v.string(), id: v.string(), rank: v.number(), raw: v.number(), calibrated: v.number(), contribution: v.number() });
+const BoostSchema = v.object({ playbook: v.string(), outcome: v.picklist(["success", "failure"]), similarity: v.number(), age_days: v.number(), effect: v.number() });
+const DropReasonSchema = v.picklist(["min_score", "required_terms", "gap"]);
+
+/** Mirrors SearchOutput in search.ts; the explain parts are there only when explain was asked. */
+export const SearchResultSchema = v.object({
+  results: v.array(
+    v.object({
+      corpus: v.string(),
+      id: v.string(),
+      score: v.number(),
+      metadata: v.record(v.string(), v.unknown()),
+      explain: v.optional(v.object({ confidence: v.number(), sources: v.array(SourceSchema), boosts: v.array(BoostSchema) })),
+    }),
+  ),
+  gate: GateDecisionSchema,
+  relevance: v.object({
+    dropped: v.object({ min_score: v.number(), required_terms: v.number(), gap: v.number() }),
+    drops: v.optional(v.array(v.object({ corpus: v.string(), id: v.string(), score: v.number(), reason: DropReasonSchema, detail: v.string() }))),
+  }),
+  fusion: v.object({ method: v.picklist(["calibrated", "rrf"]), rrf_k: v.optional(v.number()) }),
+  timings: v.object({ embed_ms: v.number(), search_ms: v.number(), fuse_ms: v.number(), total_ms: v.number() }),
+});
+
+export const GateBody = v.strictObject({
+  results: v.array(v.object({ corpus: v.string(), score: v.number() })),
+  corpora: v.optional(v.array(v.string())),
+});
+
+export const PlaybookBody = named(
+  "PlaybookInput",
+  v.strictObject({
+    query: v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(10_000)),
+    corpus: name,
+    id: v.pipe(v.string(), v.minLength(1), v.maxLength(256), v.description("The result's id in its corpus")),
+    outcome: v.picklist(["success", "failure"]),
+    rating: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(5))),
+    note: v.optional(v.pipe(v.string(), v.maxLength(10_000))),
+  }),
+);
+export const BulkBody = v.strictObject({ playbooks: v.pipe(v.array(PlaybookBody), v.minLength(1), v.maxLength(10_000)) });
+
+export const PlaybookResultSchema = named("Playbook", PublicPlaybookSchema);
+export const PlaybookListSchema = named("PlaybookList", v.object({ playbooks: v.array(PlaybookResultSchema) }));

@@ -1,0 +1,123 @@
+// Turns the registry into Hono routes: the path, query, declared headers and body are read and
+// validated, the handler runs with a context (request id, identity, abort signal), and the result
+// leaves as JSON, another negotiated representation, or a stream. Errors go to the edge's one
+// error mapping (src/http/error-envelope.ts).
+import type { Context, Hono, Next } from "hono";
+import { LakehouseError } from "../errors.ts";
+import { readJson } from "../http/body.ts";
+import { statusFor } from "../http/error-envelope.ts";
+import type { AppEnv } from "../http/env.ts";
+import { validate } from "../lib/validate.ts";
+import type { AnyOperation, Identity, OpContext, Schema, StreamOut } from "./operation.ts";
+import type { OperationRegistry } from "./registry.ts";
+
+export function honoPath(path: string): string {
+  return path.replace(/\{(\w+)\.\.\.\}/g, ":$1{.+}").replace(/\{(\w+)\}/g, ":$1");
+}
+
+/** The media type an Accept header picks among `offered` (JSON first), or null for JSON. */
+export function pickRepresentation(accept: string | undefined, offered: readonly string[]): string | null {
+  if (!accept) return null;
+  for (const part of accept.split(",")) {
+    const type = part.split(";")[0]!.trim().toLowerCase();
+    if (type === "application/json") return null;
+    if (offered.includes(type)) return type;
+  }
+  return null;
+}
+
+export interface MountOptions {
+  jsonLimit: number;
+  /** Whether a token is configured: callers that got past auth then hold it. */
+  tokenAuth: boolean;
+}
+
+export function mountOperations(app: Hono<AppEnv>, registry: OperationRegistry, opts: MountOptions): void {
+  // HEAD operations first. Hono dispatches a HEAD as a GET (and drops the body), so a HEAD
+  // operation is mounted as a GET handler that takes the HEAD requests and passes the rest on.
+  const ops = [...registry.list()].sort((a, b) => Number(b.method === "head") - Number(a.method === "head"));
+  for (const op of ops) {
+    const handler = routeHandler(op, registry, opts);
+    if (op.method === "head") app.on("GET", honoPath(op.path), (c: Context<AppEnv>, next: Next) => (c.req.method === "HEAD" ? headOnly(handler, c) : next()));
+    else app.on(op.method.toUpperCase(), honoPath(op.path), handler);
+  }
+}
+
+/** A HEAD answer has no body, an error's neither: its status says it all (RFC 9110 §9.3.2). */
+async function headOnly(handler: (c: Context<AppEnv>) => Promise<Response>, c: Context<AppEnv>): Promise<Response> {
+  try {
+    return await handler(c);
+  } catch (err) {
+    if (err instanceof LakehouseError) return c.body(null, statusFor(err.code));
+    throw err;
+  }
+}
+
+function routeHandler(op: AnyOperation, registry: OperationRegistry, opts: MountOptions) {
+  const headerMap = Object.entries(op.http?.headers ?? {}) as [string, string][];
+  const offered = Object.keys(op.http?.representations ?? {});
+  const limit = op.maxBodyBytes ?? opts.jsonLimit;
+  const kind: Identity["kind"] = op.public || !opts.tokenAuth ? "anonymous" : "token";
+  return async (c: Context<AppEnv>): Promise<Response> => {
+    const check = (schema: Schema, value: unknown, what: string) => validate(schema, value, what) as Record<string, unknown>;
+    let input: Record<string, unknown> = op.params ? check(op.params, c.req.param(), "path") : {};
+    if (op.query) input = { ...input, ...check(op.query, c.req.query(), "query string") };
+    if (op.headers) {
+      const given: Record<string, string> = {};
+      for (const [field, header] of headerMap) {
+        const value = c.req.header(header);
+        if (value !== undefined) given[field] = value;
+      }
+      input = { ...input, ...check(op.headers, given, "headers") };
+    }
+    if (op.body) input = { ...input, ...((await readJson(c, op.body as Schema, limit)) as Record<string, unknown>) };
+    if (op.stream) {
+      const declared = c.req.header("content-length");
+      input.stream = { body: c.req.raw.body, contentType: c.req.header("content-type"), length: declared === undefined ? undefined : Number(declared) };
+    }
+    const ctx: OpContext = {
+      requestId: c.get("requestId"),
+      identity: { kind, address: c.env?.ip },
+      signal: c.req.raw.signal,
+    };
+    const result = await registry.run(op, input, ctx);
+    const binding = op.http;
+    const status = typeof binding?.status === "function" ? binding.status(result, input) : (binding?.status ?? 200);
+    const headers = binding?.responseHeaders?.(result, input);
+    if (op.method === "head") return c.body(null, status as 200, headers);
+    if (op.result === "stream") return sendStream(c, result as StreamOut, status, headers);
+    const chosen = offered.length > 0 ? pickRepresentation(c.req.header("accept"), offered) : null;
+    if (chosen) return sendStream(c, binding!.representations![chosen]!(result), status, headers);
+    if (status === 204 || result === undefined) return c.body(null, status === 200 ? 204 : (status as 204), headers);
+    return c.json(result, status as 200, headers);
+  };
+}
+
+function sendStream(c: Context<AppEnv>, out: StreamOut, status: number, headers: Record<string, string> = {}): Response {
+  const all: Record<string, string> = { ...headers, "Content-Type": out.contentType };
+  if (out.length !== undefined) all["Content-Length"] = String(out.length);
+  // Hono's body() takes what Response does; a string or bytes are sent as they are.
+  return c.body(out.body as never, status as 200, all);
+}
+
+/** Methods the registry declares for a concrete path: a non-empty answer for an unmatched request means 405. */
+export function allowedMethods(registry: OperationRegistry, path: string): string[] {
+  const methods = new Set<string>();
+  for (const op of registry.list()) if (pathMatcher(op.path).test(path)) methods.add(op.method.toUpperCase());
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods].sort();
+}
+
+const matchers = new Map<string, RegExp>();
+function pathMatcher(path: string): RegExp {
+  let re = matchers.get(path);
+  if (!re) {
+    const pattern = path
+      .split(/(\{[^}]+\})/)
+      .map((part) => (part.startsWith("{") ? (part.endsWith("...}") ? ".+" : "[^/]+") : part.replace(/[.*+?^$()|[\]\\]/g, "\\$&")))
+      .join("");
+    re = new RegExp(`^${pattern}/?$`);
+    matchers.set(path, re);
+  }
+  return re;
+}

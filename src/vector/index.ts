@@ -1,0 +1,38 @@
+// The vector module: opens the indexes (snapshots from the object store, logs from local disk)
+// and declares their operations. Other modules reach it through its port (vectorPort).
+import { join, resolve } from "node:path";
+import type { Config } from "../config/schema.ts";
+import type { Module, ModuleContext } from "../module.ts";
+import type { VectorConfig } from "./config.ts";
+import { vectorOperations } from "./operations.ts";
+import { VectorIndexes, type VectorService } from "./service.ts";
+
+export type { VectorConfig } from "./config.ts";
+export { vectorPort } from "./port.ts";
+export type { CreateIndexInput, IndexInfo, ItemView, VectorService } from "./service.ts";
+
+/** The module's config: its section plus the directory of the write-ahead logs, resolved by app.ts (walRootFor). */
+export type VectorSection = VectorConfig & { wal_root: string };
+
+export interface VectorModule extends Module {
+  readonly service: VectorService;
+}
+
+/** Where the logs live: vector.wal_dir, else <storage.fs.root>/wal/vectors (local disk, also with the s3 backend). */
+export function walRootFor(config: Config): string {
+  return config.vector.wal_dir ? resolve(config.vector.wal_dir) : join(resolve(config.storage.fs.root), "wal", "vectors");
+}
+
+export async function open(ctx: ModuleContext<VectorSection>): Promise<VectorModule> {
+  const service = await VectorIndexes.open(ctx.store, ctx.config, ctx.config.wal_root, ctx.log, ctx.events);
+  ctx.ops.register(...vectorOperations(service, ctx.config.max_request_bytes));
+  return {
+    name: "vector",
+    service,
+    health: () => {
+      const unavailable = service.unavailable();
+      return unavailable.length > 0 ? { status: "degraded", detail: { unavailable_indexes: unavailable } } : { status: "ok" };
+    },
+    close: () => service.close(),
+  };
+}
