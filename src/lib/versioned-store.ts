@@ -79,6 +79,8 @@ const KEY_TAIL = /^([^/]+)\/(\d+)\.json$/;
 
 export class VersionedStore<R extends VersionedRecord> {
   private readonly entries = new Map<string, Entry<R>>();
+  /** Names whose head is live (not a tombstone): health reads it on every /health request. */
+  private live = 0;
   private readonly corrupt = new Set<string>();
   private readonly lock = new KeyedLock();
   private readonly store: ObjectStore;
@@ -160,7 +162,7 @@ export class VersionedStore<R extends VersionedRecord> {
   }
 
   health(): VersionedStoreHealth {
-    return { status: this.corrupt.size > 0 ? "degraded" : "ok", live: this.records().length, corrupt: this.corrupt.size };
+    return { status: this.corrupt.size > 0 ? "degraded" : "ok", live: this.live, corrupt: this.corrupt.size };
   }
 
   /**
@@ -184,7 +186,7 @@ export class VersionedStore<R extends VersionedRecord> {
         await this.reload(name);
         throw new Conflict(`${this.noun} "${name}" was changed by another writer; retry`, { [this.noun]: name, version: next.version });
       }
-      this.entries.set(name, { head: record, highest: next.version });
+      this.setEntry(name, { head: record, highest: next.version });
       const committed = { record, previous: live };
       if (after) await after(committed);
       return committed;
@@ -225,7 +227,13 @@ export class VersionedStore<R extends VersionedRecord> {
       this.corrupt.add(key);
       this.log.error(`skipping corrupt ${this.what}`, error === undefined ? { key } : { key, error });
     }
-    this.entries.set(name, { head, highest: newestFirst[0] ?? 0 });
+    this.setEntry(name, { head, highest: newestFirst[0] ?? 0 });
+  }
+
+  private setEntry(name: string, entry: Entry<R>): void {
+    const isLive = (e: Entry<R> | undefined) => (e?.head && !e.head.deleted ? 1 : 0);
+    this.live += isLive(entry) - isLive(this.entries.get(name));
+    this.entries.set(name, entry);
   }
 
   private async read(name: string, version: number): Promise<R | null> {

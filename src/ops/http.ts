@@ -44,7 +44,7 @@ export function mountOperations(app: Hono<AppEnv>, registry: OperationRegistry, 
 }
 
 /** A HEAD answer has no body, an error's neither: its status says it all (RFC 9110 §9.3.2). */
-async function headOnly(handler: (c: Context<AppEnv>) => Promise<Response>, c: Context<AppEnv>): Promise<Response> {
+async function headOnly(handler: (c: Context<AppEnv>) => Response | Promise<Response>, c: Context<AppEnv>): Promise<Response> {
   try {
     return await handler(c);
   } catch (err) {
@@ -58,7 +58,24 @@ function routeHandler(op: AnyOperation, registry: OperationRegistry, opts: Mount
   const offered = Object.keys(op.http?.representations ?? {});
   const limit = op.maxBodyBytes ?? opts.jsonLimit;
   const kind: Identity["kind"] = op.public || !opts.tokenAuth ? "anonymous" : "token";
-  return async (c: Context<AppEnv>): Promise<Response> => {
+  const respond = (c: Context<AppEnv>, input: Record<string, unknown>, result: unknown): Response => {
+    const binding = op.http;
+    const status = typeof binding?.status === "function" ? binding.status(result, input) : (binding?.status ?? 200);
+    const headers = binding?.responseHeaders?.(result, input);
+    if (op.method === "head") return c.body(null, status as 200, headers);
+    if (op.result === "stream") return sendStream(c, result as StreamOut, status, headers);
+    const chosen = offered.length > 0 ? pickRepresentation(c.req.header("accept"), offered) : null;
+    if (chosen) return sendStream(c, binding!.representations![chosen]!(result), status, headers);
+    if (status === 204 || result === undefined) return c.body(null, status === 200 ? 204 : (status as 204), headers);
+    return c.json(result, status as 200, headers);
+  };
+  const execute = (c: Context<AppEnv>, input: Record<string, unknown>): Response | Promise<Response> => {
+    const result = registry.run(op, input, new HttpOpContext(c, kind));
+    return result instanceof Promise ? result.then((r) => respond(c, input, r)) : respond(c, input, result);
+  };
+  // Not async: an operation without a body whose handler answers at once (health, catalog and
+  // index reads) is answered without a promise or a microtask in between.
+  return (c: Context<AppEnv>): Response | Promise<Response> => {
     const check = (schema: Schema, value: unknown, what: string) => validate(schema, value, what) as Record<string, unknown>;
     let input: Record<string, unknown> = op.params ? check(op.params, c.req.param(), "path") : {};
     if (op.query) input = { ...input, ...check(op.query, c.req.query(), "query string") };
@@ -70,27 +87,36 @@ function routeHandler(op: AnyOperation, registry: OperationRegistry, opts: Mount
       }
       input = { ...input, ...check(op.headers, given, "headers") };
     }
-    if (op.body) input = { ...input, ...((await readJson(c, op.body as Schema, limit)) as Record<string, unknown>) };
     if (op.stream) {
       const declared = c.req.header("content-length");
       input.stream = { body: c.req.raw.body, contentType: c.req.header("content-type"), length: declared === undefined ? undefined : Number(declared) };
     }
-    const ctx: OpContext = {
-      requestId: c.get("requestId"),
-      identity: { kind, address: c.env?.ip },
-      signal: c.req.raw.signal,
-    };
-    const result = await registry.run(op, input, ctx);
-    const binding = op.http;
-    const status = typeof binding?.status === "function" ? binding.status(result, input) : (binding?.status ?? 200);
-    const headers = binding?.responseHeaders?.(result, input);
-    if (op.method === "head") return c.body(null, status as 200, headers);
-    if (op.result === "stream") return sendStream(c, result as StreamOut, status, headers);
-    const chosen = offered.length > 0 ? pickRepresentation(c.req.header("accept"), offered) : null;
-    if (chosen) return sendStream(c, binding!.representations![chosen]!(result), status, headers);
-    if (status === 204 || result === undefined) return c.body(null, status === 200 ? 204 : (status as 204), headers);
-    return c.json(result, status as 200, headers);
+    if (op.body) return readJson(c, op.body as Schema, limit).then((body) => execute(c, { ...input, ...(body as Record<string, unknown>) }));
+    return execute(c, input);
   };
+}
+
+/**
+ * The handler's context for an HTTP request, read lazily: the client address costs a lookup and
+ * the abort signal an allocation, and most handlers use neither.
+ */
+class HttpOpContext implements OpContext {
+  constructor(
+    private readonly c: Context<AppEnv>,
+    private readonly kind: Identity["kind"],
+  ) {}
+
+  get requestId(): string {
+    return this.c.get("requestId");
+  }
+
+  get identity(): Identity {
+    return { kind: this.kind, address: this.c.env?.ip };
+  }
+
+  get signal(): AbortSignal {
+    return this.c.req.raw.signal;
+  }
 }
 
 function sendStream(c: Context<AppEnv>, out: StreamOut, status: number, headers: Record<string, string> = {}): Response {

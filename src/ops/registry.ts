@@ -106,17 +106,21 @@ export class OperationRegistry {
     return (await this.run(op, merged, context)) as R;
   }
 
-  /** Runs a handler on validated input; the HTTP edge and `call` both come through here. */
-  async run(op: AnyOperation, input: Record<string, unknown>, ctx: OpContext): Promise<unknown> {
-    const result = await op.handler(input, ctx);
-    if (this.opts.checkResults && op.result && op.result !== "stream") checkResult(op, result);
-    return result;
+  /**
+   * Runs a handler on validated input; the HTTP edge and `call` both come through here. A handler
+   * that answers at once is answered at once (no promise), which the edge's fast path relies on.
+   */
+  run(op: AnyOperation, input: Record<string, unknown>, ctx: OpContext): unknown {
+    const result = op.handler(input, ctx);
+    if (!this.opts.checkResults || !op.result || op.result === "stream") return result;
+    return result instanceof Promise ? result.then((r) => checkResult(op, r)) : checkResult(op, result);
   }
 }
 
-function checkResult(op: AnyOperation, result: unknown): void {
+function checkResult(op: AnyOperation, result: unknown): unknown {
   const checked = v.safeParse(op.result as Schema, result);
   if (!checked.success) {
     throw new LakehouseError("internal", `${op.name} returned a result that does not match its declared schema`, issuesToDetails(checked.issues));
   }
+  return result;
 }

@@ -26,16 +26,19 @@ export function systemOperations(modules: () => readonly Module[], startedAt: nu
       summary: "Liveness and module health (no auth)",
       public: true,
       result: Health,
+      // Answered on every load-balancer probe: one pass over the modules, no intermediate arrays.
       handler: () => {
-        const states = modules().map((m) => [m.name, m.health()] as const);
-        const details = Object.fromEntries(states.filter(([, h]) => h.detail).map(([name, h]) => [name, h.detail]));
-        return {
-          status: states.some(([, h]) => h.status === "degraded") ? ("degraded" as const) : ("ok" as const),
-          version: VERSION,
-          uptime_s: Math.round((Date.now() - startedAt) / 1000),
-          modules: Object.fromEntries(states.map(([name, h]) => [name, h.status])),
-          ...(Object.keys(details).length ? { details } : {}),
-        };
+        const states: Record<string, "ok" | "degraded"> = {};
+        let details: Record<string, unknown> | undefined;
+        let degraded = false;
+        for (const m of modules()) {
+          const h = m.health();
+          states[m.name] = h.status;
+          if (h.status === "degraded") degraded = true;
+          if (h.detail) (details ??= {})[m.name] = h.detail;
+        }
+        const out = { status: degraded ? ("degraded" as const) : ("ok" as const), version: VERSION, uptime_s: Math.round((Date.now() - startedAt) / 1000), modules: states };
+        return details ? { ...out, details } : out;
       },
     }),
     op({
