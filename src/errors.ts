@@ -56,11 +56,9 @@ export class Forbidden extends make("forbidden") {}
 export class ReservedPrefix extends make("reserved_prefix") {}
 export class NotFound extends make("not_found") {}
 export class Conflict extends make("conflict") {}
-export class PreconditionFailed extends make("precondition_failed") {}
 export class TooLarge extends make("too_large") {}
 export class UnsupportedMediaType extends make("unsupported_media_type") {}
 export class RangeNotSatisfiable extends make("range_not_satisfiable") {}
-export class Unprocessable extends make("unprocessable") {}
 export class UpstreamError extends make("upstream_error") {}
 export class Unsupported extends make("unsupported") {}
 export class Unavailable extends make("unavailable") {}

@@ -7,14 +7,14 @@ import type { Config } from "./config/schema.ts";
 import { isLoopbackHost } from "./http/cidr.ts";
 import type { Logger } from "./log.ts";
 
-export function parseBind(bind: string): { hostname: string; port: number } {
+function parseBind(bind: string): { hostname: string; port: number } {
   const i = bind.lastIndexOf(":");
   const host = bind.slice(0, i);
   return { hostname: host.startsWith("[") ? host.slice(1, -1) : host, port: Number(bind.slice(i + 1)) };
 }
 
 /** Refuses a non-loopback bind without a token; returns a warning for loopback dev mode. */
-export function checkBindGate(config: Config): string | null {
+function checkBindGate(config: Config): string | null {
   if (config.auth.token) return null;
   const { hostname } = parseBind(config.server.bind);
   if (!isLoopbackHost(hostname)) {

@@ -2,9 +2,9 @@
 import { expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { json } from "./helpers/app.ts";
-import { runToExit, startChild } from "./helpers/child.ts";
-import { tempDir } from "./helpers/tmp.ts";
+import { runToExit, startChild } from "./support/child.ts";
+import { call, json } from "./support/http.ts";
+import { tempDir } from "./support/tmp.ts";
 
 test("starts with one startup line naming modules and where data lives; /health answers", async () => {
   const root = tempDir("lh-serve-");
@@ -13,7 +13,7 @@ test("starts with one startup line naming modules and where data lives; /health 
     const startup = JSON.parse(child.stdout().split("\n").find((l) => l.includes("lakehouse started"))!);
     expect(startup.modules).toContain("storage");
     expect(startup.data).toBe(root);
-    const health = await json(await fetch(`${child.url}/health`));
+    const health = await json(call(child.url, "/health"));
     expect(health.status).toBe("ok");
     expect(health.modules.storage).toBe("ok");
     expect(child.stderr()).toMatch(/dev mode/);
@@ -31,7 +31,7 @@ test("SIGTERM drains an in-flight upload, then exits 0", async () => {
       push = (chunk) => (chunk ? controller.enqueue(chunk) : controller.close());
     },
   });
-  const upload = fetch(`${child.url}/v1/storage/objects/slow/object.bin`, { method: "PUT", body, duplex: "half" } as RequestInit);
+  const upload = call(child.url, "/v1/storage/objects/slow/object.bin", { method: "PUT", body, duplex: "half" } as RequestInit);
   push(new Uint8Array(64 * 1024).fill(1));
   await Bun.sleep(200);
   child.proc.kill("SIGTERM");
@@ -44,19 +44,19 @@ test("SIGTERM drains an in-flight upload, then exits 0", async () => {
   expect((await json(res)).size).toBe(128 * 1024);
   expect(await child.proc.exited).toBe(0);
   expect(child.stdout()).toMatch(/"stopped"/);
-  await expect(fetch(`${child.url}/health`)).rejects.toThrow();
+  await expect(call(child.url, "/health")).rejects.toThrow();
 });
 
 test("an acknowledged PUT survives kill -9 and restart", async () => {
   const root = tempDir("lh-serve-");
   const first = await startChild({ LH_STORAGE_FS_ROOT: root });
-  const put = await fetch(`${first.url}/v1/storage/objects/durable/a.txt`, { method: "PUT", body: "acknowledged" });
+  const put = await call(first.url, "/v1/storage/objects/durable/a.txt", { method: "PUT", body: "acknowledged" });
   expect(put.status).toBe(201);
   first.proc.kill("SIGKILL");
   await first.proc.exited;
   const second = await startChild({ LH_STORAGE_FS_ROOT: root });
   try {
-    expect(await (await fetch(`${second.url}/v1/storage/objects/durable/a.txt`)).text()).toBe("acknowledged");
+    expect(await (await call(second.url, "/v1/storage/objects/durable/a.txt")).text()).toBe("acknowledged");
   } finally {
     second.proc.kill("SIGKILL");
   }
@@ -73,9 +73,9 @@ test("a non-loopback bind with a token starts, and the token never appears in th
   const token = "tok-" + crypto.randomUUID();
   const child = await startChild({ LH_SERVER_BIND: "0.0.0.0:0", LH_AUTH_TOKEN: token, LH_STORAGE_FS_ROOT: tempDir(), LH_SERVER_ACCESS_LOG: "true" });
   try {
-    const port = new URL(child.url).port;
-    expect((await fetch(`http://127.0.0.1:${port}/v1/storage/objects`)).status).toBe(401);
-    const ok = await fetch(`http://127.0.0.1:${port}/v1/storage/objects`, { headers: { Authorization: `Bearer ${token}` } });
+    const loopback = `http://127.0.0.1:${new URL(child.url).port}`;
+    expect((await call(loopback, "/v1/storage/objects")).status).toBe(401);
+    const ok = await call(loopback, "/v1/storage/objects", {}, { token });
     expect(ok.status).toBe(200);
     expect(child.stdout() + child.stderr()).not.toContain(token);
     expect(child.stderr()).not.toMatch(/dev mode/);

@@ -7,7 +7,8 @@ import { cacheKey } from "../../src/embed/cache.ts";
 import { Embedder } from "../../src/embed/embedder.ts";
 import { HashProvider, hashEmbed } from "../../src/embed/hash-embedder.ts";
 import type { Vector } from "../../src/embed/provider.ts";
-import { call, testLakehouse } from "../../test/helpers/app.ts";
+import { testLakehouse } from "../../test/support/app.ts";
+import { call } from "../../test/support/http.ts";
 import { machineLine, percentile, writeSection } from "./report.ts";
 
 const N = Number(Bun.argv[2] ?? 50_000);

@@ -3,7 +3,7 @@
 // pairs on the fs store. Server and load client are separate processes.
 // usage: bun scripts/bench/http.ts [seconds=10] [concurrency=32]
 import { join } from "node:path";
-import { tempDir } from "../../test/helpers/tmp.ts";
+import { tempDir } from "../../test/support/tmp.ts";
 import { machineLine, writeSection } from "./report.ts";
 
 const seconds = Number(Bun.argv[2] ?? 10);

@@ -11,8 +11,8 @@ import { parseArgs } from "node:util";
 import { HierarchicalNSW } from "hnswlib-node";
 import { hashEmbed } from "../../src/embed/hash-embedder.ts";
 import { renderText } from "../../src/matrix/rows.ts";
-import { type Child, startChild } from "../../test/helpers/child.ts";
-import { tempDir } from "../../test/helpers/tmp.ts";
+import { type Child, startChild } from "../../test/support/child.ts";
+import { tempDir } from "../../test/support/tmp.ts";
 import { machineLine, percentile, writeSection } from "./report.ts";
 
 const { values: args } = parseArgs({

@@ -8,7 +8,7 @@
 //   bun scripts/bench/vector-simd.ts /tmp/hnsw-sse/build/Release/addon.node node_modules/hnswlib-node/build/Release/addon.node
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
-import { clusteredSplit, exactKnn } from "../../test/vector/data.ts";
+import { clusteredSplit, exactKnn } from "../../test/support/vectors.ts";
 import { machineLine, writeSection } from "./report.ts";
 
 const require = createRequire(import.meta.url);

@@ -13,9 +13,9 @@ import { FsObjectStore } from "../../src/storage/fs-store.ts";
 import { VectorIndexes } from "../../src/vector/service.ts";
 import { vectorSection } from "../../src/vector/config.ts";
 import * as v from "valibot";
-import { type Child, startChild } from "../../test/helpers/child.ts";
-import { tempDir } from "../../test/helpers/tmp.ts";
-import { clusteredSplit, exactKnn } from "../../test/vector/data.ts";
+import { type Child, startChild } from "../../test/support/child.ts";
+import { tempDir } from "../../test/support/tmp.ts";
+import { clusteredSplit, exactKnn } from "../../test/support/vectors.ts";
 import { machineLine, percentile, writeSection } from "./report.ts";
 
 const { values: args } = parseArgs({

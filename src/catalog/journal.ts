@@ -3,6 +3,7 @@
 // and two processes on one bucket never hand out the same number.
 import * as v from "valibot";
 import { Conflict } from "../errors.ts";
+import { KeyedLock } from "../lib/keyed-lock.ts";
 import { listAll } from "../lib/list-all.ts";
 import { readJson } from "../lib/read-json.ts";
 import type { Logger } from "../log.ts";
@@ -12,7 +13,7 @@ import { encodeCursor, type ObjectStore } from "../storage/store.ts";
 const SEQ_DIGITS = 16;
 const COMMIT_ATTEMPTS = 20;
 
-export const JournalOp = v.picklist(["register", "replace", "append", "delete"]);
+const JournalOp = v.picklist(["register", "replace", "append", "delete"]);
 
 export const JournalEntrySchema = v.object({
   seq: v.number(),
@@ -28,18 +29,19 @@ export const JournalEntrySchema = v.object({
 export type JournalEntry = v.InferOutput<typeof JournalEntrySchema>;
 export type JournalInput = Omit<JournalEntry, "seq" | "at">;
 
-export function journalKey(seq: number): string {
+function journalKey(seq: number): string {
   return `${LAYOUT.journal}${String(seq).padStart(SEQ_DIGITS, "0")}.json`;
 }
 
-export function parseJournalKey(key: string): number | null {
+function parseJournalKey(key: string): number | null {
   const m = key.startsWith(LAYOUT.journal) ? /^(\d+)\.json$/.exec(key.slice(LAYOUT.journal.length)) : null;
   return m ? Number(m[1]) : null;
 }
 
 export class Journal {
   private last = 0;
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Appends from this process, one at a time and in order (one key: the journal). */
+  private readonly appends = new KeyedLock();
 
   private constructor(
     private readonly store: ObjectStore,
@@ -66,9 +68,7 @@ export class Journal {
 
   /** Appends an entry; entries from this process are written one at a time, in order. */
   append(input: JournalInput): Promise<JournalEntry> {
-    const run = this.tail.then(() => this.commit(input));
-    this.tail = run.catch(() => {});
-    return run;
+    return this.appends.run("journal", () => this.commit(input));
   }
 
   private async commit(input: JournalInput): Promise<JournalEntry> {

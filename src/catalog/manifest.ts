@@ -33,32 +33,7 @@ export const ManifestSchema = v.object({
 export type Manifest = v.InferOutput<typeof ManifestSchema>;
 export type DataObject = Manifest["objects"][number];
 
+/** The key of a manifest version, as the catalog's versioned store writes it (tests place manifests by hand with it). */
 export function manifestKey(name: string, version: number): string {
   return `${LAYOUT.catalog}${name}/${String(version).padStart(VERSION_DIGITS, "0")}.json`;
-}
-
-/** The (name, version) a manifest key names, or null for a key that is not one. */
-export function parseManifestKey(key: string): { name: string; version: number } | null {
-  if (!key.startsWith(LAYOUT.catalog)) return null;
-  const m = /^([^/]+)\/(\d+)\.json$/.exec(key.slice(LAYOUT.catalog.length));
-  if (!m || !DATASET_NAME.test(m[1]!)) return null;
-  return { name: m[1]!, version: Number(m[2]) };
-}
-
-/** Parses manifest bytes; null when they are not a valid manifest for that key. */
-export function decodeManifest(bytes: Uint8Array, expected: { name: string; version: number }): Manifest | null {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return null;
-  }
-  const result = v.safeParse(ManifestSchema, raw);
-  if (!result.success) return null;
-  const m = result.output;
-  return m.name === expected.name && m.version === expected.version ? m : null;
-}
-
-export function encodeManifest(m: Manifest): string {
-  return JSON.stringify(m);
 }

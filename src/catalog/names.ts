@@ -1,16 +1,17 @@
 // Dataset names become SQL view names and object-key segments, so they are held to a strict shape
 // (no quoting games); the id is derived from the name so every machine agrees on it.
 import { createHash } from "node:crypto";
-import { BadRequest } from "../errors.ts";
+import { ValidationFailed } from "../errors.ts";
 
 export const DATASET_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 
 /** Fixed namespace for dataset ids; changing it would change every id. */
-export const DATASET_NAMESPACE = "6f1c3d4e-9a2b-5c7d-8e0f-1a2b3c4d5e6f";
+const DATASET_NAMESPACE = "6f1c3d4e-9a2b-5c7d-8e0f-1a2b3c4d5e6f";
 
 export function assertDatasetName(name: string): void {
   if (!DATASET_NAME.test(name)) {
-    throw new BadRequest("invalid dataset name: use 1-63 letters, digits or _, starting with a letter", { name });
+    const message = "use 1-63 letters, digits or _, starting with a letter";
+    throw new ValidationFailed(`invalid dataset name: ${message}`, [{ path: "name", message }]);
   }
 }
 

@@ -8,7 +8,7 @@ import { type Journal, JournalEntrySchema } from "./journal.ts";
 import type { Manifest } from "./manifest.ts";
 
 const FieldSchema = named("Field", v.object({ name: v.string(), type: v.string(), nullable: v.boolean() }));
-export const DatasetSchema = named(
+const DatasetSchema = named(
   "Dataset",
   v.object({
     dataset_id: v.string(),
@@ -22,9 +22,9 @@ export const DatasetSchema = named(
     updated_at: v.string(),
   }),
 );
-export type DatasetJson = v.InferOutput<typeof DatasetSchema>;
+type DatasetJson = v.InferOutput<typeof DatasetSchema>;
 
-export function datasetJson(m: Manifest): DatasetJson {
+function datasetJson(m: Manifest): DatasetJson {
   return {
     dataset_id: m.dataset_id,
     name: m.name,

@@ -7,12 +7,10 @@ import { matrixSection } from "../matrix/config.ts";
 import { sqlSection } from "../sql/config.ts";
 import { vectorSection } from "../vector/config.ts";
 import { parseCidr } from "../http/cidr.ts";
+import { GiB, MiB, nonNegativeInt, positiveInt } from "../lib/config.ts";
 import { LAYOUT } from "../storage/layout.ts";
 
-const MiB = 1024 * 1024;
-const GiB = 1024 * MiB;
-
-export const bindAddress = v.pipe(
+const bindAddress = v.pipe(
   v.string(),
   v.regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/, 'expected "host:port", e.g. "127.0.0.1:3110" or "[::1]:3110"'),
   v.check((s) => {
@@ -21,10 +19,7 @@ export const bindAddress = v.pipe(
   }, "port must be 0-65535"),
 );
 
-const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
-const nonNegativeInt = v.pipe(v.number(), v.integer(), v.minValue(0));
-
-export const serverSection = v.strictObject({
+const serverSection = v.strictObject({
   bind: v.optional(bindAddress, "127.0.0.1:3110"),
   /** Cap on JSON request bodies; uploads have their own caps. */
   max_json_bytes: v.optional(positiveInt, MiB),
@@ -38,7 +33,7 @@ export const serverSection = v.strictObject({
   check_results: v.optional(v.boolean(), false),
 });
 
-export const fsSection = v.strictObject({
+const fsSection = v.strictObject({
   root: v.optional(v.pipe(v.string(), v.minLength(1)), "./data"),
   /**
    * fsync each object and its directory before acknowledging a write. An acknowledged write
@@ -47,7 +42,7 @@ export const fsSection = v.strictObject({
   fsync: v.optional(v.boolean(), true),
 });
 
-export const s3Section = v.strictObject({
+const s3Section = v.strictObject({
   endpoint: v.optional(v.string(), ""),
   region: v.optional(v.pipe(v.string(), v.minLength(1)), "us-east-1"),
   bucket: v.optional(v.string(), ""),
@@ -60,7 +55,7 @@ export const s3Section = v.strictObject({
   conditional_writes: v.optional(v.picklist(["auto", "required", "emulate"]), "auto"),
 });
 
-export const storageSection = v.pipe(
+const storageSection = v.pipe(
   v.strictObject({
     backend: v.optional(v.picklist(["fs", "s3"]), "fs"),
     /** Largest object under any prefix without its own cap. */
@@ -78,7 +73,7 @@ export const storageSection = v.pipe(
   ),
 );
 
-export const authSection = v.strictObject({
+const authSection = v.strictObject({
   token: v.optional(v.string(), ""),
   allowed_ips: v.optional(
     v.array(v.pipe(v.string(), v.check((s) => parseCidr(s) !== null, "not an IP address or CIDR range"))),

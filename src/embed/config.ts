@@ -1,8 +1,7 @@
 // The [embed] config section: which provider embeds text, its endpoint and model, the batch cap,
 // the per-batch timeout and the cache size.
 import * as v from "valibot";
-
-const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+import { intBetween as int } from "../lib/config.ts";
 
 const httpUrl = v.pipe(
   v.string(),

@@ -15,11 +15,6 @@ export interface Embedding {
   vectors: Vector[];
 }
 
-/** What other modules depend on: the Embedder, or a stand-in in their tests. */
-export interface TextEmbedder {
-  embed(texts: readonly string[], model?: string): Promise<Embedding>;
-}
-
 export interface EmbedderOptions {
   maxBatch: number;
   timeoutMs: number;
@@ -27,7 +22,7 @@ export interface EmbedderOptions {
 }
 
 /** Rejects what no provider should see, naming the offending position. */
-export function checkBatch(texts: unknown, model: unknown, maxBatch: number): asserts texts is string[] {
+function checkBatch(texts: unknown, model: unknown, maxBatch: number): asserts texts is string[] {
   const fail = (path: string, message: string) => new ValidationFailed(`${path} ${message}`, [{ path, message }]);
   if (!Array.isArray(texts)) throw fail("texts", "must be an array of strings");
   if (texts.length === 0) throw fail("texts", "must hold at least one text");
@@ -50,7 +45,7 @@ interface InFlight {
   index: number;
 }
 
-export class Embedder implements TextEmbedder {
+export class Embedder {
   readonly #cache: EmbeddingCache;
   readonly #inflight = new Map<string, InFlight>();
   #lastFailure: string | undefined;

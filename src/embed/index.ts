@@ -14,7 +14,7 @@ export interface EmbedModule extends Module {
   readonly embedder: Embedder;
 }
 
-export function createProvider(c: EmbedConfig): EmbedProvider {
+function createProvider(c: EmbedConfig): EmbedProvider {
   switch (c.provider) {
     case "hash":
       return new HashProvider(c.hash.dimension);

@@ -11,7 +11,7 @@ export interface OpenAIOptions {
 }
 
 /** Orders `data` by its `index` field: the API does not promise input order. */
-export function vectorsByIndex(provider: string, answer: unknown, count: number): unknown[] {
+function vectorsByIndex(provider: string, answer: unknown, count: number): unknown[] {
   const data = (answer as { data?: unknown } | null)?.data;
   const bad = (why: string) => new UpstreamError(`embedding provider ${provider} answered with ${why}`, { provider });
   if (!Array.isArray(data)) throw bad("no data list");

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { type AnyOperation, op } from "../ops/operation.ts";
 import { type Embedder, MAX_MODEL_NAME } from "./embedder.ts";
 
-export function embedRequestSchema(maxBatch: number) {
+function embedRequestSchema(maxBatch: number) {
   return v.object({
     texts: v.pipe(
       v.array(v.pipe(v.string("must be a string"), v.minLength(1, "is an empty string"))),

@@ -2,6 +2,7 @@
 // failure becomes UpstreamError (502) or Timeout (504) naming the provider; no message carries an
 // upstream URL (it may embed credentials), an API key, or a server's raw non-JSON body.
 import { Timeout, UpstreamError } from "../errors.ts";
+import { readStreamCapped } from "../lib/capped-stream.ts";
 import type { EmbedProvider, ProviderName } from "./provider.ts";
 
 const MAX_MESSAGE = 300;
@@ -26,20 +27,10 @@ export const responseCap = (count: number) => count * 16_384 * 24 + 64 * 1024;
 
 class TooLong extends Error {}
 
+/** The answer's text, read up to `maxBytes`: a longer one is an upstream error, not an out-of-memory. */
 async function readCapped(res: Response, maxBytes: number): Promise<string> {
-  if (Number(res.headers.get("content-length") ?? 0) > maxBytes) throw new TooLong();
-  if (!res.body) return "";
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of res.body) {
-    total += chunk.byteLength;
-    if (total > maxBytes) {
-      await res.body.cancel().catch(() => {});
-      throw new TooLong();
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total).toString("utf8");
+  const declared = Number(res.headers.get("content-length") ?? 0);
+  return new TextDecoder().decode(await readStreamCapped(res.body, declared, maxBytes, () => new TooLong()));
 }
 
 /** The error text a server put in its JSON body: Ollama's {"error": "..."} or OpenAI's {"error": {"message": "..."}}. */
@@ -78,12 +69,13 @@ function statusError(provider: string, status: number, body: string, secrets: re
   return new UpstreamError(`embedding provider ${provider} failed with HTTP ${status}${suffix}`, details);
 }
 
+/** The transport's error is kept as the cause (for the log); its message may quote the URL, so the caller gets only its kind. */
 function transportError(req: UpstreamRequest, err: unknown): Error {
-  if (req.signal?.aborted) return new Timeout(`embedding provider ${req.provider} did not answer before the deadline`, { provider: req.provider });
-  // The transport's message may quote the URL; name only the kind of failure.
+  const opts = { cause: err };
+  if (req.signal?.aborted) return new Timeout(`embedding provider ${req.provider} did not answer before the deadline`, { provider: req.provider }, opts);
   const code = (err as { code?: unknown } | null)?.code;
   const kind = typeof code === "string" && /^[A-Z_]+$/.test(code) ? ` (${code})` : "";
-  return new UpstreamError(`embedding provider ${req.provider} is unreachable${kind}`, { provider: req.provider });
+  return new UpstreamError(`embedding provider ${req.provider} is unreachable${kind}`, { provider: req.provider }, opts);
 }
 
 export async function postJson(req: UpstreamRequest): Promise<unknown> {
@@ -106,8 +98,8 @@ export async function postJson(req: UpstreamRequest): Promise<unknown> {
   if (!res.ok) throw statusError(req.provider, res.status, text, req.secrets ?? []);
   try {
     return JSON.parse(text);
-  } catch {
-    throw new UpstreamError(`embedding provider ${req.provider} answered with invalid JSON`, { provider: req.provider });
+  } catch (err) {
+    throw new UpstreamError(`embedding provider ${req.provider} answered with invalid JSON`, { provider: req.provider }, { cause: err });
   }
 }
 

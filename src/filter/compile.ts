@@ -88,7 +88,7 @@ export function compileFilter(node: FilterNode): Predicate {
   }
 }
 
-/** Parses and compiles in one step; throws BadRequest naming the bad node (see parseFilter). */
+/** Parses and compiles in one step; throws ValidationFailed naming the bad node (see parseFilter). */
 export function filterPredicate(input: unknown, root = "filter"): Predicate {
   return compileFilter(parseFilter(input, root));
 }

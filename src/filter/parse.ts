@@ -3,7 +3,8 @@
 // Parsing is strict: an unknown operator or a malformed node is an error naming its path, never a
 // silently ignored clause (the failure Mem0's users keep hitting). A string is the text form
 // (`state = IL and hourly_rate <= 22`, see text.ts), turned into this shape first.
-import { BadRequest } from "../errors.ts";
+import { ValidationFailed } from "../errors.ts";
+import { MAX_FILTER_DEPTH } from "./limits.ts";
 import { FilterTextError, filterFromText } from "./text.ts";
 
 export type Scalar = string | number | boolean | null;
@@ -22,15 +23,15 @@ export type FilterNode =
   | { kind: "cmp"; field: string; op: CompareOp; value: number | string }
   | { kind: "exists"; field: string; value: boolean };
 
-export const MAX_FILTER_DEPTH = 32;
 const COMPARE_OPS = new Set<string>(["$gt", "$gte", "$lt", "$lte"]);
 
 class FilterError extends Error {
   constructor(
     readonly path: string,
     message: string,
+    opts?: ErrorOptions,
   ) {
-    super(message);
+    super(message, opts);
   }
 }
 
@@ -43,14 +44,16 @@ const join = (path: string, key: string | number) =>
   typeof key === "number" ? `${path}[${key}]` : path ? `${path}.${key}` : key;
 
 /**
- * Parses a filter document into a tree. Throws BadRequest whose details name the bad node as
+ * Parses a filter document into a tree. Throws ValidationFailed whose details name the bad node as
  * `[{path, message}]`, the path prefixed with `root` (e.g. "filter.$or[1].shift.$in").
  */
 export function parseFilter(input: unknown, root = "filter"): FilterNode {
   try {
     return parseDoc(typeof input === "string" ? fromText(input, root) : input, root, 0);
   } catch (err) {
-    if (err instanceof FilterError) throw new BadRequest(`invalid filter at ${err.path}: ${err.message}`, [{ path: err.path, message: err.message }]);
+    if (err instanceof FilterError) {
+      throw new ValidationFailed(`invalid filter at ${err.path}: ${err.message}`, [{ path: err.path, message: err.message }], { cause: err.cause });
+    }
     throw err;
   }
 }
@@ -59,7 +62,7 @@ function fromText(text: string, root: string): Record<string, unknown> {
   try {
     return filterFromText(text);
   } catch (err) {
-    if (err instanceof FilterTextError) throw new FilterError(root, err.message);
+    if (err instanceof FilterTextError) throw new FilterError(root, err.message, { cause: err });
     throw err;
   }
 }

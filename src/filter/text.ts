@@ -12,7 +12,7 @@
 //
 // Keywords are case-insensitive; a field is a name or a dotted path (address.zip).
 
-import { MAX_FILTER_DEPTH } from "./parse.ts";
+import { MAX_FILTER_DEPTH } from "./limits.ts";
 
 export class FilterTextError extends Error {
   constructor(

@@ -1,28 +1,18 @@
-// Request input: JSON bodies read under a byte cap and validated with valibot, query strings
-// validated the same way. Failures are errors with the field paths in `details`.
+// Request input: JSON bodies read under a byte cap and validated with valibot, and the query-string
+// integer schema. Validation failures are errors with the field paths in `details`.
 import type { Context } from "hono";
 import * as v from "valibot";
 import { LakehouseError, TooLarge, UnsupportedMediaType } from "../errors.ts";
+import { readStreamCapped } from "../lib/capped-stream.ts";
 import { validate } from "../lib/validate.ts";
 
-export { issuesToDetails, validate } from "../lib/validate.ts";
-
 /** Reads a request body as bytes, refusing (413) as soon as it passes `limit`. */
-export async function readBodyCapped(req: Request, limit: number): Promise<Uint8Array> {
-  const declared = Number(req.headers.get("content-length") ?? NaN);
-  if (declared > limit) throw new TooLarge(`request body is over the ${limit}-byte limit`, { limit_bytes: limit });
-  if (!req.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of req.body) {
-    total += chunk.byteLength;
-    if (total > limit) throw new TooLarge(`request body is over the ${limit}-byte limit`, { limit_bytes: limit });
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+function readBodyCapped(req: Request, limit: number): Promise<Uint8Array> {
+  const tooLarge = () => new TooLarge(`request body is over the ${limit}-byte limit`, { limit_bytes: limit });
+  return readStreamCapped(req.body, Number(req.headers.get("content-length") ?? Number.NaN), limit, tooLarge);
 }
 
-export function isJsonContentType(header: string | undefined): boolean {
+function isJsonContentType(header: string | undefined): boolean {
   if (!header) return false;
   const type = header.split(";")[0]!.trim().toLowerCase();
   return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
@@ -37,13 +27,9 @@ export async function readJson<S extends v.GenericSchema>(c: Context, schema: S,
   try {
     parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch (err) {
-    throw new LakehouseError("malformed_json", `request body is not valid JSON: ${(err as Error).message}`);
+    throw new LakehouseError("malformed_json", `request body is not valid JSON: ${(err as Error).message}`, undefined, { cause: err });
   }
   return validate(schema, parsed, "request body");
-}
-
-export function readQuery<S extends v.GenericSchema>(c: Context, schema: S): v.InferOutput<S> {
-  return validate(schema, c.req.query(), "query string");
 }
 
 /**

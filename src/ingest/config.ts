@@ -1,8 +1,6 @@
 // [ingest] config: upload caps and the DuckDB instance that converts uploads to Parquet.
 import * as v from "valibot";
-
-const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
-const MiB = 1024 * 1024;
+import { duckdbSize, MiB, positiveInt } from "../lib/config.ts";
 
 export const ingestSection = v.strictObject({
   /** Largest upload accepted; bigger ones get 413 and leave nothing behind. */
@@ -12,7 +10,7 @@ export const ingestSection = v.strictObject({
   /** DuckDB threads used by a conversion. */
   threads: v.optional(positiveInt, 2),
   /** DuckDB's buffer-manager limit for conversions (not a cap on process RSS). */
-  memory_limit: v.optional(v.pipe(v.string(), v.regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as "1GB"')), "1GB"),
+  memory_limit: v.optional(duckdbSize, "1GB"),
   /** Conversions running at once; more wait their turn, which bounds memory. */
   max_concurrent: v.optional(positiveInt, 1),
 });

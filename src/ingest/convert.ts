@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { BadRequest } from "../errors.ts";
 import type { Field } from "../catalog/schema.ts";
 import type { Logger } from "../log.ts";
-import { Semaphore } from "../storage/limits.ts";
+import { Semaphore } from "../lib/semaphore.ts";
 import { CsvScanner } from "./csv-scan.ts";
 import type { ConvertJob, ConvertOutcome, CsvOptions } from "./duckdb-convert.ts";
 import type { UploadFormat } from "./upload.ts";
@@ -68,13 +68,16 @@ export class Converter {
   }
 
   private async explain(raw: string, input: string, format: UploadFormat, csv: CsvOptions): Promise<Error> {
+    // DuckDB's own words, spool paths and all, stay with the error for the log (it failed in the
+    // conversion process, so only its message crossed over); the caller gets them scrubbed.
+    const cause = { cause: new Error(raw) };
     if (format === "csv") {
       const problem = await scanCsv(input, csv.delimiter);
-      if (problem) return new BadRequest(`the CSV is malformed: ${problem.message}`, { line: problem.line });
+      if (problem) return new BadRequest(`the CSV is malformed: ${problem.message}`, { line: problem.line }, cause);
     }
     const message = raw.split(input).join("upload").split(this.spoolDir).join("").split("\n")[0]!.trim();
     const line = /line (\d+)/i.exec(message)?.[1];
-    return new BadRequest(`the ${format === "csv" ? "CSV" : format === "ndjson" ? "NDJSON" : "Parquet"} upload could not be read: ${message}`, line ? { line: Number(line) } : undefined);
+    return new BadRequest(`the ${format === "csv" ? "CSV" : format === "ndjson" ? "NDJSON" : "Parquet"} upload could not be read: ${message}`, line ? { line: Number(line) } : undefined, cause);
   }
 
   /** Stops conversions still running (shutdown). */

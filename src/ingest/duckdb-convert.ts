@@ -3,7 +3,7 @@
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { readFileSync } from "node:fs";
 import type { Field } from "../catalog/schema.ts";
-import { quoteLiteral } from "../sql/views.ts";
+import { quoteLiteral } from "../lib/sql-quote.ts";
 import type { UploadFormat } from "./upload.ts";
 
 /**
@@ -35,7 +35,7 @@ export type ConvertOutcome =
   | { ok: false; message: string; peak_rss_bytes: number };
 
 /** The DuckDB table expression reading an upload of this format. */
-export function readerSql(path: string, format: UploadFormat, csv: CsvOptions): string {
+function readerSql(path: string, format: UploadFormat, csv: CsvOptions): string {
   const file = quoteLiteral(path);
   if (format === "parquet") return `read_parquet(${file})`;
   if (format === "ndjson") return `read_json(${file}, format='newline_delimited', sample_size=-1)`;

@@ -40,13 +40,13 @@ export interface IngestResult {
 }
 
 /** Identifies an upload together with the options that shape its rows. */
-export function sourceId(uploadSha256: string, format: UploadFormat, csv: CsvOptions): string {
+function sourceId(uploadSha256: string, format: UploadFormat, csv: CsvOptions): string {
   const shape = format === "csv" ? JSON.stringify([format, csv.header, csv.delimiter, csv.nulls]) : JSON.stringify([format]);
   return createHash("sha256").update(uploadSha256).update("\n").update(shape).digest("hex");
 }
 
 /** The object an identical earlier ingest produced, if the live dataset already holds it. */
-export function findUnchanged(live: Manifest | undefined, mode: IngestMode, source: string): DataObject | undefined {
+function findUnchanged(live: Manifest | undefined, mode: IngestMode, source: string): DataObject | undefined {
   if (!live) return undefined;
   if (mode === "replace") return live.objects.length === 1 && live.objects[0]!.source_sha256 === source ? live.objects[0] : undefined;
   return live.objects.find((o) => o.source_sha256 === source);

@@ -51,7 +51,8 @@ export function ingestOperations(ingestor: Ingestor): AnyOperation[] {
       },
       result: IngestResultSchema,
       errors: {
-        bad_request: "Unreadable file (details.line names the line where known), an empty upload or an invalid name",
+        bad_request: "Unreadable file (details.line names the line where known) or an empty upload",
+        validation_failed: "An input failed validation, or the dataset name is invalid; details names the field",
         conflict: "Schema differs from the dataset's (details.diff), or a concurrent writer won",
         too_large: "Over ingest.max_ingest_bytes",
         unsupported_media_type: "The upload's format cannot be told or is not supported",

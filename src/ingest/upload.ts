@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { BadRequest, TooLarge, UnsupportedMediaType } from "../errors.ts";
+import { cappedStream } from "../lib/capped-stream.ts";
 import type { StreamIn } from "../ops/operation.ts";
 import { boundaryOf, extractPart } from "./multipart.ts";
 
@@ -26,11 +27,11 @@ const RAW_TYPES: Record<string, UploadFormat> = {
   "application/x-parquet": "parquet",
 };
 
-export function formatFromContentType(contentType: string | undefined): UploadFormat | undefined {
+function formatFromContentType(contentType: string | undefined): UploadFormat | undefined {
   return RAW_TYPES[(contentType ?? "").split(";")[0]!.trim().toLowerCase()];
 }
 
-export function formatFromFilename(filename: string | undefined): UploadFormat | undefined {
+function formatFromFilename(filename: string | undefined): UploadFormat | undefined {
   const ext = /\.([A-Za-z]+)$/.exec(filename ?? "")?.[1]?.toLowerCase();
   if (ext === "csv") return "csv";
   if (ext === "ndjson" || ext === "jsonl") return "ndjson";
@@ -85,16 +86,7 @@ export async function spoolUpload(input: StreamIn, path: string, limit: number):
   try {
     let declared: UploadFormat | undefined;
     if (isMultipart) {
-      let framing = 0;
-      const counted = body.pipeThrough(
-        new TransformStream<Uint8Array, Uint8Array>({
-          transform(chunk, controller) {
-            framing += chunk.byteLength;
-            if (framing > limit + 64 * 1024) controller.error(tooLarge(limit));
-            else controller.enqueue(chunk);
-          },
-        }),
-      );
+      const counted = cappedStream(body, limit + 64 * 1024, () => tooLarge(limit));
       const part = await extractPart(counted, boundaryOf(contentType), "file", sink);
       if (!part) throw new BadRequest('the multipart body has no "file" field');
       declared = formatFromContentType(part.contentType) ?? formatFromFilename(part.filename);

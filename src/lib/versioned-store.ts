@@ -184,7 +184,7 @@ export class VersionedStore<R extends VersionedRecord> {
       } catch (err) {
         if (!(err instanceof Conflict)) throw err;
         await this.reload(name);
-        throw new Conflict(`${this.noun} "${name}" was changed by another writer; retry`, { [this.noun]: name, version: next.version });
+        throw new Conflict(`${this.noun} "${name}" was changed by another writer; retry`, { [this.noun]: name, version: next.version }, { cause: err });
       }
       this.setEntry(name, { head: record, highest: next.version });
       const committed = { record, previous: live };

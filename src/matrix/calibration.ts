@@ -5,7 +5,7 @@ import type { Calibration } from "./fusion.ts";
 import { dot } from "./playbook-boost.ts";
 import { words } from "./relevance.ts";
 
-export const PROBE_WORDS = 4;
+const PROBE_WORDS = 4;
 export const MIN_BACKGROUND_STD = 0.02;
 
 /** A deterministic window of up to PROBE_WORDS words from each text; `source` is its text's index. */

@@ -1,11 +1,9 @@
 // The [matrix] config section: how corpora are built, how results from several corpora are fused,
 // the default relevance cut, the downgrade gate's thresholds and the playbook memory's weights.
 import * as v from "valibot";
+import { intBetween as int, numberBetween as num } from "../lib/config.ts";
 
-const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
-const num = (min: number, max: number) => v.pipe(v.number(), v.minValue(min), v.maxValue(max));
-
-export const gateSection = v.strictObject({
+const gateSection = v.strictObject({
   /** Below this top score (calibrated units: standard deviations above a random match) a strong model answers. */
   min_top_score: v.optional(num(-1e6, 1e6), 3),
   /** Fewer results passing relevance than this → strong. */

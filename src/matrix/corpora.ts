@@ -1,11 +1,12 @@
 // The corpora of this process: create (validated against the dataset before anything is
 // written), build in the background one job per corpus, report progress, delete, and resume
 // builds that a restart interrupted.
-import { BadRequest, Conflict, NotFound } from "../errors.ts";
+import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
 import type { EventBus } from "../events.ts";
 import type { Logger } from "../log.ts";
 import { type BuildDeps, readColumns, runBuild, TEXT_KEY } from "./builder.ts";
 import { CORPUS_NAME, type CorpusRecord } from "./corpus-store.ts";
+import { templateColumns } from "./rows.ts";
 
 export interface CorpusInput {
   name: string;
@@ -42,7 +43,17 @@ interface Job {
   cancelled: boolean;
 }
 
-export const indexNameFor = (corpus: string) => `matrix-${corpus}`;
+const indexNameFor = (corpus: string) => `matrix-${corpus}`;
+
+/** Every column the input names, with the field that names it, so an unknown one is reported where it was written. */
+function namedColumns(input: CorpusInput): { column: string; path: string }[] {
+  return [
+    { column: input.id_column, path: "id_column" },
+    ...(input.text ?? []).map((column, i) => ({ column, path: `text[${i}]` })),
+    ...(input.template !== undefined ? templateColumns(input.template).map((column) => ({ column, path: "template" })) : []),
+    ...(input.metadata ?? []).map((column, i) => ({ column, path: `metadata[${i}]` })),
+  ];
+}
 
 export class Corpora {
   private readonly records = new Map<string, CorpusRecord>();
@@ -118,19 +129,22 @@ export class Corpora {
    * input names the same dataset, id column and model. Returns whether it was created.
    */
   async build(input: CorpusInput): Promise<{ created: boolean; status: CorpusStatus }> {
-    if (!CORPUS_NAME.test(input.name)) throw new BadRequest("invalid corpus name: 1-63 letters, digits, _ or -, starting with a letter", [{ path: "name", message: "invalid name" }]);
+    if (!CORPUS_NAME.test(input.name)) throw new ValidationFailed("invalid corpus name: 1-63 letters, digits, _ or -, starting with a letter", [{ path: "name", message: "invalid name" }]);
     if ((input.text === undefined) === (input.template === undefined)) {
-      throw new BadRequest("give exactly one of text (columns) or template", [{ path: "text", message: "exactly one of text or template" }]);
+      throw new ValidationFailed("give exactly one of text (columns) or template", [{ path: "text", message: "exactly one of text or template" }]);
     }
     const text = input.template !== undefined ? { template: input.template } : { columns: input.text! };
     const metadata = input.metadata ?? [];
-    if (metadata.includes(TEXT_KEY)) throw new BadRequest(`metadata column "${TEXT_KEY}" is reserved`, [{ path: "metadata", message: `"${TEXT_KEY}" is reserved` }]);
+    if (metadata.includes(TEXT_KEY)) throw new ValidationFailed(`metadata column "${TEXT_KEY}" is reserved`, [{ path: "metadata", message: `"${TEXT_KEY}" is reserved` }]);
     const info = await this.deps.rows.describe(input.dataset);
     const known = new Set(info.columns);
     const wanted = readColumns({ id_column: input.id_column, text, metadata });
     const unknown = wanted.filter((c) => !known.has(c));
     if (unknown.length > 0) {
-      throw new BadRequest(`dataset "${input.dataset}" has no column ${unknown.map((u) => JSON.stringify(u)).join(", ")}`, [{ path: "columns", message: `unknown: ${unknown.join(", ")}` }]);
+      const details = namedColumns(input)
+        .filter(({ column }) => !known.has(column))
+        .map(({ column, path }) => ({ path, message: `dataset "${input.dataset}" has no column ${JSON.stringify(column)}` }));
+      throw new ValidationFailed(`dataset "${input.dataset}" has no column ${unknown.map((u) => JSON.stringify(u)).join(", ")}`, details);
     }
 
     if (this.jobs.has(input.name)) throw new Conflict(`corpus "${input.name}" is being built; wait for it to finish`);

@@ -3,6 +3,8 @@
 // lets an interrupted build resume. Each is one object written atomically with put.
 import * as v from "valibot";
 import { NotFound } from "../errors.ts";
+import { listAll } from "../lib/list-all.ts";
+import { readJson } from "../lib/read-json.ts";
 import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import type { RowHashes } from "./rows.ts";
@@ -13,7 +15,7 @@ const HASHES_PREFIX = LAYOUT.matrixHashes;
 
 const CalibrationSchema = v.object({ mean: v.number(), std: v.number() });
 
-export const CorpusRecordSchema = v.object({
+const CorpusRecordSchema = v.object({
   name: v.string(),
   dataset: v.string(),
   id_column: v.string(),
@@ -42,28 +44,14 @@ export type CorpusRecord = v.InferOutput<typeof CorpusRecordSchema>;
 export class CorpusStore {
   constructor(private readonly store: ObjectStore) {}
 
+  /** Every readable record; one missing (deleted meanwhile), not JSON or not a record is skipped. */
   async list(): Promise<CorpusRecord[]> {
     const out: CorpusRecord[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.store.list(PREFIX, { cursor });
-      for (const item of page.items) {
-        const rec = await this.read(item.key);
-        if (rec) out.push(rec);
-      }
-      cursor = page.cursor;
-    } while (cursor);
-    return out;
-  }
-
-  private async read(key: string): Promise<CorpusRecord | null> {
-    try {
-      const parsed = v.safeParse(CorpusRecordSchema, JSON.parse(new TextDecoder().decode(await this.store.getBytes(key))));
-      return parsed.success ? parsed.output : null;
-    } catch (err) {
-      if (err instanceof NotFound || err instanceof SyntaxError) return null;
-      throw err;
+    for await (const item of listAll(this.store, PREFIX)) {
+      const rec = await readJson(this.store, item.key, CorpusRecordSchema);
+      if (rec) out.push(rec);
     }
+    return out;
   }
 
   async save(rec: CorpusRecord): Promise<void> {

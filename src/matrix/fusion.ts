@@ -68,7 +68,7 @@ export function selfCalibration(scores: readonly number[]): Calibration {
   return { mean, std: Math.max(Math.sqrt(variance), MIN_STD) };
 }
 
-export function calibrate(raw: number, c: Calibration): number {
+function calibrate(raw: number, c: Calibration): number {
   return (raw - c.mean) / Math.max(c.std, MIN_STD);
 }
 

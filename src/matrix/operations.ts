@@ -46,7 +46,8 @@ export function matrixOperations(deps: MatrixServices): AnyOperation[] {
       body: CorpusBody,
       result: CorpusStatusSchema,
       errors: {
-        bad_request: "Bad name, columns, template or model",
+        bad_request: "The embedding provider does not serve the model",
+        validation_failed: "Bad name, columns or template, or another input failed validation; details names the field",
         not_found: "Dataset not found",
         conflict: "Being built, or exists over another dataset, id column or model",
         ...embedFailed,
@@ -100,7 +101,7 @@ export function matrixOperations(deps: MatrixServices): AnyOperation[] {
       summary: "Search several corpora with a filter, fuse, boost from playbooks, cut for relevance, decide the gate",
       body: SearchBody,
       result: SearchResultSchema,
-      errors: { bad_request: "Not exactly one of query or vector, weights for a corpus not searched, or a bad filter (details name its node)", ...corpusNotFound, ...embedFailed },
+      errors: { validation_failed: "Not exactly one of query or vector, weights for a corpus not searched, a bad filter, or another input failed validation; details names the field (a filter's bad node)", ...corpusNotFound, ...embedFailed },
       handler: (input) => matrixSearch(deps, input),
     }),
     op({

@@ -4,6 +4,8 @@
 import { randomBytes } from "node:crypto";
 import * as v from "valibot";
 import { NotFound } from "../errors.ts";
+import { listAll } from "../lib/list-all.ts";
+import { readJson } from "../lib/read-json.ts";
 import type { Logger } from "../log.ts";
 import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
@@ -14,7 +16,7 @@ import type { EmbedPort } from "../ports.ts";
 const PREFIX = LAYOUT.matrixPlaybooks;
 const WRITE_CONCURRENCY = 16;
 
-export const PlaybookSchema = v.object({
+const PlaybookSchema = v.object({
   id: v.string(),
   query: v.string(),
   corpus: v.string(),
@@ -64,20 +66,15 @@ export class Playbooks {
 
   static async open(store: ObjectStore, embed: EmbedPort, log: Logger): Promise<Playbooks> {
     const p = new Playbooks(store, embed);
-    let cursor: string | undefined;
-    do {
-      const page = await store.list(PREFIX, { cursor });
-      for (const item of page.items) {
-        try {
-          const parsed = v.safeParse(PlaybookSchema, JSON.parse(new TextDecoder().decode(await store.getBytes(item.key))));
-          if (parsed.success) p.items.set(parsed.output.id, parsed.output);
-          else log.error("skipping an unreadable playbook", { key: item.key });
-        } catch (err) {
-          if (!(err instanceof NotFound)) log.error("skipping an unreadable playbook", { key: item.key, error: String(err) });
-        }
-      }
-      cursor = page.cursor;
-    } while (cursor);
+    for await (const item of listAll(store, PREFIX)) {
+      // One bad playbook (or a failed read of it) costs that playbook, never the module's start-up.
+      const playbook = await readJson(store, item.key, PlaybookSchema).catch((err) => {
+        log.error("skipping an unreadable playbook", { key: item.key, error: String(err) });
+        return undefined;
+      });
+      if (playbook) p.items.set(playbook.id, playbook);
+      else if (playbook === null) log.error("skipping an unreadable playbook", { key: item.key });
+    }
     return p;
   }
 

@@ -15,7 +15,7 @@ export interface RecordDeps {
 }
 
 /** Throws NotFound for the first (corpus, id) that is not an item of its corpus. */
-export async function checkTargets(corpora: Corpora, vectors: VectorPort, items: readonly { corpus: string; id: string }[]): Promise<void> {
+async function checkTargets(corpora: Corpora, vectors: VectorPort, items: readonly { corpus: string; id: string }[]): Promise<void> {
   for (const it of items) {
     const rec = corpora.require(it.corpus);
     const found = rec.dim !== null && vectors.hasIndex(rec.index) ? await vectors.get(rec.index, it.id) : undefined;

@@ -1,7 +1,7 @@
 // From a dataset row to what a corpus stores, pure: the text to embed (columns joined or a
 // template filled), the metadata, and content hashes that let a rebuild skip unchanged rows.
 import { createHash } from "node:crypto";
-import { BadRequest } from "../errors.ts";
+import { ValidationFailed } from "../errors.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -16,7 +16,7 @@ const PLACEHOLDER = /\{([^{}]+)\}/g;
 /** Columns a template reads, in order of first use. */
 export function templateColumns(template: string): string[] {
   const cols = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!.trim());
-  if (cols.length === 0) throw new BadRequest("text template names no {column}", [{ path: "template", message: "needs at least one {column}" }]);
+  if (cols.length === 0) throw new ValidationFailed("text template names no {column}", [{ path: "template", message: "needs at least one {column}" }]);
   return [...new Set(cols)];
 }
 

@@ -1,6 +1,6 @@
 // One matrix search: embed the query once per model, search every corpus with the filter applied
 // inside each index, fuse, apply playbook boosts, cut for relevance, decide the gate.
-import { BadRequest } from "../errors.ts";
+import { ValidationFailed } from "../errors.ts";
 import { compileFilter } from "../filter/compile.ts";
 import { type FilterInput, parseFilter } from "../filter/parse.ts";
 import { TEXT_KEY } from "./builder.ts";
@@ -61,13 +61,13 @@ const ms = (since: number) => Math.round((performance.now() - since) * 100) / 10
 export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promise<SearchOutput> {
   const t0 = performance.now();
   if ((input.query === undefined) === (input.vector === undefined)) {
-    throw new BadRequest("give exactly one of query or vector", [{ path: "query", message: "exactly one of query or vector" }]);
+    throw new ValidationFailed("give exactly one of query or vector", [{ path: "query", message: "exactly one of query or vector" }]);
   }
-  if (input.query !== undefined && input.query.trim() === "") throw new BadRequest("query is empty", [{ path: "query", message: "must not be empty" }]);
+  if (input.query !== undefined && input.query.trim() === "") throw new ValidationFailed("query is empty", [{ path: "query", message: "must not be empty" }]);
   const names = input.corpora ?? deps.corpora.names();
   const records = names.map((n) => deps.corpora.require(n));
   for (const key of Object.keys(input.weights ?? {})) {
-    if (!names.includes(key)) throw new BadRequest(`weights name corpus "${key}", which is not searched`, [{ path: `weights.${key}`, message: "not a searched corpus" }]);
+    if (!names.includes(key)) throw new ValidationFailed(`weights name corpus "${key}", which is not searched`, [{ path: `weights.${key}`, message: "not a searched corpus" }]);
   }
   const filterNode = input.filter === undefined ? undefined : parseFilter(input.filter, "filter");
   const filter = input.filter as FilterInput | undefined;

@@ -24,7 +24,7 @@ export function fieldsOf(schema: Schema | undefined): string[] {
 }
 
 /** The input parts of an operation, in the order a flat input is split into them. */
-export const PARTS = ["params", "query", "headers"] as const;
+const PARTS = ["params", "query", "headers"] as const;
 
 export class OperationRegistry {
   private readonly byName = new Map<string, AnyOperation>();

@@ -1,8 +1,6 @@
 // [sql] config: limits for untrusted queries and the DuckDB instance that runs them.
 import * as v from "valibot";
-
-const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
-const GiB = 1024 * 1024 * 1024;
+import { duckdbSize, GiB, positiveInt } from "../lib/config.ts";
 
 export const sqlSection = v.strictObject({
   /** A statement running longer is interrupted and answered with 504. */
@@ -12,7 +10,7 @@ export const sqlSection = v.strictObject({
   /** DuckDB worker threads. */
   threads: v.optional(positiveInt, 2),
   /** DuckDB's buffer-manager limit (not a cap on process RSS). */
-  memory_limit: v.optional(v.pipe(v.string(), v.regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as "1GB"')), "1GB"),
+  memory_limit: v.optional(duckdbSize, "1GB"),
   /** Queries running at once; more wait their turn. */
   max_concurrent: v.optional(positiveInt, 8),
   /** s3 backend only: local directory caching Parquet objects ("" = a directory under the system temp dir). */

@@ -3,6 +3,8 @@
 // runs, and interrupted when it passes its time limit.
 import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, StatementType } from "@duckdb/node-api";
 import { BadRequest, LakehouseError, Timeout } from "../errors.ts";
+import { KeyedLock } from "../lib/keyed-lock.ts";
+import { Semaphore } from "../lib/semaphore.ts";
 import { explainedStatement, isReadOnly, statementTypeName } from "./statement.ts";
 import { type JsonValue, toJsonValue } from "./values.ts";
 
@@ -37,48 +39,42 @@ export interface EngineOptions {
   maxConcurrent: number;
 }
 
+/** At most `size` connections in use; a connection interrupted by a timeout is closed, not reused. */
 class ConnectionPool {
   private readonly idle: DuckDBConnection[] = [];
-  private open = 0;
-  private readonly waiting: ((c: DuckDBConnection) => void)[] = [];
+  private readonly slots: Semaphore;
 
   constructor(
     private readonly instance: DuckDBInstance,
-    private readonly size: number,
-  ) {}
+    size: number,
+  ) {
+    this.slots = new Semaphore(size);
+  }
 
   async acquire(): Promise<DuckDBConnection> {
+    await this.slots.acquire();
     const idle = this.idle.pop();
     if (idle) return idle;
-    if (this.open < this.size) {
-      this.open++;
-      try {
-        return await this.instance.connect();
-      } catch (err) {
-        this.open--;
-        throw err;
-      }
+    try {
+      return await this.instance.connect();
+    } catch (err) {
+      this.slots.release();
+      throw err;
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   release(conn: DuckDBConnection, healthy: boolean): void {
-    if (!healthy) {
-      conn.closeSync();
-      this.open--;
-      const next = this.waiting.shift();
-      if (next) void this.acquire().then(next);
-      return;
-    }
-    const next = this.waiting.shift();
-    if (next) next(conn);
-    else this.idle.push(conn);
+    if (healthy) this.idle.push(conn);
+    else conn.closeSync();
+    this.slots.release();
   }
 
   closeAll(): void {
     for (const c of this.idle.splice(0)) c.closeSync();
   }
 }
+
+const ADMIN = "admin";
 
 const refused = (what: string) =>
   new BadRequest(`only read-only statements are allowed (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN, SUMMARIZE); this is ${what}`);
@@ -91,8 +87,8 @@ function bindParams(prepared: DuckDBPreparedStatement, params: SqlParams): void 
         let index: number;
         try {
           index = prepared.parameterIndex(name);
-        } catch {
-          throw new BadRequest(`the statement has no parameter named "${name}"`);
+        } catch (err) {
+          throw new BadRequest(`the statement has no parameter named "${name}"`, undefined, { cause: err });
         }
         return [index, p];
       });
@@ -107,7 +103,8 @@ function bindParams(prepared: DuckDBPreparedStatement, params: SqlParams): void 
 }
 
 export class SqlEngine {
-  private adminTail: Promise<unknown> = Promise.resolve();
+  /** DDL runs one statement at a time on the engine's own connection. */
+  private readonly adminQueue = new KeyedLock();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -135,11 +132,9 @@ export class SqlEngine {
 
   /** Runs catalog DDL (views) one statement at a time on the engine's own connection. */
   ddl(sql: string): Promise<void> {
-    const run = this.adminTail.then(async () => {
+    return this.adminQueue.run(ADMIN, async () => {
       await this.admin.run(sql);
     });
-    this.adminTail = run.catch(() => {});
-    return run;
   }
 
   /** Runs one read-only statement for a caller; other modules call this in-process. */
@@ -203,7 +198,7 @@ export class SqlEngine {
     }
   }
 
-  /** DuckDB's message for the caller, without this machine's paths. */
+  /** DuckDB's message for the caller, without this machine's paths; DuckDB's own error is the cause, for the log. */
   private clientError(err: unknown): Error {
     if (err instanceof LakehouseError) return err;
     let message = err instanceof Error ? err.message : String(err);
@@ -211,11 +206,12 @@ export class SqlEngine {
     // Other absolute paths DuckDB mentions (its home directory, say) are this machine's business.
     message = message.replace(/(["'])\/[^"'\n]*\1/g, "$1<path>$1");
     message = message.split("\n\n")[0]!.trim();
-    return new BadRequest(message);
+    return new BadRequest(message, undefined, { cause: err });
   }
 
   async close(): Promise<void> {
-    await this.adminTail;
+    // Queued behind every DDL statement still pending, so none runs on a closed connection.
+    await this.adminQueue.run(ADMIN, async () => {});
     this.pool.closeAll();
     this.admin.closeSync();
     this.instance.closeSync();

@@ -5,7 +5,7 @@ import type { StreamOut } from "../ops/operation.ts";
 import type { Column, QueryResult } from "./engine.ts";
 import type { JsonValue } from "./values.ts";
 
-export const ARROW_STREAM = "application/vnd.apache.arrow.stream";
+const ARROW_STREAM = "application/vnd.apache.arrow.stream";
 
 function arrowType(duckType: string): DataType {
   if (duckType === "BOOLEAN") return new Bool();
@@ -33,7 +33,7 @@ function uniqueNames(columns: Column[]): string[] {
   });
 }
 
-export function toArrowStream(columns: Column[], rows: JsonValue[][]): Uint8Array {
+function toArrowStream(columns: Column[], rows: JsonValue[][]): Uint8Array {
   const names = uniqueNames(columns);
   const vectors = Object.fromEntries(
     columns.map((col, i) => {
@@ -50,7 +50,7 @@ function csvField(value: JsonValue): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function toCsv(columns: Column[], rows: JsonValue[][]): string {
+function toCsv(columns: Column[], rows: JsonValue[][]): string {
   const lines = [columns.map((c) => csvField(c.name)).join(",")];
   for (const row of rows) lines.push(row.map(csvField).join(","));
   return lines.join("\r\n") + "\r\n";

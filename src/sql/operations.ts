@@ -18,7 +18,7 @@ const SqlRequest = named(
   }),
 );
 
-export const QueryResultSchema = named(
+const QueryResultSchema = named(
   "QueryResult",
   v.object({
     columns: v.array(v.object({ name: v.string(), type: v.string() })),

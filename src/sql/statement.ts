@@ -3,7 +3,7 @@
 // LOAD/INSTALL, CREATE, INSERT and the rest report their own types.
 import { StatementType } from "@duckdb/node-api";
 
-export const READ_ONLY_TYPES: ReadonlySet<StatementType> = new Set([StatementType.SELECT, StatementType.EXPLAIN]);
+const READ_ONLY_TYPES: ReadonlySet<StatementType> = new Set([StatementType.SELECT, StatementType.EXPLAIN]);
 
 export function statementTypeName(type: StatementType): string {
   return StatementType[type] ?? String(type);

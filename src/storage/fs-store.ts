@@ -1,10 +1,11 @@
 // Filesystem backend. Objects live under <root>/objects/<key>; every write goes to <root>/tmp
 // first, is fsynced, and only then renamed (put) or hard-linked (putIfAbsent, which fails if the
 // key exists) into place, so a crash never leaves a torn object and a reader never sees one.
-import { constants, type Stats } from "node:fs";
+import type { Stats } from "node:fs";
 import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Conflict, NotFound, RangeNotSatisfiable } from "../errors.ts";
+import { fsyncPath } from "../lib/fsync.ts";
 import { assertValidKey, assertValidPrefix } from "./keys.ts";
 import {
   type Body,
@@ -29,7 +30,7 @@ function infoFrom(key: string, st: Stats): ObjectInfo {
   return { key, size: st.size, etag: `${st.ino.toString(16)}-${st.size.toString(16)}-${Math.floor(st.mtimeMs * 1000).toString(16)}`, lastModified: st.mtime };
 }
 
-export function resolveRange(size: number, range: ByteRange | undefined): { start: number; end: number } | undefined {
+function resolveRange(size: number, range: ByteRange | undefined): { start: number; end: number } | undefined {
   if (!range) return undefined;
   const end = Math.min(range.end ?? size - 1, size - 1);
   if (range.start >= size || range.start < 0 || end < range.start) {
@@ -49,15 +50,6 @@ async function readWhole(fh: FileHandle, position: number, length: number): Prom
       n += bytesRead;
     }
     return n === length ? buf : buf.subarray(0, n);
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fsyncDir(path: string): Promise<void> {
-  const fh = await open(path, constants.O_RDONLY);
-  try {
-    await fh.sync();
   } finally {
     await fh.close();
   }
@@ -123,7 +115,7 @@ export class FsObjectStore implements ObjectStore {
       this.knownDirs.add(dir);
     } catch (err) {
       if (errno(err) === "ENOTDIR" || errno(err) === "EEXIST") {
-        throw new Conflict(`key "${key}" cannot be stored: a parent of it is an object on this filesystem store`);
+        throw new Conflict(`key "${key}" cannot be stored: a parent of it is an object on this filesystem store`, undefined, { cause: err });
       }
       throw err;
     }
@@ -146,14 +138,14 @@ export class FsObjectStore implements ObjectStore {
         await this.move(temp, target, how);
       }
       renamed = how === "rename";
-      if (this.fsync) await fsyncDir(dirname(target));
+      if (this.fsync) await fsyncPath(dirname(target));
       // The inode, size and mtime are the temp file's: rename and link keep them.
       return infoFrom(key, st);
     } catch (err) {
       const code = errno(err);
-      if (code === "EEXIST" && how === "link") throw new Conflict(`object "${key}" already exists`);
+      if (code === "EEXIST" && how === "link") throw new Conflict(`object "${key}" already exists`, undefined, { cause: err });
       if (code === "EISDIR" || code === "ENOTDIR" || code === "EEXIST" || code === "ENOTEMPTY") {
-        throw new Conflict(`key "${key}" cannot be stored: it is a prefix of other objects on this filesystem store`);
+        throw new Conflict(`key "${key}" cannot be stored: it is a prefix of other objects on this filesystem store`, undefined, { cause: err });
       }
       throw err;
     } finally {
@@ -179,7 +171,7 @@ export class FsObjectStore implements ObjectStore {
     try {
       fh = await open(join(this.objects, key), "r");
     } catch (err) {
-      if (errno(err) === "ENOENT" || errno(err) === "ENOTDIR") throw new NotFound(`object "${key}" not found`);
+      if (errno(err) === "ENOENT" || errno(err) === "ENOTDIR") throw new NotFound(`object "${key}" not found`, undefined, { cause: err });
       throw err;
     }
     // Size and bytes both come from this open file: a concurrent put renames a new file into

@@ -1,10 +1,10 @@
 // Object keys are validated once, the same way for every backend, so a key that works on S3 works
 // on the filesystem and can never name a path outside the store's root.
-import { BadRequest } from "../errors.ts";
+import { ValidationFailed } from "../errors.ts";
 
-export const MAX_KEY_BYTES = 1024;
+const MAX_KEY_BYTES = 1024;
 
-export function keyProblem(key: string): string | null {
+function keyProblem(key: string): string | null {
   if (key.length === 0) return "key is empty";
   if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) return `key is longer than ${MAX_KEY_BYTES} bytes`;
   if (key.startsWith("/")) return "key starts with /";
@@ -19,7 +19,7 @@ export function keyProblem(key: string): string | null {
 
 export function assertValidKey(key: string): void {
   const problem = keyProblem(key);
-  if (problem) throw new BadRequest(`invalid object key: ${problem}`);
+  if (problem) throw new ValidationFailed(`invalid object key: ${problem}`, [{ path: "key", message: problem }]);
 }
 
 /** A list prefix may end with / (a "folder") but is otherwise held to the key rules. */
@@ -27,5 +27,5 @@ export function assertValidPrefix(prefix: string): void {
   if (prefix === "") return;
   const trimmed = prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
   const problem = trimmed === "" ? "prefix is /" : keyProblem(trimmed);
-  if (problem) throw new BadRequest(`invalid prefix: ${problem}`);
+  if (problem) throw new ValidationFailed(`invalid prefix: ${problem}`, [{ path: "prefix", message: problem }]);
 }

@@ -68,7 +68,7 @@ export function reservedPrefixOf(key: string): string | null {
   return RESERVED_PREFIXES.find((p) => key.startsWith(p) || key === p.slice(0, -1)) ?? null;
 }
 
-export function reservedPrefixError(prefix: string): ReservedPrefix {
+function reservedPrefixError(prefix: string): ReservedPrefix {
   return new ReservedPrefix(`keys under "${prefix}" are managed by the lakehouse and cannot be written or deleted through the storage API`, { prefix });
 }
 

@@ -2,8 +2,9 @@
 // enforced while the body streams: the first byte over it fails the stream, and the backend's own
 // clean-up (temp file removed, multipart upload aborted) guarantees no partial object remains.
 import { TooLarge } from "../errors.ts";
+import { cappedStream } from "../lib/capped-stream.ts";
+import { Semaphore } from "../lib/semaphore.ts";
 import type { Body, ByteRange, ListOptions, ObjectStore } from "./store.ts";
-import { toStream } from "./store.ts";
 
 export interface Caps {
   defaultBytes: number;
@@ -11,7 +12,7 @@ export interface Caps {
 }
 
 /** The cap for a key: the longest matching prefix wins. */
-export function capFor(caps: Caps, key: string): number {
+function capFor(caps: Caps, key: string): number {
   let best = "";
   let cap = caps.defaultBytes;
   for (const [prefix, bytes] of Object.entries(caps.prefixes)) {
@@ -33,35 +34,7 @@ function capped(body: Body, key: string, cap: number): Body {
     if (size > cap) throw tooLarge(key, cap);
     return body;
   }
-  let seen = 0;
-  return toStream(body).pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        seen += chunk.byteLength;
-        if (seen > cap) controller.error(tooLarge(key, cap));
-        else controller.enqueue(chunk);
-      },
-    }),
-  );
-}
-
-export class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly max: number) {}
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
+  return cappedStream(body, cap, () => tooLarge(key, cap));
 }
 
 export function withLimits(inner: ObjectStore, caps: Caps, putConcurrency: number): ObjectStore & { capFor(key: string): number } {

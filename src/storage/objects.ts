@@ -2,12 +2,15 @@
 // before a byte is read, and a read whose Range is resolved against the object's size. The
 // storage operations call these; they know nothing of HTTP.
 import { RangeNotSatisfiable, TooLarge } from "../errors.ts";
+import { readStreamCapped } from "../lib/capped-stream.ts";
 import type { StreamIn } from "../ops/operation.ts";
 import { tooLarge } from "./limits.ts";
 import { parseRangeHeader, resolveSuffix } from "./range.ts";
 import { type ByteRange, type GetResult, type ObjectInfo, type ObjectStore, streamToBytes } from "./store.ts";
 
 export type CappedStore = ObjectStore & { capFor(key: string): number };
+
+const bodyTooLarge = (limit: number) => new TooLarge(`request body is over the ${limit}-byte limit`, { limit_bytes: limit });
 
 /** Bodies up to this size with a declared length are read whole instead of streamed. */
 const SMALL_BODY = 64 * 1024;
@@ -17,24 +20,12 @@ export async function putObject(store: CappedStore, key: string, input: StreamIn
   // capFor also refuses a reserved or invalid key (publicStore), so such an upload is never read.
   const cap = store.capFor(key);
   if ((input.length ?? 0) > cap) throw tooLarge(key, cap);
-  if (onlyIfAbsent) return store.putIfAbsent(key, await readCapped(input.body, cap));
+  // The conditional write needs its bytes up front: read whole, refused (413) as soon as it passes the cap.
+  if (onlyIfAbsent) return store.putIfAbsent(key, await readStreamCapped(input.body, input.length, cap, () => bodyTooLarge(cap)));
   // A small body with a declared length is taken whole: cheaper than streaming it through.
   const small = input.length !== undefined && input.length <= SMALL_BODY;
   const body = input.body ?? new Uint8Array(0);
   return store.put(key, small && body instanceof ReadableStream ? await streamToBytes(body) : body, { contentType: input.contentType });
-}
-
-/** Reads a body whole, refusing (413) as soon as it passes `limit`: the conditional write needs its bytes up front. */
-async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
-  if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > limit) throw new TooLarge(`request body is over the ${limit}-byte limit`, { limit_bytes: limit });
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /**

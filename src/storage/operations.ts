@@ -8,13 +8,13 @@ import { type AnyOperation, op, type StreamOut } from "../ops/operation.ts";
 import { type CappedStore, getObject, putObject } from "./objects.ts";
 import { MAX_LIST_LIMIT, type ObjectInfo } from "./store.ts";
 
-export const ObjectInfoSchema = named(
+const ObjectInfoSchema = named(
   "ObjectInfo",
   v.object({ key: v.string(), size: v.number(), etag: v.string(), last_modified: v.string() }),
 );
-export type ObjectInfoJson = v.InferOutput<typeof ObjectInfoSchema>;
+type ObjectInfoJson = v.InferOutput<typeof ObjectInfoSchema>;
 
-export const infoJson = (i: ObjectInfo): ObjectInfoJson => ({ key: i.key, size: i.size, etag: i.etag, last_modified: i.lastModified.toISOString() });
+const infoJson = (i: ObjectInfo): ObjectInfoJson => ({ key: i.key, size: i.size, etag: i.etag, last_modified: i.lastModified.toISOString() });
 
 function infoHeaders(info: { etag: string; last_modified: string }): Record<string, string> {
   return { ETag: `"${info.etag}"`, "Last-Modified": new Date(info.last_modified).toUTCString(), "Accept-Ranges": "bytes" };
@@ -61,7 +61,7 @@ export function storageOperations(store: CappedStore): AnyOperation[] {
       stream: { contentTypes: ["application/octet-stream", "*/*"], description: "Object bytes, streamed." },
       result: ObjectInfoSchema,
       errors: {
-        bad_request: "The key is not a valid object key",
+        validation_failed: "An input failed validation, or the key is not a valid object key; details names the field",
         reserved_prefix: "The key is under a prefix the lakehouse manages",
         conflict: "If-None-Match: * and the object exists",
         too_large: "The body is over the cap for the key's prefix",
@@ -135,7 +135,7 @@ export function storageOperations(store: CappedStore): AnyOperation[] {
       summary: "List objects under a prefix, in key order, a page at a time",
       query: ListQuery,
       result: v.object({ items: v.array(ObjectInfoSchema), next_cursor: v.optional(v.string()) }),
-      errors: { bad_request: "The prefix is not a valid key prefix" },
+      errors: { validation_failed: "An input failed validation, or the prefix is not a valid key prefix; details names the field" },
       handler: async ({ prefix, cursor, limit }) => {
         const page = await store.list(prefix, { cursor, limit });
         return { items: page.items.map(infoJson), ...(page.cursor ? { next_cursor: page.cursor } : {}) };

@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { Conflict, LakehouseError, NotFound, RangeNotSatisfiable, Unavailable, Unsupported } from "../errors.ts";
+import { KeyedLock } from "../lib/keyed-lock.ts";
 import type { Logger } from "../log.ts";
 import { assertValidKey, assertValidPrefix } from "./keys.ts";
 import {
@@ -48,15 +49,20 @@ function nameOf(err: unknown): string {
   return (err as { name?: string })?.name ?? "Error";
 }
 
-/** Maps SDK failures to domain errors; our own errors (e.g. TooLarge from a capped body) pass through. */
+/**
+ * Maps SDK failures to domain errors; our own errors (e.g. TooLarge from a capped body) pass
+ * through. The SDK error is kept as the cause for the server log: its message can name the
+ * endpoint or the bucket, so only its name and status reach the caller.
+ */
 function mapError(err: unknown, key: string): Error {
   if (err instanceof LakehouseError) return err;
   const name = nameOf(err);
   const status = statusOf(err);
-  if (name === "NoSuchKey" || name === "NotFound" || status === 404) return new NotFound(`object "${key}" not found`);
-  if (name === "InvalidRange" || status === 416) return new RangeNotSatisfiable("range starts past the end of the object");
-  if (err instanceof S3ServiceException) return new Unavailable(`object store refused the request (${name}, HTTP ${status ?? "?"})`);
-  return new Unavailable(`object store is unreachable (${name})`);
+  const opts = { cause: err };
+  if (name === "NoSuchKey" || name === "NotFound" || status === 404) return new NotFound(`object "${key}" not found`, undefined, opts);
+  if (name === "InvalidRange" || status === 416) return new RangeNotSatisfiable("range starts past the end of the object", undefined, opts);
+  if (err instanceof S3ServiceException) return new Unavailable(`object store refused the request (${name}, HTTP ${status ?? "?"})`, undefined, opts);
+  return new Unavailable(`object store is unreachable (${name})`, undefined, opts);
 }
 
 class ShortRead extends Unavailable {}
@@ -85,7 +91,8 @@ export class S3ObjectStore implements ObjectStore {
   readonly backend = "s3" as const;
   /** False when the server ignores If-None-Match: * and put-if-absent is emulated in-process. */
   conditionalWrites = true;
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Orders emulated put-if-absent calls per key (this process only, hence "emulated"). */
+  private readonly locks = new KeyedLock();
 
   private constructor(
     private readonly client: S3Client,
@@ -159,11 +166,11 @@ export class S3ObjectStore implements ObjectStore {
 
   async putIfAbsent(key: string, body: Uint8Array | string): Promise<ObjectInfo> {
     assertValidKey(key);
-    if (!this.conditionalWrites) return this.withKeyLock(key, () => this.emulatedPutIfAbsent(key, body));
+    if (!this.conditionalWrites) return this.locks.run(key, () => this.emulatedPutIfAbsent(key, body));
     try {
       await this.client.send(new PutObjectCommand({ Bucket: this.opts.bucket, Key: key, Body: body, IfNoneMatch: "*" }));
     } catch (err) {
-      if (statusOf(err) === 412 || statusOf(err) === 409) throw new Conflict(`object "${key}" already exists`);
+      if (statusOf(err) === 412 || statusOf(err) === 409) throw new Conflict(`object "${key}" already exists`, undefined, { cause: err });
       throw mapError(err, key);
     }
     return (await this.head(key))!;
@@ -177,18 +184,6 @@ export class S3ObjectStore implements ObjectStore {
       throw mapError(err, key);
     }
     return (await this.head(key))!;
-  }
-
-  private async withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => {});
-    this.locks.set(key, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    }
   }
 
   async get(key: string, range?: ByteRange): Promise<GetResult> {

@@ -1,8 +1,6 @@
 // [vector] config section.
 import * as v from "valibot";
-
-const MiB = 1024 * 1024;
-const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+import { MiB, positiveInt } from "../lib/config.ts";
 
 export const vectorSection = v.strictObject({
   /** Directory of the write-ahead logs (local disk, also with the s3 backend). Empty: <storage.fs.root>/wal/vectors. */

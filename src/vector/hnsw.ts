@@ -2,8 +2,9 @@
 // element or a throwing filter callback, silently coerces labels to uint32, stores NaN, forgets
 // `ef` and the dimension on save, and throws past its capacity. Everything that crosses into it
 // goes through the checks below, so none of that can happen from the rest of the project.
-import { closeSync, fsyncSync, openSync, readSync, renameSync } from "node:fs";
+import { closeSync, openSync, readSync, renameSync } from "node:fs";
 import { HierarchicalNSW } from "hnswlib-node";
+import { fsyncPathSync } from "../lib/fsync.ts";
 import type { Metric } from "./vectors.ts";
 
 export interface GraphParams {
@@ -139,12 +140,7 @@ export class Graph {
   save(path: string): void {
     const tmp = `${path}.tmp`;
     this.index.writeIndexSync(tmp);
-    const fd = openSync(tmp, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fsyncPathSync(tmp);
     renameSync(tmp, path);
   }
 }

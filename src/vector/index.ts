@@ -8,7 +8,6 @@ import { vectorOperations } from "./operations.ts";
 import { VectorIndexes, type VectorService } from "./service.ts";
 
 export type { VectorConfig } from "./config.ts";
-export { vectorPort } from "./port.ts";
 export type { CreateIndexInput, IndexInfo, ItemView, VectorService } from "./service.ts";
 
 /** The module's config: its section plus the directory of the write-ahead logs, resolved by app.ts (walRootFor). */

@@ -4,8 +4,8 @@ import { ValidationFailed } from "../errors.ts";
 import type { Metadata } from "../filter/compile.ts";
 import { type Metric, toVector } from "./vectors.ts";
 
-export const MAX_ID_BYTES = 256;
-export const MAX_METADATA_BYTES = 64 * 1024;
+const MAX_ID_BYTES = 256;
+const MAX_METADATA_BYTES = 64 * 1024;
 
 export interface UpsertItem {
   id: string;
@@ -23,7 +23,7 @@ const fail = (path: string, message: string): never => {
   throw new ValidationFailed(`${path}: ${message}`, [{ path, message }]);
 };
 
-export function checkId(id: unknown, path: string): string {
+function checkId(id: unknown, path: string): string {
   if (typeof id !== "string" || id.length === 0) return fail(path, "expected a non-empty string");
   if (Buffer.byteLength(id, "utf8") > MAX_ID_BYTES) return fail(path, `ids are at most ${MAX_ID_BYTES} bytes`);
   return id;
@@ -53,8 +53,4 @@ export function checkUpsertBatch(items: readonly UpsertItem[], dim: number, metr
     return out;
   });
   return { items: checked, vectors };
-}
-
-export function checkIds(ids: readonly unknown[], root = "ids"): string[] {
-  return ids.map((id, i) => checkId(id, `${root}[${i}]`));
 }

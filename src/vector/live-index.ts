@@ -11,7 +11,7 @@
 //
 // The index owns its lifecycle too: replaying its log at start, snapshotting, closing and
 // dropping. Its applier and its files (log and snapshots) are its own; nothing reaches into them.
-import { BadRequest, NotFound } from "../errors.ts";
+import { NotFound, ValidationFailed } from "../errors.ts";
 import type { Metadata } from "../filter/compile.ts";
 import type { Logger } from "../log.ts";
 import { EXACT_FILTER_FLOATS, type IndexTuning } from "./config.ts";
@@ -202,7 +202,7 @@ export class LiveIndex {
   }
 
   search(req: SearchRequest): SearchHit[] {
-    if (!Number.isInteger(req.k) || req.k < 1) throw new BadRequest("k must be a positive integer", [{ path: "k", message: "expected an integer ≥ 1" }]);
+    if (!Number.isInteger(req.k) || req.k < 1) throw new ValidationFailed("k must be a positive integer", [{ path: "k", message: "expected an integer ≥ 1" }]);
     return searchIndex(req, {
       dim: this.dim,
       metric: this.metric,

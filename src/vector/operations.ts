@@ -95,7 +95,7 @@ export function vectorOperations(svc: VectorService, maxBodyBytes: number): AnyO
       body: CreateBody,
       maxBodyBytes,
       result: IndexInfo,
-      errors: { bad_request: "A parameter is out of range; details names it", conflict: "An index of that name exists (or failed to load)" },
+      errors: { validation_failed: "A parameter is missing or out of range; details names it", conflict: "An index of that name exists (or failed to load)" },
       http: { status: 201, statuses: { 201: "Created" } },
       handler: (input) => svc.createIndex(input),
     }),
@@ -158,7 +158,7 @@ export function vectorOperations(svc: VectorService, maxBodyBytes: number): AnyO
       body: SearchBody,
       maxBodyBytes,
       result: v.object({ hits: v.array(Hit) }),
-      errors: { ...missing, bad_request: "The vector has the wrong dimension or the filter is invalid; details names the field" },
+      errors: { ...missing, validation_failed: "An input failed validation: the vector has the wrong dimension, k is out of range or the filter is invalid; details names the field" },
       handler: ({ name, ...req }) => ({ hits: svc.search(name, req) }),
     }),
     op({

@@ -1,12 +1,12 @@
 // An index's parameters, pure: one schema holds their bounds, for a create request and for a
 // manifest read back from the store alike (a manifest outside them is a damaged index).
 import * as v from "valibot";
-import { BadRequest } from "../errors.ts";
+import { ValidationFailed } from "../errors.ts";
 import type { GraphParams } from "./hnsw.ts";
 import type { Metric } from "./vectors.ts";
 
-export const INDEX_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-export const MAX_DIM = 16_384;
+const INDEX_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+const MAX_DIM = 16_384;
 export const METRICS = ["cosine", "l2", "ip"] as const satisfies readonly Metric[];
 
 const intIn = (min: number, max: number, message: string) => v.pipe(v.number(message), v.integer(message), v.minValue(min, message), v.maxValue(max, message));
@@ -51,7 +51,7 @@ export function resolveParams(input: CreateIndexInput, c: ParamDefaults): IndexP
   if (checked.success) return checked.output;
   const issue = checked.issues[0];
   const path = String(issue.path?.[0]?.key ?? "");
-  throw new BadRequest(`${path}: ${issue.message}`, [{ path, message: issue.message }]);
+  throw new ValidationFailed(`${path}: ${issue.message}`, [{ path, message: issue.message }]);
 }
 
 export const graphParamsOf = (p: IndexParams): GraphParams => ({ dim: p.dim, metric: p.metric, m: p.m, efConstruction: p.ef_construction });

@@ -7,7 +7,7 @@
 import { compileFilter, type Metadata, type Predicate } from "../filter/compile.ts";
 import { parseFilter } from "../filter/parse.ts";
 import { type FieldPostings, narrowest } from "./field-postings.ts";
-import { BadRequest } from "../errors.ts";
+import { ValidationFailed } from "../errors.ts";
 import type { GraphHit } from "./hnsw.ts";
 import { TopK } from "./topk.ts";
 import { type Metric, scoreOf, toVector } from "./vectors.ts";
@@ -48,7 +48,7 @@ export interface SearchState {
 
 export function searchIndex(req: SearchRequest, s: SearchState): SearchHit[] {
   const query = toVector(req.vector, s.dim, s.metric, "vector");
-  if (!(query instanceof Float32Array)) throw new BadRequest(`${query.path}: ${query.message}`, [query]);
+  if (!(query instanceof Float32Array)) throw new ValidationFailed(`${query.path}: ${query.message}`, [query]);
   const node = req.filter === undefined ? undefined : parseFilter(req.filter);
   const pred = node && compileFilter(node);
   const ef = req.ef ?? s.efSearch;

@@ -19,7 +19,7 @@ import type { SearchHit, SearchRequest } from "./search.ts";
 import { deleteIndexObjects, emptyState, listIndexNames } from "./snapshot.ts";
 
 export type { IndexInfo, ItemView } from "./live-index.ts";
-export { type CreateIndexInput, INDEX_NAME, MAX_DIM } from "./params.ts";
+export type { CreateIndexInput } from "./params.ts";
 
 export interface VectorService {
   createIndex(input: CreateIndexInput): Promise<IndexInfo>;

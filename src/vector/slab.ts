@@ -13,7 +13,7 @@ const PAGE = 64 * 1024;
 /** Labels scored per kernel call: bounds the scratch space after the rows (512 KiB). */
 const CHUNK = 65_536;
 /** wasm32 addresses 4 GiB; the rows and the scratch (query, labels, results) must fit below it. */
-export const MAX_SLAB_BYTES = 4 * 1024 ** 3 - 16 * PAGE - CHUNK * 8;
+const MAX_SLAB_BYTES = 4 * 1024 ** 3 - 16 * PAGE - CHUNK * 8;
 
 let compiled: WebAssembly.Module | undefined;
 const kernelModule = () => (compiled ??= new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, "base64")));
@@ -96,7 +96,7 @@ export class VectorSlab {
       this.memory.grow(Math.ceil((bytes - have) / PAGE));
     } catch (err) {
       // The engine could not reserve the memory (RangeError): refuse the write, keep what is held.
-      if (err instanceof RangeError) throw new Unavailable("the vector index cannot grow: the process is out of memory for vectors");
+      if (err instanceof RangeError) throw new Unavailable("the vector index cannot grow: the process is out of memory for vectors", undefined, { cause: err });
       throw err;
     }
     // Growing detaches the old buffer: every view must be made again.

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import * as v from "valibot";
 import type { Metadata } from "../filter/compile.ts";
+import { listAll } from "../lib/list-all.ts";
 import { readJson } from "../lib/read-json.ts";
 import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
@@ -63,7 +64,7 @@ export interface RestoredState {
 /** The state of an index with no snapshot yet. */
 export const emptyState = (params: IndexParams): RestoredState => ({ graph: Graph.create(graphParamsOf(params), 0), seq: 0, items: [] });
 
-export const prefixOf = (name: string) => `${LAYOUT.vectors}${name}/`;
+const prefixOf = (name: string) => `${LAYOUT.vectors}${name}/`;
 export const manifestKey = (name: string) => `${prefixOf(name)}manifest.json`;
 
 const json = (x: unknown) => JSON.stringify(x);
@@ -81,15 +82,10 @@ export async function readManifest(store: ObjectStore, name: string): Promise<Ma
 /** Lists the indexes that have a manifest. */
 export async function listIndexNames(store: ObjectStore): Promise<string[]> {
   const names: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.list(LAYOUT.vectors, { cursor });
-    for (const item of page.items) {
-      const m = /^([^/]+)\/manifest\.json$/.exec(item.key.slice(LAYOUT.vectors.length));
-      if (m) names.push(m[1]!);
-    }
-    cursor = page.cursor;
-  } while (cursor);
+  for await (const item of listAll(store, LAYOUT.vectors)) {
+    const m = /^([^/]+)\/manifest\.json$/.exec(item.key.slice(LAYOUT.vectors.length));
+    if (m) names.push(m[1]!);
+  }
   return names;
 }
 
@@ -114,7 +110,7 @@ export async function commitSnapshot(store: ObjectStore, manifest: Manifest, gra
 }
 
 /** Gives a local path for the snapshot's graph file: the object itself on fs, a download on s3. */
-export async function fetchGraphFile(store: ObjectStore, key: string, scratchDir: string): Promise<{ path: string; release(): Promise<void> }> {
+async function fetchGraphFile(store: ObjectStore, key: string, scratchDir: string): Promise<{ path: string; release(): Promise<void> }> {
   if (store.localPath) return { path: store.localPath(key), release: async () => {} };
   const path = join(scratchDir, "download.hnsw");
   const got = await store.get(key);
@@ -123,7 +119,7 @@ export async function fetchGraphFile(store: ObjectStore, key: string, scratchDir
 }
 
 /** Reads and checks a snapshot's envelope against the manifest that names it. */
-export async function readEnvelope(store: ObjectStore, snap: SnapshotRef): Promise<Envelope> {
+async function readEnvelope(store: ObjectStore, snap: SnapshotRef): Promise<Envelope> {
   const env = await readJson(store, snap.envelope, EnvelopeSchema);
   if (!env) throw new Error(`snapshot ${snap.seq}: the envelope is missing, unreadable or inconsistent`);
   if (env.seq !== snap.seq || env.ids.length !== snap.count) throw new Error(`snapshot ${snap.seq}: the envelope does not match the manifest`);
@@ -148,12 +144,8 @@ export async function restoreSnapshot(store: ObjectStore, manifest: Manifest, sc
 /** Removes every object of an index, the manifest first so a crash midway leaves no half index. */
 export async function deleteIndexObjects(store: ObjectStore, name: string): Promise<void> {
   await store.delete(manifestKey(name));
-  let cursor: string | undefined;
+  // Listed whole before deleting, so the deletes cannot shift the pages being read.
   const keys: string[] = [];
-  do {
-    const page = await store.list(prefixOf(name), { cursor });
-    keys.push(...page.items.map((i) => i.key));
-    cursor = page.cursor;
-  } while (cursor);
+  for await (const item of listAll(store, prefixOf(name))) keys.push(item.key);
   for (const key of keys) await store.delete(key);
 }

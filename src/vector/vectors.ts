@@ -30,7 +30,7 @@ export function toVector(input: unknown, dim: number, metric: Metric, path: stri
   return out;
 }
 
-export function norm(v: ArrayLike<number>): number {
+function norm(v: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
   return Math.sqrt(s);

@@ -8,6 +8,7 @@
 // with whole records after it, is corruption and stops the load of this index.
 import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { fsyncPathSync } from "../lib/fsync.ts";
 import { decodeRecord, encodeRecord, type WalRecord } from "./wal-record.ts";
 
 const SUFFIX = ".wal";
@@ -23,15 +24,6 @@ export interface ReplayReport {
   records: number;
   /** Bytes cut from the tail of the last segment (a torn append). */
   droppedBytes: number;
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export class Wal {
@@ -134,7 +126,7 @@ export class Wal {
       unlinkSync(seg.path);
       this.totalBytes -= seg.size;
     }
-    fsyncDir(this.dir);
+    fsyncPathSync(this.dir);
   }
 
   close(): void {
@@ -149,7 +141,7 @@ export class Wal {
   private startSegment(firstSeq: number): void {
     const path = join(this.dir, segmentName(firstSeq));
     closeSync(openSync(path, "a"));
-    fsyncDir(this.dir);
+    fsyncPathSync(this.dir);
     this.segments.push({ firstSeq, path, size: 0 });
   }
 

@@ -7,7 +7,7 @@ import { Conflict, NotFound } from "../../src/errors.ts";
 import { memoryLogger, silentLogger } from "../../src/log.ts";
 import { FsObjectStore } from "../../src/storage/fs-store.ts";
 import type { ObjectStore } from "../../src/storage/store.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { tempDir } from "../support/tmp.ts";
 
 const f = (name: string, type: string) => ({ name, type, nullable: true });
 const FIELDS = [f("id", "BIGINT"), f("zip", "VARCHAR")];

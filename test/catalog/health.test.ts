@@ -1,8 +1,10 @@
 import { expect, test } from "bun:test";
 import { manifestKey } from "../../src/catalog/manifest.ts";
-import { call, testLakehouse } from "../helpers/app.ts";
-import { tempDir } from "../helpers/tmp.ts";
-import { ingest, rows, loose } from "../sql/client.ts";
+import { testLakehouse } from "../support/app.ts";
+import { call, json } from "../support/http.ts";
+import { ingest } from "../support/ingest.ts";
+import { rows } from "../support/sql.ts";
+import { tempDir } from "../support/tmp.ts";
 
 test("a corrupt manifest is tolerated: other datasets serve, /health shows catalog degraded with a count", async () => {
   const root = tempDir("lh-corrupt-");
@@ -13,7 +15,7 @@ test("a corrupt manifest is tolerated: other datasets serve, /health shows catal
 
   const lh = await testLakehouse({ storage: { fs: { root } } });
   try {
-    const health = await (await call(lh, "/health")).json().then(loose);
+    const health = await json(call(lh, "/health"));
     expect(health.status).toBe("degraded");
     expect(health.modules.catalog).toBe("degraded");
     expect(health.details.catalog).toEqual({ datasets: 1, corrupt_manifests: 1 });

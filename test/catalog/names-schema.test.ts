@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { assertDatasetName, datasetId, uuidV5 } from "../../src/catalog/names.ts";
 import { diffSchemas, fingerprint } from "../../src/catalog/schema.ts";
-import { BadRequest } from "../../src/errors.ts";
+import { ValidationFailed } from "../../src/errors.ts";
 
 describe("dataset names", () => {
   test.each(["a", "People", "sales_2024", "x".repeat(63)])("accepts %p", (name) => {
@@ -9,7 +9,7 @@ describe("dataset names", () => {
   });
 
   test.each(["", "1abc", "_a", "a-b", "a b", "x".repeat(64), 'foo"; DROP VIEW x; --', "a.b", "é", "../x"])("rejects %p", (name) => {
-    expect(() => assertDatasetName(name)).toThrow(BadRequest);
+    expect(() => assertDatasetName(name)).toThrow(ValidationFailed);
   });
 });
 

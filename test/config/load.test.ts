@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, envName, loadConfig } from "../../src/config/load.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { tempDir } from "../support/tmp.ts";
 
 function configFile(text: string, name = "lakehouse.toml"): string {
   const path = join(tempDir("lh-config-"), name);

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, loadConfig } from "../../src/config/load.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { tempDir } from "../support/tmp.ts";
 
 test("defaults: offline hash provider, 384 dimensions, cache on", () => {
   const { config } = loadConfig({ defaultPath: join(tempDir(), "absent.toml") });

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { LakehouseError } from "../../src/errors.ts";
 import { embedPort } from "../../src/embed/port.ts";
-import { call, json, testLakehouse } from "../helpers/app.ts";
+import { testLakehouse } from "../support/app.ts";
+import { call, json, post } from "../support/http.ts";
 
 type Lh = Awaited<ReturnType<typeof testLakehouse>>;
 
@@ -17,7 +18,7 @@ describe("embed operations in-process", () => {
   test("embed.texts and embed.stats answer what HTTP answers", async () => {
     const texts = ["night shift forklift", "registered nurse"];
     const inProcess = await lh.ops.call("embed.texts", { texts });
-    const res = await call(lh, "/v1/embed", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ texts }) });
+    const res = await post(lh, "/v1/embed", { texts });
     expect(res.status).toBe(200);
     expect(inProcess).toEqual(await json(res));
     expect(await lh.ops.call("embed.stats")).toEqual({ hits: 2, misses: 2, hit_rate: 0.5, size: 2 });

@@ -1,7 +1,8 @@
 // The real server as a child process: the OpenAI key must not appear in anything it prints or answers.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { runToExit, startChild } from "../helpers/child.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { runToExit, startChild } from "../support/child.ts";
+import { call, post } from "../support/http.ts";
+import { tempDir } from "../support/tmp.ts";
 import { type FakeUpstream, startFakeOpenAI } from "./fake-upstreams.ts";
 
 const WRONG_KEY = "sk-proj-NEVERPRINT0123456789abcdef";
@@ -20,9 +21,9 @@ test("a rejected key gives 502 and degraded health, and is never printed or retu
     LH_EMBED_OPENAI_API_KEY: WRONG_KEY,
   });
   try {
-    const res = await fetch(`${child.url}/v1/embed`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ texts: ["hello"] }) });
+    const res = await post(child.url, "/v1/embed", { texts: ["hello"] });
     const body = await res.text();
-    const health = await (await fetch(`${child.url}/health`)).text();
+    const health = await (await call(child.url, "/health")).text();
     expect(res.status).toBe(502);
     expect(JSON.parse(health).modules.embed).toBe("degraded");
     expect(openai.requests.at(-1)!.headers.get("authorization")).toBe(`Bearer ${WRONG_KEY}`);

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { hashEmbed } from "../../src/embed/hash-embedder.ts";
-import { call, testLakehouse } from "../helpers/app.ts";
+import { testLakehouse } from "../support/app.ts";
+import { call, send } from "../support/http.ts";
 import { deadUrl, type FakeUpstream, fakeVector, startFakeOllama, startFakeOpenAI } from "./fake-upstreams.ts";
 
 type Lh = Awaited<ReturnType<typeof testLakehouse>>;
 
-const post = (lh: Lh, body: unknown) =>
-  call(lh, "/v1/embed", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const post = (lh: Lh, body: unknown) => send(lh, "POST", "/v1/embed", body);
 
 describe("POST /v1/embed with the default hash provider", () => {
   let lh: Lh;

@@ -28,7 +28,7 @@ describe("filter parsing", () => {
 
   test("unknown operators are errors naming their path", () => {
     expect(errorOf({ $or: [{ a: 1 }, { shift: { $inn: ["day"] } }] })).toEqual({
-      code: "bad_request",
+      code: "validation_failed",
       details: [{ path: "filter.$or[1].shift.$inn", message: expect.stringContaining("unknown operator $inn") }],
     });
     expect(errorOf({ $nor: [] }).details[0]!.path).toBe("filter.$nor");
@@ -51,7 +51,7 @@ describe("filter parsing", () => {
   test("nesting deeper than the limit is refused, not a stack overflow", () => {
     let deep: Record<string, unknown> = { a: 1 };
     for (let i = 0; i < 100; i++) deep = { $not: deep };
-    expect(errorOf(deep).code).toBe("bad_request");
+    expect(errorOf(deep).code).toBe("validation_failed");
   });
 });
 

@@ -79,7 +79,7 @@ describe("filter text form", () => {
       parseFilter("a = ", "query.filter");
       throw new Error("expected a rejection");
     } catch (err) {
-      expect((err as LakehouseError).code).toBe("bad_request");
+      expect((err as LakehouseError).code).toBe("validation_failed");
       expect((err as LakehouseError).details).toEqual([{ path: "query.filter", message: "expected a value, found the end at character 5" }]);
     }
   });

@@ -9,7 +9,8 @@ import { memoryLogger } from "../../src/log.ts";
 import { mountOperations } from "../../src/ops/http.ts";
 import { op } from "../../src/ops/operation.ts";
 import { OperationRegistry } from "../../src/ops/registry.ts";
-import { call, json, testLakehouse } from "../helpers/app.ts";
+import { testLakehouse } from "../support/app.ts";
+import { call, json } from "../support/http.ts";
 
 type Lh = Awaited<ReturnType<typeof testLakehouse>>;
 
@@ -41,10 +42,9 @@ describe("health and routing", () => {
   });
 
   test("unknown routes are a JSON 404, wrong methods a 405 with Allow", async () => {
-    const auth = { headers: { Authorization: "Bearer t0ken" } };
-    await expectEnvelope(await call(lh, "/v1/nope", auth), 404, "not_found");
+    await expectEnvelope(await call(lh, "/v1/nope", {}, { token: "t0ken" }), 404, "not_found");
     await expectEnvelope(await call(lh, "/nope"), 404, "not_found");
-    const res = await call(lh, "/v1/storage/objects/a/b", { method: "POST", ...auth });
+    const res = await call(lh, "/v1/storage/objects/a/b", { method: "POST" }, { token: "t0ken" });
     await expectEnvelope(res, 405, "method_not_allowed");
     expect(res.headers.get("allow")).toBe("DELETE, GET, HEAD, PUT");
   });
@@ -59,7 +59,7 @@ describe("health and routing", () => {
   });
 
   test("the OpenAPI document lists every route with its schemas", async () => {
-    const doc = await json(await call(lh, "/v1/openapi.json", { headers: { Authorization: "Bearer t0ken" } }));
+    const doc = await json(await call(lh, "/v1/openapi.json", {}, { token: "t0ken" }));
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/health", "/v1/storage/objects/{key}", "/v1/storage/objects"]));
     expect(doc.paths["/health"].get.security).toEqual([]);
@@ -93,14 +93,14 @@ describe("auth", () => {
   test("allowlist only: IPv4 and IPv6 inside pass, outside get 403", async () => {
     const lh = await testLakehouse({ auth: { allowed_ips: ["10.0.0.0/8", "2001:db8::/32", "192.168.1.7"] } });
     try {
-      expect((await call(lh, path, {}, "10.20.30.40")).status).toBe(200);
-      expect((await call(lh, path, {}, "::ffff:10.1.1.1")).status).toBe(200);
-      expect((await call(lh, path, {}, "2001:db8::5")).status).toBe(200);
-      expect((await call(lh, path, {}, "192.168.1.7")).status).toBe(200);
-      await expectEnvelope(await call(lh, path, {}, "192.168.1.8"), 403, "forbidden");
-      await expectEnvelope(await call(lh, path, {}, "2001:db9::5"), 403, "forbidden");
-      await expectEnvelope(await call(lh, path, {}, "127.0.0.1"), 403, "forbidden");
-      expect((await call(lh, "/health", {}, "8.8.8.8")).status).toBe(200);
+      expect((await call(lh, path, {}, { ip: "10.20.30.40" })).status).toBe(200);
+      expect((await call(lh, path, {}, { ip: "::ffff:10.1.1.1" })).status).toBe(200);
+      expect((await call(lh, path, {}, { ip: "2001:db8::5" })).status).toBe(200);
+      expect((await call(lh, path, {}, { ip: "192.168.1.7" })).status).toBe(200);
+      await expectEnvelope(await call(lh, path, {}, { ip: "192.168.1.8" }), 403, "forbidden");
+      await expectEnvelope(await call(lh, path, {}, { ip: "2001:db9::5" }), 403, "forbidden");
+      await expectEnvelope(await call(lh, path, {}, { ip: "127.0.0.1" }), 403, "forbidden");
+      expect((await call(lh, "/health", {}, { ip: "8.8.8.8" })).status).toBe(200);
     } finally {
       await lh.close();
     }
@@ -110,9 +110,9 @@ describe("auth", () => {
     const lh = await testLakehouse({ auth: { token: "tok", allowed_ips: ["127.0.0.1"] } });
     try {
       const ok = { headers: { Authorization: "Bearer tok" } };
-      expect((await call(lh, path, ok, "127.0.0.1")).status).toBe(200);
-      await expectEnvelope(await call(lh, path, ok, "10.0.0.1"), 403, "forbidden");
-      await expectEnvelope(await call(lh, path, {}, "127.0.0.1"), 401, "unauthorized");
+      expect((await call(lh, path, ok, { ip: "127.0.0.1" })).status).toBe(200);
+      await expectEnvelope(await call(lh, path, ok, { ip: "10.0.0.1" }), 403, "forbidden");
+      await expectEnvelope(await call(lh, path, {}, { ip: "127.0.0.1" }), 401, "unauthorized");
     } finally {
       await lh.close();
     }
@@ -121,7 +121,7 @@ describe("auth", () => {
   test("no token and no allowlist: open (dev mode)", async () => {
     const lh = await testLakehouse();
     try {
-      expect((await call(lh, path, {}, "203.0.113.9")).status).toBe(200);
+      expect((await call(lh, path, {}, { ip: "203.0.113.9" })).status).toBe(200);
     } finally {
       await lh.close();
     }
@@ -238,7 +238,7 @@ describe("storage over HTTP", () => {
     await expectEnvelope(await call(lh, "/v1/storage/objects/big.bin", { method: "PUT", body: new Uint8Array(1001) }), 413, "too_large");
     expect((await call(lh, "/v1/storage/objects/big.bin", { method: "HEAD" })).status).toBe(404);
     // (".." in a URL path is resolved by the URL parser before routing; a decoded backslash is not.)
-    await expectEnvelope(await call(lh, "/v1/storage/objects/a%5C..%5Cb", { method: "PUT", body: "x" }), 400, "bad_request");
+    await expectEnvelope(await call(lh, "/v1/storage/objects/a%5C..%5Cb", { method: "PUT", body: "x" }), 400, "validation_failed");
     await expectEnvelope(await call(lh, "/v1/storage/objects?limit=0"), 400, "validation_failed");
     await expectEnvelope(await call(lh, "/v1/storage/objects?limit=abc"), 400, "validation_failed");
   });

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { call, testLakehouse } from "../helpers/app.ts";
-import { tempDir } from "../helpers/tmp.ts";
-import { ingest, rows, sql, loose } from "../sql/client.ts";
+import { testLakehouse } from "../support/app.ts";
+import { call, json } from "../support/http.ts";
+import { ingest } from "../support/ingest.ts";
+import { rows, sql } from "../support/sql.ts";
+import { tempDir } from "../support/tmp.ts";
 
 type LH = Awaited<ReturnType<typeof testLakehouse>>;
 
@@ -27,11 +29,11 @@ describe("ingest", () => {
   test("CSV round trip: created, then queryable with inferred types", async () => {
     const res = await ingest(lh, "people", PEOPLE);
     expect(res.status).toBe(201);
-    const body = await res.json().then(loose);
+    const body = await json(res);
     expect(body).toMatchObject({ name: "people", rows: 2, columns: 3, result: "created" });
     expect(body.key).toMatch(/^datasets\/people\/[0-9a-f]{64}\.parquet$/);
     expect(body.dataset_id).toBe(lh.catalog.catalog.get("people")!.dataset_id);
-    const q = await (await sql(lh, "SELECT * FROM people ORDER BY id")).json().then(loose);
+    const q = await json(sql(lh, "SELECT * FROM people ORDER BY id"));
     expect(q.columns).toEqual([
       { name: "id", type: "BIGINT" },
       { name: "zip", type: "VARCHAR" },
@@ -50,7 +52,7 @@ describe("ingest", () => {
     const seq = lh.catalog.journal.lastSeq;
     const res = await ingest(lh, "same", PEOPLE);
     expect(res.status).toBe(200);
-    const body = await res.json().then(loose);
+    const body = await json(res);
     expect(body.result).toBe("unchanged");
     expect(body.key).toBe(lh.catalog.catalog.get("same")!.objects[0]!.key);
     expect(lh.catalog.catalog.get("same")!.version).toBe(version);
@@ -63,7 +65,7 @@ describe("ingest", () => {
     const oldKey = lh.catalog.catalog.get("swap")!.objects[0]!.key;
     const res = await ingest(lh, "swap", "id,zip,name\n7,00501,zed\n");
     expect(res.status).toBe(200);
-    expect((await res.json().then(loose)).result).toBe("replaced");
+    expect((await json(res)).result).toBe("replaced");
     expect(await rows(lh, "SELECT id, zip FROM swap")).toEqual([[7, "00501"]]);
     expect(await lh.storage.store.head(oldKey)).toBeNull();
   });
@@ -73,13 +75,13 @@ describe("ingest", () => {
     const before = lh.catalog.catalog.get("drift")!;
     const keysBefore = await objectKeys(lh, "");
     for (const mode of ["replace", "append"]) {
-      const res = await ingest(lh, "drift", "id,zip,name,rate\n3,12345,cy,1.5\n", "text/csv", `mode=${mode}`);
+      const res = await ingest(lh, "drift", "id,zip,name,rate\n3,12345,cy,1.5\n", { query: { mode } });
       expect(res.status).toBe(409);
-      const err = (await res.json().then(loose)).error;
+      const err = (await json(res)).error;
       expect(err.code).toBe("conflict");
       expect(err.details.diff.added).toEqual([{ name: "rate", type: "DOUBLE" }]);
     }
-    const retyped = await (await ingest(lh, "drift", "id,zip,name\n3,12345,cy\n")).json().then(loose);
+    const retyped = await json(ingest(lh, "drift", "id,zip,name\n3,12345,cy\n"));
     expect(retyped.error.details.diff.retyped).toEqual([{ name: "zip", from: "VARCHAR", to: "BIGINT" }]);
     expect(lh.catalog.catalog.get("drift")).toEqual(before);
     expect(await objectKeys(lh, "")).toEqual(keysBefore);
@@ -89,10 +91,10 @@ describe("ingest", () => {
   test("append adds rows under the same schema; appending the same file again is unchanged", async () => {
     await ingest(lh, "grow", PEOPLE);
     const more = "id,zip,name\n3,01002,cy\n4,10001,dee\n";
-    const res = await ingest(lh, "grow", more, "text/csv", "mode=append");
+    const res = await ingest(lh, "grow", more, { query: { mode: "append" } });
     expect(res.status).toBe(200);
-    expect(await res.json().then(loose)).toMatchObject({ result: "appended", rows: 2 });
-    const again = await (await ingest(lh, "grow", more, "text/csv", "mode=append")).json().then(loose);
+    expect(await json(res)).toMatchObject({ result: "appended", rows: 2 });
+    const again = await json(ingest(lh, "grow", more, { query: { mode: "append" } }));
     expect(again.result).toBe("unchanged");
     expect(await rows(lh, "SELECT id, zip FROM grow ORDER BY id")).toEqual([
       [1, "02134"],
@@ -142,7 +144,7 @@ describe("ingest", () => {
   });
 
   test("options: delimiter, no header, custom null strings", async () => {
-    const res = await ingest(lh, "opts", "1;NA;x\n2;5;N/A\n", "text/csv", "delimiter=%3B&header=false&nulls=NA,N/A");
+    const res = await ingest(lh, "opts", "1;NA;x\n2;5;N/A\n", { query: { delimiter: ";", header: false, nulls: "NA,N/A" } });
     expect(res.status).toBe(201);
     expect(await rows(lh, "SELECT * FROM opts ORDER BY 1")).toEqual([
       [1, null, "x"],
@@ -154,10 +156,10 @@ describe("ingest", () => {
     const keysBefore = await objectKeys(lh, "");
     const res = await ingest(lh, "ragged", 'a,b,c\n1,2,3\n4,"x\ny",6\n7,8\n9,10,11\n');
     expect(res.status).toBe(400);
-    const err = (await res.json().then(loose)).error;
+    const err = (await json(res)).error;
     expect(err.details).toEqual({ line: 5 });
     expect(err.message).toContain("line 5");
-    const unclosed = (await (await ingest(lh, "ragged", 'a,b\n1,2\n3,"oops\n4,5\n')).json().then(loose)).error;
+    const unclosed = (await json(ingest(lh, "ragged", 'a,b\n1,2\n3,"oops\n4,5\n'))).error;
     expect(unclosed.details).toEqual({ line: 3 });
     expect(await objectKeys(lh, "")).toEqual(keysBefore);
     expect(lh.catalog.catalog.get("ragged")).toBeUndefined();
@@ -165,7 +167,7 @@ describe("ingest", () => {
   });
 
   test("error messages never show this machine's paths", async () => {
-    const res = await ingest(lh, "badjson", '{"a":1}\n{"a":\n', "application/x-ndjson");
+    const res = await ingest(lh, "badjson", '{"a":1}\n{"a":\n', { type: "ndjson" });
     expect(res.status).toBe(400);
     const text = await res.text();
     expect(text).not.toContain(spoolRoot);
@@ -175,7 +177,7 @@ describe("ingest", () => {
   test("multipart upload (field file) and NDJSON", async () => {
     const form = new FormData();
     form.append("file", new Blob(['{"id":1,"zip":"02134","tags":["a","b"]}\n{"id":2,"zip":"10001","tags":[]}\n']), "events.ndjson");
-    const res = await call(lh, "/v1/ingest/events", { method: "POST", body: form });
+    const res = await ingest(lh, "events", form);
     expect(res.status).toBe(201);
     expect(await rows(lh, "SELECT id, zip, tags FROM events ORDER BY id")).toEqual([
       [1, "02134", ["a", "b"]],
@@ -186,17 +188,17 @@ describe("ingest", () => {
   test("a Parquet upload is taken as is", async () => {
     await ingest(lh, "src", PEOPLE);
     const parquet = await lh.storage.store.getBytes(lh.catalog.catalog.get("src")!.objects[0]!.key);
-    const res = await ingest(lh, "copy", parquet, "application/vnd.apache.parquet");
+    const res = await ingest(lh, "copy", parquet, { type: "parquet" });
     expect(res.status).toBe(201);
     expect(await rows(lh, "SELECT * FROM copy ORDER BY id")).toEqual(await rows(lh, "SELECT * FROM src ORDER BY id"));
   });
 
   test("unknown content type is 415, an empty upload 400, a hostile name 400", async () => {
-    expect((await ingest(lh, "x", "a\n1\n", "image/png")).status).toBe(415);
+    expect((await ingest(lh, "x", "a\n1\n", { type: "image/png" })).status).toBe(415);
     expect((await ingest(lh, "x", "")).status).toBe(400);
     const hostile = await ingest(lh, encodeURIComponent('foo"; DROP VIEW people; --'), PEOPLE);
     expect(hostile.status).toBe(400);
-    expect((await hostile.json().then(loose)).error.message).toContain("invalid dataset name");
+    expect((await json(hostile)).error.message).toContain("invalid dataset name");
     expect(await rows(lh, "SELECT count(*) FROM people")).toEqual([[2]]);
   });
 
@@ -209,9 +211,9 @@ describe("ingest", () => {
 
   test("catalog routes list, describe and delete (dropping the view)", async () => {
     await ingest(lh, "gone", PEOPLE);
-    const list = await (await call(lh, "/v1/catalog/datasets")).json().then(loose);
+    const list = await json(call(lh, "/v1/catalog/datasets"));
     expect(list.datasets.map((d: { name: string }) => d.name)).toContain("gone");
-    const schema = await (await call(lh, "/v1/catalog/datasets/gone/schema")).json().then(loose);
+    const schema = await json(call(lh, "/v1/catalog/datasets/gone/schema"));
     expect(schema.fields.map((f: { name: string }) => f.name)).toEqual(["id", "zip", "name"]);
     const key = lh.catalog.catalog.get("gone")!.objects[0]!.key;
     expect((await call(lh, "/v1/catalog/datasets/gone", { method: "DELETE" })).status).toBe(200);
@@ -219,8 +221,8 @@ describe("ingest", () => {
     expect(await lh.storage.store.head(key)).toBeNull();
     const q = await sql(lh, "SELECT * FROM gone");
     expect(q.status).toBe(400);
-    expect((await q.json().then(loose)).error.message).toContain("does not exist");
-    const entries = (await (await call(lh, `/v1/journal?since=${lh.catalog.journal.lastSeq - 2}`)).json().then(loose)).entries;
+    expect((await json(q)).error.message).toContain("does not exist");
+    const entries = (await json(call(lh, `/v1/journal?since=${lh.catalog.journal.lastSeq - 2}`))).entries;
     expect(entries.map((e: { op: string; name: string }) => [e.op, e.name])).toEqual([
       ["register", "gone"],
       ["delete", "gone"],
@@ -245,10 +247,10 @@ describe("ingest size cap", () => {
       });
       const res = await ingest(lh, "big", stream);
       expect(res.status).toBe(413);
-      expect((await res.json().then(loose)).error.details).toEqual({ limit_bytes: 10_000 });
+      expect((await json(res)).error.details).toEqual({ limit_bytes: 10_000 });
       const form = new FormData();
       form.append("file", new Blob([big]), "big.csv");
-      expect((await call(lh, "/v1/ingest/big", { method: "POST", body: form })).status).toBe(413);
+      expect((await ingest(lh, "big", form)).status).toBe(413);
       expect((await lh.storage.store.list("")).items).toEqual([]);
       expect(readdirSync(join(spoolRoot, `lakehouse-ingest-${process.pid}`)).filter((n) => n !== "duckdb-tmp")).toEqual([]);
       expect(lh.catalog.catalog.list()).toEqual([]);
@@ -263,7 +265,7 @@ describe("concurrent ingests", () => {
     const lh = await testLakehouse();
     try {
       const bodies = Array.from({ length: 4 }, (_, i) => `id,zip\n${i},0000${i}\n`);
-      const results = await Promise.all(bodies.map((b) => ingest(lh, "race", b).then((r) => r.json().then(loose))));
+      const results = await Promise.all(bodies.map((b) => ingest(lh, "race", b).then((r) => json(r))));
       expect(results.map((r) => r.result).sort()).toEqual(["created", "replaced", "replaced", "replaced"]);
       const live = lh.catalog.catalog.get("race")!;
       expect(live.version).toBe(4);

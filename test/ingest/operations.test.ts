@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { LakehouseEvents } from "../../src/events.ts";
 import type { IngestResult } from "../../src/ingest/index.ts";
 import type { QueryResult } from "../../src/sql/engine.ts";
-import { testLakehouse } from "../helpers/app.ts";
-import { tempDir } from "../helpers/tmp.ts";
-import { ingest, loose } from "../sql/client.ts";
+import { testLakehouse } from "../support/app.ts";
+import { json } from "../support/http.ts";
+import { ingest } from "../support/ingest.ts";
+import { tempDir } from "../support/tmp.ts";
 
 type LH = Awaited<ReturnType<typeof testLakehouse>>;
 
@@ -38,7 +39,7 @@ describe("ingest.upload", () => {
     const local = await lh.ops.call<IngestResult>("ingest.upload", { name: "twice", stream: stream(CSV) });
     const res = await ingest(lh, "twice", CSV);
     expect(res.status).toBe(200);
-    const remote = await res.json().then(loose);
+    const remote = await json(res);
     expect(remote).toMatchObject({ result: "unchanged", key: local.key, dataset_id: local.dataset_id, fingerprint: local.fingerprint, rows: 3 });
     expect(completed.at(-1)).toMatchObject({ name: "twice", result: "unchanged" });
   });
@@ -76,8 +77,8 @@ describe("ingest.upload", () => {
     await expect(lh.ops.call("ingest.upload", { name: "x", header: "maybe", stream: stream(CSV) })).rejects.toMatchObject({ code: "validation_failed" });
     await expect(lh.ops.call("ingest.upload", { name: "x" })).rejects.toMatchObject({ code: "validation_failed", details: [{ path: "stream" }] });
     await expect(lh.ops.call("ingest.upload", { name: "x", stream: { body: null } })).rejects.toMatchObject({ code: "bad_request" });
-    const res = await ingest(lh, "x", CSV, "text/csv", "mode=merge");
+    const res = await ingest(lh, "x", CSV, { query: { mode: "merge" } });
     expect(res.status).toBe(400);
-    expect((await res.json().then(loose)).error).toMatchObject({ code: "validation_failed", details: [{ path: "mode" }] });
+    expect((await json(res)).error).toMatchObject({ code: "validation_failed", details: [{ path: "mode" }] });
   });
 });

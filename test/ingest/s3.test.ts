@@ -3,10 +3,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { call, testLakehouse } from "../helpers/app.ts";
-import { type RunningS3, s3Options, startS3rver } from "../helpers/s3rver.ts";
-import { tempDir } from "../helpers/tmp.ts";
-import { ingest, rows, sql, loose } from "../sql/client.ts";
+import { testLakehouse } from "../support/app.ts";
+import { call, json } from "../support/http.ts";
+import { ingest } from "../support/ingest.ts";
+import { type RunningS3, s3Options, startS3rver } from "../support/s3rver.ts";
+import { rows, sql } from "../support/sql.ts";
+import { tempDir } from "../support/tmp.ts";
 
 describe("lakehouse on the s3 backend", () => {
   let s3: RunningS3;
@@ -28,8 +30,8 @@ describe("lakehouse on the s3 backend", () => {
         [1, "02134"],
         [2, "90210"],
       ]);
-      expect((await (await ingest(lh, "people", "id,zip\n1,02134\n2,90210\n")).json().then(loose)).result).toBe("unchanged");
-      expect((await ingest(lh, "people", "id,zip\n3,00501\n", "text/csv", "mode=append")).status).toBe(200);
+      expect((await json(ingest(lh, "people", "id,zip\n1,02134\n2,90210\n"))).result).toBe("unchanged");
+      expect((await ingest(lh, "people", "id,zip\n3,00501\n", { query: { mode: "append" } })).status).toBe(200);
       expect((await ingest(lh, "people", "id,zip,extra\n3,00501,x\n")).status).toBe(409);
       expect(await rows(lh, "SELECT count(*) FROM people")).toEqual([[3]]);
       const text = await (await sql(lh, "SELECT * FROM read_csv('/etc/passwd')")).text();
@@ -45,7 +47,7 @@ describe("lakehouse on the s3 backend", () => {
         [2, "90210"],
         [3, "00501"],
       ]);
-      const journal = (await (await call(again, "/v1/journal")).json().then(loose)).entries.map((e: { seq: number; op: string }) => [e.seq, e.op]);
+      const journal = (await json(call(again, "/v1/journal"))).entries.map((e: { seq: number; op: string }) => [e.seq, e.op]);
       expect(journal).toEqual([
         [1, "register"],
         [2, "append"],

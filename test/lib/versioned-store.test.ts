@@ -5,7 +5,7 @@ import { type Next, type Plan, VersionedStore } from "../../src/lib/versioned-st
 import { type Logger, memoryLogger, silentLogger } from "../../src/log.ts";
 import { FsObjectStore } from "../../src/storage/fs-store.ts";
 import type { ObjectStore } from "../../src/storage/store.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { tempDir } from "../support/tmp.ts";
 
 const NoteSchema = v.object({
   name: v.string(),

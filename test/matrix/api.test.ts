@@ -1,7 +1,10 @@
 // Corpora built from datasets through the real app (ingest → SQL → embed → vector), searched.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { call, testLakehouse } from "../helpers/app.ts";
-import { buildCorpus, ingest, json, post, toCsv, WORKERS_CORPUS, workers } from "./fixtures.ts";
+import { testLakehouse } from "../support/app.ts";
+import { call, json, post } from "../support/http.ts";
+import { ingestOk } from "../support/ingest.ts";
+import { toCsv, workers } from "../support/staffing.ts";
+import { buildCorpus, WORKERS_CORPUS } from "./fixtures.ts";
 
 const lh = await testLakehouse();
 afterAll(() => lh.close());
@@ -13,7 +16,7 @@ const SKILLS_CORPUS = { name: "skills", dataset: "workers", id_column: "worker_i
 
 let built: any;
 beforeAll(async () => {
-  await ingest(lh, "workers", toCsv(ROWS as any));
+  await ingestOk(lh, "workers", toCsv(ROWS as any));
   built = await buildCorpus(lh, WORKERS_CORPUS);
   await buildCorpus(lh, SKILLS_CORPUS);
 });
@@ -167,7 +170,9 @@ describe("bad input", () => {
     expect(missing.status).toBe(404);
     const badCol = await post(lh, "/v1/matrix/corpora", { ...WORKERS_CORPUS, name: "ghost", template: "{nope} {city}" });
     expect(badCol.status).toBe(400);
-    expect((await json(badCol)).error.message).toContain('"nope"');
+    const badColError = (await json(badCol)).error;
+    expect(badColError.message).toContain('"nope"');
+    expect(badColError).toMatchObject({ code: "validation_failed", details: [{ path: "template" }] });
     expect((await call(lh, "/v1/matrix/corpora/ghost")).status).toBe(404);
   });
 

@@ -3,7 +3,7 @@
 // documents or none at all, among unrelated ones drawn from the corpus's background.
 import { expect, test } from "bun:test";
 import { type Calibration, type CorpusHit, type Fused, fuse } from "../../src/matrix/fusion.ts";
-import { rng } from "../vector/data.ts";
+import { rng } from "../support/random.ts";
 
 function normal(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());

@@ -2,8 +2,11 @@
 // with the embedding cache off, so nothing can hide a re-embedding) and removes vanished rows.
 import { afterAll, expect, test } from "bun:test";
 import { renderText } from "../../src/matrix/rows.ts";
-import { testLakehouse } from "../helpers/app.ts";
-import { buildCorpus, ingest, json, post, toCsv, WORKERS_CORPUS, type Worker, workers } from "./fixtures.ts";
+import { testLakehouse } from "../support/app.ts";
+import { json, post } from "../support/http.ts";
+import { ingestOk } from "../support/ingest.ts";
+import { toCsv, type Worker, workers } from "../support/staffing.ts";
+import { buildCorpus, WORKERS_CORPUS } from "./fixtures.ts";
 
 // Small pages and batches, so a build crosses many page and batch boundaries.
 const lh = await testLakehouse({ embed: { cache_size: 0 }, matrix: { read_page: 16, build_batch: 8 } });
@@ -27,7 +30,7 @@ const ids = async (query: string) => (await json(post(lh, "/v1/matrix/search", {
 
 test("first build embeds every row once", async () => {
   const rows = workers(40);
-  await ingest(lh, "workers", toCsv(rows as any));
+  await ingestOk(lh, "workers", toCsv(rows as any));
   const st = await buildCorpus(lh, WORKERS_CORPUS);
   expect(st.last_build).toEqual({ embedded: 40, metadata_updated: 0, unchanged: 0, removed: 0 });
   expect(rowTextsSince(0, rows).sort()).toEqual(rows.map(textOf).sort());
@@ -44,7 +47,7 @@ test("a rebuild with nothing changed calls the provider not at all", async () =>
 test("after an append only the new rows are embedded", async () => {
   const all = workers(45);
   const added = all.slice(40);
-  await ingest(lh, "workers", toCsv(added as any), "append");
+  await ingestOk(lh, "workers", toCsv(added as any), { query: { mode: "append" } });
   const before = embedded.length;
   const st = await buildCorpus(lh, WORKERS_CORPUS);
   expect(st.last_build).toEqual({ embedded: 5, metadata_updated: 0, unchanged: 40, removed: 0 });
@@ -57,7 +60,7 @@ test("after a replace: changed texts are re-embedded, metadata-only changes are 
   const next = all.filter((w) => w.worker_id !== "W00003");
   next[0] = { ...next[0]!, resume_text: "Now a certified crane operator with rigging experience." };
   next[1] = { ...next[1]!, hourly_rate: 99 };
-  await ingest(lh, "workers", toCsv(next as any));
+  await ingestOk(lh, "workers", toCsv(next as any));
   const before = embedded.length;
   const st = await buildCorpus(lh, WORKERS_CORPUS);
   expect(st.last_build).toEqual({ embedded: 1, metadata_updated: 1, unchanged: 42, removed: 1 });

@@ -2,8 +2,11 @@
 // events, and refuse bad input with the field's path.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { LakehouseEvents } from "../../src/events.ts";
-import { call, testLakehouse } from "../helpers/app.ts";
-import { ingest, json, post, toCsv, WORKERS_CORPUS, workers } from "./fixtures.ts";
+import { testLakehouse } from "../support/app.ts";
+import { call, json, post } from "../support/http.ts";
+import { ingestOk } from "../support/ingest.ts";
+import { toCsv, workers } from "../support/staffing.ts";
+import { WORKERS_CORPUS } from "./fixtures.ts";
 
 const lh = await testLakehouse();
 afterAll(() => lh.close());
@@ -16,7 +19,7 @@ lh.events.on("matrix.playbooks_recorded", (e) => void recorded.push(e));
 const ROWS = workers(48);
 
 beforeAll(async () => {
-  await ingest(lh, "workers", toCsv(ROWS as any));
+  await ingestOk(lh, "workers", toCsv(ROWS as any));
 });
 
 describe("corpora", () => {
@@ -108,7 +111,7 @@ describe("bad input", () => {
     ).rejects.toMatchObject({ code: "validation_failed", details: [expect.objectContaining({ path: "playbooks[0].outcome" })] });
     await expect(lh.ops.call("matrix.gate", { results: [], extra: 1 })).rejects.toMatchObject({ code: "validation_failed" });
     // The domain's own checks come through unchanged.
-    await expect(lh.ops.call("matrix.search", { k: 3 })).rejects.toMatchObject({ code: "bad_request", details: [{ path: "query", message: "exactly one of query or vector" }] });
+    await expect(lh.ops.call("matrix.search", { k: 3 })).rejects.toMatchObject({ code: "validation_failed", details: [{ path: "query", message: "exactly one of query or vector" }] });
   });
 });
 

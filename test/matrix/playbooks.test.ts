@@ -1,8 +1,11 @@
 // The learning loop: a success lifts its result for the same and for a paraphrased query, a
 // failure sinks it, an unrelated query is untouched; playbooks are listable and deletable.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { call, testLakehouse } from "../helpers/app.ts";
-import { buildCorpus, ingest, json, post, toCsv, WORKERS_CORPUS, workers } from "./fixtures.ts";
+import { testLakehouse } from "../support/app.ts";
+import { call, json, post } from "../support/http.ts";
+import { ingestOk } from "../support/ingest.ts";
+import { toCsv, workers } from "../support/staffing.ts";
+import { buildCorpus, WORKERS_CORPUS } from "./fixtures.ts";
 
 const lh = await testLakehouse();
 afterAll(() => lh.close());
@@ -12,7 +15,7 @@ const PARAPHRASE = "available now: forklift operators near Joliet, IL";
 const UNRELATED = "welder in Detroit";
 
 beforeAll(async () => {
-  await ingest(lh, "workers", toCsv(workers(96) as any));
+  await ingestOk(lh, "workers", toCsv(workers(96) as any));
   await buildCorpus(lh, WORKERS_CORPUS);
 });
 

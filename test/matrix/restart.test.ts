@@ -2,10 +2,13 @@
 // ready with every row; corpora, search results and acknowledged playbooks are all there after
 // kill -9 of a real server process.
 import { afterAll, expect, test } from "bun:test";
-import { type Child, startChild } from "../helpers/child.ts";
-import { call, testLakehouse } from "../helpers/app.ts";
-import { tempDir } from "../helpers/tmp.ts";
-import { ingest, json, post, toCsv, WORKERS_CORPUS, workers } from "./fixtures.ts";
+import { testLakehouse } from "../support/app.ts";
+import { type Child, startChild } from "../support/child.ts";
+import { call, json, post } from "../support/http.ts";
+import { ingest, ingestOk } from "../support/ingest.ts";
+import { toCsv, workers } from "../support/staffing.ts";
+import { tempDir } from "../support/tmp.ts";
+import { WORKERS_CORPUS } from "./fixtures.ts";
 
 const children: Child[] = [];
 afterAll(() => {
@@ -17,7 +20,7 @@ test("a build stopped by close resumes on the next start without re-embedding wh
   const overrides = { storage: { fs: { root } }, matrix: { build_batch: 4 } };
   const rows = workers(800);
   const first = await testLakehouse(overrides);
-  await ingest(first, "workers", toCsv(rows as any));
+  await ingestOk(first, "workers", toCsv(rows as any));
   expect((await post(first, "/v1/matrix/corpora", WORKERS_CORPUS)).status).toBe(201);
   while ((await json(call(first, "/v1/matrix/corpora/workers"))).rows_done < 40) await Bun.sleep(1);
   await first.close();
@@ -37,19 +40,9 @@ test("a build stopped by close resumes on the next start without re-embedding wh
   }
 });
 
-interface AnyJson {
-  json(): Promise<any>;
-  status: number;
-}
-async function http(base: string, path: string, init: RequestInit = {}): Promise<AnyJson> {
-  return fetch(`${base}${path}`, init);
-}
-const jsonPost = (base: string, path: string, body: unknown) =>
-  http(base, path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-
 async function waitReady(base: string, name: string): Promise<any> {
   for (;;) {
-    const st = await (await http(base, `/v1/matrix/corpora/${name}`)).json();
+    const st = await json(call(base, `/v1/matrix/corpora/${name}`));
     if (st.state !== "building") return st;
     await Bun.sleep(20);
   }
@@ -61,10 +54,10 @@ test("kill -9 during a build, and after acknowledged playbooks, loses nothing", 
   const rows = workers(1500);
   let child = await startChild(env);
   children.push(child);
-  const up = await http(child.url, "/v1/ingest/workers", { method: "POST", headers: { "content-type": "text/csv" }, body: toCsv(rows as any) });
+  const up = await ingest(child.url, "workers", toCsv(rows as any));
   expect(up.status).toBe(201);
-  expect((await jsonPost(child.url, "/v1/matrix/corpora", WORKERS_CORPUS)).status).toBe(201);
-  while ((await (await http(child.url, "/v1/matrix/corpora/workers")).json()).rows_done < 100) await Bun.sleep(5);
+  expect((await post(child.url, "/v1/matrix/corpora", WORKERS_CORPUS)).status).toBe(201);
+  while ((await json(call(child.url, "/v1/matrix/corpora/workers"))).rows_done < 100) await Bun.sleep(5);
   child.proc.kill("SIGKILL");
   await child.proc.exited;
 
@@ -74,20 +67,20 @@ test("kill -9 during a build, and after acknowledged playbooks, loses nothing", 
   expect(st).toMatchObject({ state: "ready", count: rows.length, rows_done: rows.length });
 
   const query = { query: "forklift operator in Joliet", corpora: ["workers"], k: 10 };
-  const before = await (await jsonPost(child.url, "/v1/matrix/search", query)).json();
+  const before = await json(post(child.url, "/v1/matrix/search", query));
   const target = before.results[5].id;
-  const pb = await jsonPost(child.url, "/v1/matrix/playbooks", { query: query.query, corpus: "workers", id: target, outcome: "success" });
+  const pb = await post(child.url, "/v1/matrix/playbooks", { query: query.query, corpus: "workers", id: target, outcome: "success" });
   expect(pb.status).toBe(201);
   child.proc.kill("SIGKILL");
   await child.proc.exited;
 
   child = await startChild(env);
   children.push(child);
-  const list = await (await http(child.url, "/v1/matrix/playbooks")).json();
+  const list = await json(call(child.url, "/v1/matrix/playbooks"));
   expect(list.playbooks.map((p: any) => p.item_id)).toEqual([target]);
-  const after = await (await jsonPost(child.url, "/v1/matrix/search", query)).json();
+  const after = await json(post(child.url, "/v1/matrix/search", query));
   expect(after.results[0].id).toBe(target);
-  const unboosted = await (await jsonPost(child.url, "/v1/matrix/search", { ...query, playbooks: false })).json();
+  const unboosted = await json(post(child.url, "/v1/matrix/search", { ...query, playbooks: false }));
   expect(unboosted.results.map((r: any) => r.id)).toEqual(before.results.map((r: any) => r.id));
   child.proc.kill("SIGKILL");
 }, 120_000);

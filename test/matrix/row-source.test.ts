@@ -4,8 +4,8 @@ import { afterAll, expect, test } from "bun:test";
 import { sqlRowSource } from "../../src/sql/row-source.ts";
 import type { IdValue } from "../../src/ports.ts";
 import type { Row } from "../../src/matrix/rows.ts";
-import { testLakehouse } from "../helpers/app.ts";
-import { ingest } from "./fixtures.ts";
+import { testLakehouse } from "../support/app.ts";
+import { ingestOk } from "../support/ingest.ts";
 
 const lh = await testLakehouse();
 afterAll(() => lh.close());
@@ -23,7 +23,7 @@ async function readAll(dataset: string, id: string, limit: number): Promise<Row[
 }
 
 test("integer ids with duplicates", async () => {
-  await ingest(lh, "dups", "id,v\n4,d\n2,b1\n1,a\n2,b2\n3,c\n2,b3\n5,e\n");
+  await ingestOk(lh, "dups", "id,v\n4,d\n2,b1\n1,a\n2,b2\n3,c\n2,b3\n5,e\n");
   const pages = await readAll("dups", "id", 2);
   expect(pages.flat().map((r) => r.v).sort()).toEqual(["a", "b1", "b2", "b3", "c", "d", "e"]);
   expect(pages.flat().map((r) => r.id)).toEqual([1, 2, 2, 2, 3, 4, 5]);
@@ -32,7 +32,7 @@ test("integer ids with duplicates", async () => {
 });
 
 test("string ids, and rows without an id are not read", async () => {
-  await ingest(lh, "strs", "code,v\nb,2\n,skip\na,1\nc,3\n");
+  await ingestOk(lh, "strs", "code,v\nb,2\n,skip\na,1\nc,3\n");
   const pages = await readAll("strs", "code", 1);
   expect(pages.flat().map((r) => r.code)).toEqual(["a", "b", "c"]);
 });

@@ -2,8 +2,10 @@
 // CSV representations with their headers over HTTP.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { QueryResult } from "../../src/sql/engine.ts";
-import { testLakehouse } from "../helpers/app.ts";
-import { ingest, loose, sql } from "./client.ts";
+import { testLakehouse } from "../support/app.ts";
+import { json } from "../support/http.ts";
+import { ingest } from "../support/ingest.ts";
+import { sql } from "../support/sql.ts";
 
 type LH = Awaited<ReturnType<typeof testLakehouse>>;
 
@@ -22,7 +24,7 @@ describe("sql.query", () => {
     const local = await lh.ops.call<QueryResult>("sql.query", { sql: statement, params: [2] });
     const res = await sql(lh, statement, { params: [2] });
     expect(res.status).toBe(200);
-    expect(withoutMs(local)).toEqual(withoutMs(await res.json().then(loose)));
+    expect(withoutMs(local)).toEqual(withoutMs(await json(res)));
     expect(local).toMatchObject({ rows: [[2, "bob"], [3, "cy"]], row_count: 2, truncated: false });
   });
 

@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { tableFromIPC } from "apache-arrow";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { join } from "node:path";
-import { call, testLakehouse } from "../helpers/app.ts";
-import { tempDir } from "../helpers/tmp.ts";
-import { ingest, rows, sql, loose } from "./client.ts";
+import { testLakehouse } from "../support/app.ts";
+import { call, json } from "../support/http.ts";
+import { ingest } from "../support/ingest.ts";
+import { rows, sql } from "../support/sql.ts";
+import { tempDir } from "../support/tmp.ts";
 
 type LH = Awaited<ReturnType<typeof testLakehouse>>;
 
@@ -52,14 +54,14 @@ describe("SQL results", () => {
   });
 
   test("results over max_rows are truncated, and a request may ask for fewer", async () => {
-    const all = await (await sql(lh, "SELECT * FROM range(1000)")).json().then(loose);
+    const all = await json(sql(lh, "SELECT * FROM range(1000)"));
     expect(all).toMatchObject({ row_count: 50, truncated: true });
-    const few = await (await sql(lh, "SELECT * FROM range(1000)", { max_rows: 3 })).json().then(loose);
+    const few = await json(sql(lh, "SELECT * FROM range(1000)", { max_rows: 3 }));
     expect(few.rows).toEqual([[0], [1], [2]]);
     expect(few.truncated).toBe(true);
-    const exact = await (await sql(lh, "SELECT * FROM range(3)", { max_rows: 3 })).json().then(loose);
+    const exact = await json(sql(lh, "SELECT * FROM range(3)", { max_rows: 3 }));
     expect(exact.truncated).toBe(false);
-    const more = await (await sql(lh, "SELECT * FROM range(10)", { max_rows: 1000 })).json().then(loose);
+    const more = await json(sql(lh, "SELECT * FROM range(10)", { max_rows: 1000 }));
     expect(more).toMatchObject({ row_count: 10, truncated: false });
   });
 
@@ -119,7 +121,7 @@ describe("statement timeout", () => {
   test("a runaway query is interrupted with 504, and the engine keeps serving", async () => {
     const res = await sql(lh, SLOW);
     expect(res.status).toBe(504);
-    expect((await res.json().then(loose)).error).toMatchObject({ code: "timeout", details: { timeout_ms: 300 } });
+    expect((await json(res)).error).toMatchObject({ code: "timeout", details: { timeout_ms: 300 } });
     expect(await rows(lh, "SELECT 42")).toEqual([[42]]);
   });
 

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { testLakehouse } from "../helpers/app.ts";
-import { tempDir } from "../helpers/tmp.ts";
-import { ingest, rows, sql, loose } from "./client.ts";
+import { testLakehouse } from "../support/app.ts";
+import { json } from "../support/http.ts";
+import { ingest } from "../support/ingest.ts";
+import { rows, sql } from "../support/sql.ts";
+import { tempDir } from "../support/tmp.ts";
 
 type LH = Awaited<ReturnType<typeof testLakehouse>>;
 
@@ -70,7 +72,7 @@ describe("SQL sandbox", () => {
     const text = typeof statement === "function" ? statement() : statement;
     const res = await sql(lh, text);
     expect(res.status).toBe(400);
-    const body = await res.json().then(loose);
+    const body = await json(res);
     expect(body.error.code).toBe("bad_request");
     expect(body.error.message).not.toContain(datasetDir());
     expect(body.error.message).not.toMatch(/"\/(root|home|etc|tmp)\b/);
@@ -100,7 +102,7 @@ describe("SQL sandbox", () => {
   ] as const)("allows %s", async (_name, statement, expected) => {
     const res = await sql(lh, statement);
     expect(res.status).toBe(200);
-    const body = await res.json().then(loose);
+    const body = await json(res);
     if (expected) expect(body.rows).toEqual(expected);
     else expect(body.row_count).toBeGreaterThan(0);
   });

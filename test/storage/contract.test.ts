@@ -9,8 +9,8 @@ import { FsObjectStore } from "../../src/storage/fs-store.ts";
 import { withLimits } from "../../src/storage/limits.ts";
 import { S3ObjectStore } from "../../src/storage/s3-store.ts";
 import type { ObjectStore } from "../../src/storage/store.ts";
-import { type RunningS3, s3Options, startS3rver } from "../helpers/s3rver.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { type RunningS3, s3Options, startS3rver } from "../support/s3rver.ts";
+import { tempDir } from "../support/tmp.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const read = async (s: ReadableStream<Uint8Array>) => new Uint8Array(await new Response(s).arrayBuffer());

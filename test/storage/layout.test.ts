@@ -7,9 +7,11 @@ import { LakehouseError } from "../../src/errors.ts";
 import { FsObjectStore } from "../../src/storage/fs-store.ts";
 import { LAYOUT, OWNERSHIP, publicStore, RESERVED, RESERVED_PREFIXES, reservedPrefixOf, scopedStore } from "../../src/storage/layout.ts";
 import { withLimits } from "../../src/storage/limits.ts";
-import { call, json, testLakehouse } from "../helpers/app.ts";
-import { tempDir } from "../helpers/tmp.ts";
-import { ingest, rows } from "../sql/client.ts";
+import { testLakehouse } from "../support/app.ts";
+import { call, json, post } from "../support/http.ts";
+import { ingest } from "../support/ingest.ts";
+import { rows } from "../support/sql.ts";
+import { tempDir } from "../support/tmp.ts";
 
 type Lh = Awaited<ReturnType<typeof testLakehouse>>;
 
@@ -40,7 +42,7 @@ describe("the storage API cannot write or delete under a reserved prefix", () =>
     lh = await testLakehouse();
     // Real state from the modules that own it: a dataset (catalog, journal, Parquet) and an index.
     expect((await ingest(lh, "people", "id,name\n1,ann\n2,bob\n")).status).toBe(201);
-    const index = await call(lh, "/v1/vectors/indexes", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "emb", dim: 3 }) });
+    const index = await post(lh, "/v1/vectors/indexes", { name: "emb", dim: 3 });
     expect(index.status).toBe(201);
     // Prefixes whose modules have no state yet get an object written past the guard.
     for (const p of [RESERVED.matrix, RESERVED.pathway, RESERVED.observer, RESERVED.workflows]) await lh.storage.store.put(`${p}seed.json`, "{}");

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { LakehouseError } from "../../src/errors.ts";
 import type { ObjectRead } from "../../src/storage/operations.ts";
-import { call, json, testLakehouse } from "../helpers/app.ts";
+import { testLakehouse } from "../support/app.ts";
+import { call, json } from "../support/http.ts";
 
 type Lh = Awaited<ReturnType<typeof testLakehouse>>;
 

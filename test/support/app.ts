@@ -1,4 +1,6 @@
-// Builds a whole Lakehouse (all modules, real storage) for tests, from config overrides.
+// Builds a whole Lakehouse (all modules, real storage) for tests, from config overrides. Talk to it
+// with ./http.ts. Benchmarks import this on purpose (scripts/bench/embed.ts): keep it free of
+// bun:test.
 import * as v from "valibot";
 import { createLakehouse, type Lakehouse } from "../../src/app.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
@@ -29,11 +31,3 @@ export async function testLakehouse(overrides: DeepPartial<Config> = {}, log: Lo
   const config = testConfig(overrides);
   return { ...(await createLakehouse(config, log)), config };
 }
-
-/** Calls the app in-process as a client at `ip` (default loopback). */
-export function call(lh: Lakehouse, path: string, init: RequestInit = {}, ip = "127.0.0.1"): Promise<Response> {
-  return Promise.resolve(lh.app.fetch(new Request(`http://lakehouse.test${path}`, init), { ip }));
-}
-
-/** A response body for assertions: tests probe shapes freely, and a wrong shape fails the expect. */
-export const json = async (res: Response): Promise<any> => res.json();

@@ -1,4 +1,6 @@
-// Runs the real server (`bun src/main.ts`) as a child process, for shutdown and crash tests.
+// Runs the real server (`bun src/main.ts`) as a child process, for shutdown and crash tests; talk
+// to it with ./http.ts (its `url` is a target). Benchmarks import this on purpose
+// (scripts/bench/matrix.ts, vector.ts): keep it free of bun:test.
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 

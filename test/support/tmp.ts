@@ -1,3 +1,5 @@
+// Fresh temporary directories. Benchmarks import this on purpose (scripts/bench/http.ts, matrix.ts,
+// vector.ts): keep it free of bun:test.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,20 +1,8 @@
 // Synthetic clustered vectors (seeded, reproducible) and exact brute-force neighbours, for the
-// recall test and the benchmark.
+// vector tests and the benchmarks: scripts/bench/vector.ts and vector-simd.ts import this on
+// purpose, so keep it free of bun:test.
 import type { Metric } from "../../src/vector/vectors.ts";
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-}
+import { gaussian, rng } from "./random.ts";
 
 /**
  * `n` unit vectors around `clusters` random centres; row i is data[i*dim..]. Within a cluster,

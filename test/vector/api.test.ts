@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Lakehouse } from "../../src/app.ts";
-import { testLakehouse } from "../helpers/app.ts";
-import { ok, searchIds, send } from "./helpers.ts";
+import { testLakehouse } from "../support/app.ts";
+import { json, ok, send } from "../support/http.ts";
+import { searchIds } from "./helpers.ts";
 
 let lh: Lakehouse;
 afterEach(async () => {
@@ -10,30 +11,30 @@ afterEach(async () => {
 
 async function withIndex(body: Record<string, unknown> = {}) {
   lh = await testLakehouse();
-  await ok(send(lh, "POST", "/indexes", { name: "people", dim: 3, ...body }));
+  await ok(send(lh, "POST", "/v1/vectors/indexes", { name: "people", dim: 3, ...body }));
   return lh;
 }
 
 describe("index CRUD", () => {
   test("create, get, list, conflict, delete", async () => {
     lh = await testLakehouse();
-    const created = await send(lh, "POST", "/indexes", { name: "people", dim: 4, metric: "l2", m: 8, ef_construction: 100, ef_search: 32 });
+    const created = await send(lh, "POST", "/v1/vectors/indexes", { name: "people", dim: 4, metric: "l2", m: 8, ef_construction: 100, ef_search: 32 });
     expect(created.status).toBe(201);
-    expect(await (created.json() as Promise<any>)).toMatchObject({ name: "people", dim: 4, metric: "l2", m: 8, ef_construction: 100, ef_search: 32, count: 0, pending: 0 });
-    const again = await send(lh, "POST", "/indexes", { name: "people", dim: 4 });
+    expect(await json(created)).toMatchObject({ name: "people", dim: 4, metric: "l2", m: 8, ef_construction: 100, ef_search: 32, count: 0, pending: 0 });
+    const again = await send(lh, "POST", "/v1/vectors/indexes", { name: "people", dim: 4 });
     expect(again.status).toBe(409);
-    expect((await (again.json() as Promise<any>)).error.code).toBe("conflict");
-    await ok(send(lh, "POST", "/indexes", { name: "places", dim: 2 }));
-    const list = await ok(send(lh, "GET", "/indexes"));
+    expect((await json(again)).error.code).toBe("conflict");
+    await ok(send(lh, "POST", "/v1/vectors/indexes", { name: "places", dim: 2 }));
+    const list = await ok(send(lh, "GET", "/v1/vectors/indexes"));
     expect(list.indexes.map((i: { name: string }) => i.name)).toEqual(["people", "places"]);
-    const info = await ok(send(lh, "GET", "/indexes/places"));
+    const info = await ok(send(lh, "GET", "/v1/vectors/indexes/places"));
     expect(info).toMatchObject({ name: "places", dim: 2, metric: "cosine", m: 16, ef_construction: 200, ef_search: 64 });
-    expect((await send(lh, "DELETE", "/indexes/places")).status).toBe(204);
-    expect((await send(lh, "GET", "/indexes/places")).status).toBe(404);
-    expect((await send(lh, "DELETE", "/indexes/places")).status).toBe(404);
+    expect((await send(lh, "DELETE", "/v1/vectors/indexes/places")).status).toBe(204);
+    expect((await send(lh, "GET", "/v1/vectors/indexes/places")).status).toBe(404);
+    expect((await send(lh, "DELETE", "/v1/vectors/indexes/places")).status).toBe(404);
     // The name is free again, and the new index starts empty.
-    await ok(send(lh, "POST", "/indexes", { name: "places", dim: 2 }));
-    expect((await ok(send(lh, "GET", "/indexes/places"))).count).toBe(0);
+    await ok(send(lh, "POST", "/v1/vectors/indexes", { name: "places", dim: 2 }));
+    expect((await ok(send(lh, "GET", "/v1/vectors/indexes/places"))).count).toBe(0);
   });
 
   test("bad index parameters are 400 naming the field", async () => {
@@ -45,48 +46,48 @@ describe("index CRUD", () => {
       [{ name: "x", dim: 3, m: 1 }, "m"],
       [{ name: "x", dim: 3, extra: true }, ""],
     ] as const) {
-      const res = await send(lh, "POST", "/indexes", body);
+      const res = await send(lh, "POST", "/v1/vectors/indexes", body);
       expect(res.status).toBe(400);
-      const err = (await (res.json() as Promise<any>)).error;
+      const err = (await json(res)).error;
       if (path) expect(err.details[0].path).toBe(path);
     }
-    expect((await ok(send(lh, "GET", "/indexes"))).indexes).toEqual([]);
+    expect((await ok(send(lh, "GET", "/v1/vectors/indexes"))).indexes).toEqual([]);
   });
 
   test("unknown index is 404 on every item route", async () => {
     lh = await testLakehouse();
-    expect((await send(lh, "POST", "/indexes/nope/upsert", { items: [] })).status).toBe(404);
-    expect((await send(lh, "POST", "/indexes/nope/search", { vector: [1], k: 1 })).status).toBe(404);
-    expect((await send(lh, "GET", "/indexes/nope/items/a")).status).toBe(404);
+    expect((await send(lh, "POST", "/v1/vectors/indexes/nope/upsert", { items: [] })).status).toBe(404);
+    expect((await send(lh, "POST", "/v1/vectors/indexes/nope/search", { vector: [1], k: 1 })).status).toBe(404);
+    expect((await send(lh, "GET", "/v1/vectors/indexes/nope/items/a")).status).toBe(404);
   });
 });
 
 describe("upsert and items", () => {
   test("get an item; upsert replaces the vector; omitted metadata is kept, null clears it", async () => {
     await withIndex({ metric: "l2" });
-    await ok(send(lh, "POST", "/indexes/people/upsert", { items: [{ id: "a", vector: [1, 2, 3], metadata: { role: "picker" } }] }));
-    expect(await ok(send(lh, "GET", "/indexes/people/items/a"))).toEqual({ id: "a", vector: [1, 2, 3], metadata: { role: "picker" } });
-    await ok(send(lh, "POST", "/indexes/people/upsert", { items: [{ id: "a", vector: [4, 5, 6] }] }));
-    expect(await ok(send(lh, "GET", "/indexes/people/items/a"))).toEqual({ id: "a", vector: [4, 5, 6], metadata: { role: "picker" } });
-    await ok(send(lh, "POST", "/indexes/people/upsert", { items: [{ id: "a", vector: [4, 5, 6], metadata: { role: "driver" } }] }));
-    expect((await ok(send(lh, "GET", "/indexes/people/items/a"))).metadata).toEqual({ role: "driver" });
-    await ok(send(lh, "POST", "/indexes/people/upsert", { items: [{ id: "a", vector: [4, 5, 6], metadata: null }] }));
-    expect((await ok(send(lh, "GET", "/indexes/people/items/a"))).metadata).toBeNull();
-    expect((await ok(send(lh, "GET", "/indexes/people"))).count).toBe(1);
+    await ok(send(lh, "POST", "/v1/vectors/indexes/people/upsert", { items: [{ id: "a", vector: [1, 2, 3], metadata: { role: "picker" } }] }));
+    expect(await ok(send(lh, "GET", "/v1/vectors/indexes/people/items/a"))).toEqual({ id: "a", vector: [1, 2, 3], metadata: { role: "picker" } });
+    await ok(send(lh, "POST", "/v1/vectors/indexes/people/upsert", { items: [{ id: "a", vector: [4, 5, 6] }] }));
+    expect(await ok(send(lh, "GET", "/v1/vectors/indexes/people/items/a"))).toEqual({ id: "a", vector: [4, 5, 6], metadata: { role: "picker" } });
+    await ok(send(lh, "POST", "/v1/vectors/indexes/people/upsert", { items: [{ id: "a", vector: [4, 5, 6], metadata: { role: "driver" } }] }));
+    expect((await ok(send(lh, "GET", "/v1/vectors/indexes/people/items/a"))).metadata).toEqual({ role: "driver" });
+    await ok(send(lh, "POST", "/v1/vectors/indexes/people/upsert", { items: [{ id: "a", vector: [4, 5, 6], metadata: null }] }));
+    expect((await ok(send(lh, "GET", "/v1/vectors/indexes/people/items/a"))).metadata).toBeNull();
+    expect((await ok(send(lh, "GET", "/v1/vectors/indexes/people"))).count).toBe(1);
   });
 
   test("search finds the replaced vector, before and after indexing", async () => {
     await withIndex();
-    await ok(send(lh, "POST", "/indexes/people/upsert", { items: [{ id: "a", vector: [1, 0, 0] }, { id: "b", vector: [1, 0.2, 0] }] }));
+    await ok(send(lh, "POST", "/v1/vectors/indexes/people/upsert", { items: [{ id: "a", vector: [1, 0, 0] }, { id: "b", vector: [1, 0.2, 0] }] }));
     await lh.vector.service.waitIndexed("people");
-    await ok(send(lh, "POST", "/indexes/people/upsert", { items: [{ id: "a", vector: [0, 0, 1] }] }));
+    await ok(send(lh, "POST", "/v1/vectors/indexes/people/upsert", { items: [{ id: "a", vector: [0, 0, 1] }] }));
     // Not indexed yet: the pending version must win over the stale graph entry.
     expect(await searchIds(lh, "people", { vector: [1, 0, 0], k: 2 })).toEqual(["b", "a"]);
-    const top = await ok(send(lh, "POST", "/indexes/people/search", { vector: [0, 0, 1], k: 1 }));
+    const top = await ok(send(lh, "POST", "/v1/vectors/indexes/people/search", { vector: [0, 0, 1], k: 1 }));
     expect(top.hits[0]).toMatchObject({ id: "a", score: expect.closeTo(1, 5) });
     await lh.vector.service.waitIndexed("people");
     expect(await searchIds(lh, "people", { vector: [0, 0, 1], k: 1 })).toEqual(["a"]);
-    expect((await ok(send(lh, "GET", "/indexes/people"))).pending).toBe(0);
+    expect((await ok(send(lh, "GET", "/v1/vectors/indexes/people"))).pending).toBe(0);
   });
 
   test("a bad item anywhere in a batch is 400 naming its position, and nothing of the batch is written", async () => {
@@ -104,26 +105,26 @@ describe("upsert and items", () => {
       [{ id: "x", vector: [1, 2, 3], metadata: [1] }, "items[2].metadata"],
     ];
     for (const [bad, path] of cases) {
-      const res = await send(lh, "POST", "/indexes/people/upsert", { items: [good("a"), good("b"), bad] });
+      const res = await send(lh, "POST", "/v1/vectors/indexes/people/upsert", { items: [good("a"), good("b"), bad] });
       expect([path, res.status]).toEqual([path, 400]);
-      const err = (await (res.json() as Promise<any>)).error;
+      const err = (await json(res)).error;
       expect(err.details[0].path).toBe(path);
     }
     // NaN and Infinity cannot be sent as JSON, but in-process callers can pass them.
     expect(() => lh.vector.service.upsert("people", [good("a"), { id: "n", vector: [1, NaN, 1] }])).toThrow("items[1].vector[1]");
-    const info = await ok(send(lh, "GET", "/indexes/people"));
+    const info = await ok(send(lh, "GET", "/v1/vectors/indexes/people"));
     expect(info).toMatchObject({ count: 0, seq: 0 });
-    expect((await send(lh, "GET", "/indexes/people/items/a")).status).toBe(404);
+    expect((await send(lh, "GET", "/v1/vectors/indexes/people/items/a")).status).toBe(404);
   });
 
   test("delete single and batch; deleted items never come back; re-adding a deleted or existing id works", async () => {
     await withIndex();
     const items = Array.from({ length: 40 }, (_, i) => ({ id: `w${i}`, vector: [1, i / 40, 0.5] }));
-    await ok(send(lh, "POST", "/indexes/people/upsert", { items }));
+    await ok(send(lh, "POST", "/v1/vectors/indexes/people/upsert", { items }));
     await lh.vector.service.waitIndexed("people");
-    expect(await ok(send(lh, "DELETE", "/indexes/people/items/w0"))).toHaveProperty("seq");
-    expect((await send(lh, "DELETE", "/indexes/people/items/w0")).status).toBe(404);
-    expect(await ok(send(lh, "POST", "/indexes/people/delete", { ids: ["w1", "w2", "w2", "nope"] }))).toMatchObject({ deleted: 2 });
+    expect(await ok(send(lh, "DELETE", "/v1/vectors/indexes/people/items/w0"))).toHaveProperty("seq");
+    expect((await send(lh, "DELETE", "/v1/vectors/indexes/people/items/w0")).status).toBe(404);
+    expect(await ok(send(lh, "POST", "/v1/vectors/indexes/people/delete", { ids: ["w1", "w2", "w2", "nope"] }))).toMatchObject({ deleted: 2 });
     const gone = new Set(["w0", "w1", "w2"]);
     const check = async () => {
       const ids = await searchIds(lh, "people", { vector: [1, 0, 0.5], k: 40 });
@@ -133,24 +134,24 @@ describe("upsert and items", () => {
     await check(); // deletes acknowledged, maybe not yet applied to the graph
     await lh.vector.service.waitIndexed("people");
     await check();
-    expect((await send(lh, "GET", "/indexes/people/items/w1")).status).toBe(404);
+    expect((await send(lh, "GET", "/v1/vectors/indexes/people/items/w1")).status).toBe(404);
 
     // Re-add a deleted id and an existing one, twice over, with indexing in between and not.
     for (let round = 0; round < 3; round++) {
-      await ok(send(lh, "POST", "/indexes/people/upsert", { items: [{ id: "w1", vector: [0, 0, 1] }, { id: "w3", vector: [0, 0, 1] }] }));
+      await ok(send(lh, "POST", "/v1/vectors/indexes/people/upsert", { items: [{ id: "w1", vector: [0, 0, 1] }, { id: "w3", vector: [0, 0, 1] }] }));
       if (round === 1) await lh.vector.service.waitIndexed("people");
     }
     await lh.vector.service.waitIndexed("people");
     expect((await searchIds(lh, "people", { vector: [0, 0, 1], k: 2 })).sort()).toEqual(["w1", "w3"]);
-    expect((await ok(send(lh, "GET", "/indexes/people"))).count).toBe(38);
+    expect((await ok(send(lh, "GET", "/v1/vectors/indexes/people"))).count).toBe(38);
   });
 
   test("capacity grows by itself", async () => {
     await withIndex({ m: 4, ef_construction: 16 });
     const items = Array.from({ length: 2500 }, (_, i) => ({ id: `i${i}`, vector: [Math.cos(i), Math.sin(i), (i % 7) + 1] }));
-    for (let i = 0; i < items.length; i += 500) await ok(send(lh, "POST", "/indexes/people/upsert", { items: items.slice(i, i + 500) }));
+    for (let i = 0; i < items.length; i += 500) await ok(send(lh, "POST", "/v1/vectors/indexes/people/upsert", { items: items.slice(i, i + 500) }));
     await lh.vector.service.waitIndexed("people");
-    const info = await ok(send(lh, "GET", "/indexes/people"));
+    const info = await ok(send(lh, "GET", "/v1/vectors/indexes/people"));
     expect(info.count).toBe(2500);
     expect(info.capacity).toBeGreaterThanOrEqual(2500);
     expect(await searchIds(lh, "people", { vector: items[1234]!.vector, k: 1 })).toEqual(["i1234"]);
@@ -158,8 +159,8 @@ describe("upsert and items", () => {
 
   test("include_vectors, scores per metric, bad search requests", async () => {
     await withIndex({ metric: "ip" });
-    await ok(send(lh, "POST", "/indexes/people/upsert", { items: [{ id: "a", vector: [1, 2, 3], metadata: { n: 1 } }] }));
-    const res = await ok(send(lh, "POST", "/indexes/people/search", { vector: [1, 1, 1], k: 3, include_vectors: true }));
+    await ok(send(lh, "POST", "/v1/vectors/indexes/people/upsert", { items: [{ id: "a", vector: [1, 2, 3], metadata: { n: 1 } }] }));
+    const res = await ok(send(lh, "POST", "/v1/vectors/indexes/people/search", { vector: [1, 1, 1], k: 3, include_vectors: true }));
     expect(res.hits).toEqual([{ id: "a", score: 6, metadata: { n: 1 }, vector: [1, 2, 3] }]);
     for (const [body, path] of [
       [{ vector: [1, 1], k: 1 }, "vector"],
@@ -167,9 +168,9 @@ describe("upsert and items", () => {
       [{ vector: [1, 1, 1], k: 1, filter: { n: { $near: 1 } } }, "filter.n.$near"],
       [{ vector: [1, 1, 1], k: 1, filter: "n >" }, "filter"],
     ] as const) {
-      const r = await send(lh, "POST", "/indexes/people/search", body);
+      const r = await send(lh, "POST", "/v1/vectors/indexes/people/search", body);
       expect(r.status).toBe(400);
-      expect((await (r.json() as Promise<any>)).error.details[0].path).toBe(path);
+      expect((await json(r)).error.details[0].path).toBe(path);
     }
   });
 });

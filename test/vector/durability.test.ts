@@ -4,9 +4,10 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeRecord } from "../../src/vector/wal-record.ts";
-import { type Child, startChild } from "../helpers/child.ts";
-import { tempDir } from "../helpers/tmp.ts";
-import { clustered, row } from "./data.ts";
+import { type Child, startChild } from "../support/child.ts";
+import { json, send } from "../support/http.ts";
+import { tempDir } from "../support/tmp.ts";
+import { clustered, row } from "../support/vectors.ts";
 
 const DIM = 16;
 const data = clustered(600, DIM, { seed: 3 });
@@ -34,12 +35,8 @@ async function kill9(child: Child): Promise<void> {
 
 function api(child: Child) {
   return async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
-    const res = await fetch(`${child.url}/v1/vectors${path}`, {
-      method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: await res.json() };
+    const res = await send(child.url, method, `/v1/vectors${path}`, body);
+    return { status: res.status, body: await json(res) };
   };
 }
 
@@ -106,7 +103,7 @@ describe("durability", () => {
 
     child = await start(root);
     call = api(child);
-    const health: any = await (await fetch(`${child.url}/health`)).json();
+    const health = await json(send(child.url, "GET", "/health"));
     expect(health.modules.vector).toBe("degraded");
     expect(health.details.vector).toEqual({ unavailable_indexes: ["bad"] });
     const bad = await call("GET", "/indexes/bad/items/p1");
@@ -117,7 +114,7 @@ describe("durability", () => {
     expect((await call("GET", "/indexes/good")).body).toMatchObject({ count: 15 });
     // The damaged files stay until an operator drops the index.
     expect(readFileSync(segment)).toEqual(bytes);
-    expect((await fetch(`${child.url}/v1/vectors/indexes/bad`, { method: "DELETE" })).status).toBe(204);
+    expect((await send(child.url, "DELETE", "/v1/vectors/indexes/bad")).status).toBe(204);
     expect((await call("POST", "/indexes", { name: "bad", dim: DIM })).status).toBe(201);
     expect((await call("GET", "/indexes/bad")).body).toMatchObject({ count: 0 });
   }, 60_000);

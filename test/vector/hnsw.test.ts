@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { Graph } from "../../src/vector/hnsw.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { tempDir } from "../support/tmp.ts";
 
 const params = { dim: 4, metric: "cosine" as const, m: 8, efConstruction: 32 };
 const vec = (...x: number[]) => Float32Array.from(x);

@@ -4,8 +4,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { Lakehouse } from "../../src/app.ts";
 import { ValidationFailed } from "../../src/errors.ts";
 import type { LakehouseEvents } from "../../src/events.ts";
-import { testLakehouse } from "../helpers/app.ts";
-import { ok, send } from "./helpers.ts";
+import { testLakehouse } from "../support/app.ts";
+import { ok, send } from "../support/http.ts";
 
 let lh: Lakehouse;
 afterEach(async () => {
@@ -17,7 +17,7 @@ describe("vector operations in-process", () => {
     lh = await testLakehouse();
     const created = await lh.ops.call<{ name: string; dim: number }>("vector.create_index", { name: "people", dim: 3, metric: "l2" });
     expect(created).toMatchObject({ name: "people", dim: 3, metric: "l2", count: 0 });
-    expect(await ok(send(lh, "GET", "/indexes/people"))).toEqual(await lh.ops.call("vector.get_index", { name: "people" }));
+    expect(await ok(send(lh, "GET", "/v1/vectors/indexes/people"))).toEqual(await lh.ops.call("vector.get_index", { name: "people" }));
 
     const items = [
       { id: "a", vector: [1, 2, 3], metadata: { role: "picker" } },
@@ -26,9 +26,9 @@ describe("vector operations in-process", () => {
     expect(await lh.ops.call("vector.upsert", { name: "people", items })).toEqual({ upserted: 2, seq: 1 });
     const search = { vector: [1, 2, 2.5], k: 2, filter: "role = picker", include_vectors: true };
     const inProcess = await lh.ops.call("vector.search", { name: "people", ...search });
-    expect(inProcess).toEqual(await ok(send(lh, "POST", "/indexes/people/search", search)));
+    expect(inProcess).toEqual(await ok(send(lh, "POST", "/v1/vectors/indexes/people/search", search)));
     expect(inProcess).toEqual({ hits: [{ id: "a", score: expect.closeTo(0.25, 5), metadata: { role: "picker" }, vector: [1, 2, 3] }] });
-    expect(await lh.ops.call("vector.get_item", { name: "people", id: "b" })).toEqual(await ok(send(lh, "GET", "/indexes/people/items/b")));
+    expect(await lh.ops.call("vector.get_item", { name: "people", id: "b" })).toEqual(await ok(send(lh, "GET", "/v1/vectors/indexes/people/items/b")));
     expect(await lh.ops.call("vector.delete_item", { name: "people", id: "b" })).toEqual({ seq: 2 });
     await expect(lh.ops.call("vector.delete_item", { name: "people", id: "b" })).rejects.toMatchObject({ code: "not_found" });
   });
@@ -53,21 +53,21 @@ describe("vector operations in-process", () => {
     lh.events.on("vector.index_dropped", (e) => {
       seen.push(e);
     });
-    await ok(send(lh, "POST", "/indexes", { name: "docs", dim: 8, metric: "ip" }));
-    expect((await send(lh, "POST", "/indexes", { name: "docs", dim: 8 })).status).toBe(409);
-    expect((await send(lh, "DELETE", "/indexes/docs")).status).toBe(204);
+    await ok(send(lh, "POST", "/v1/vectors/indexes", { name: "docs", dim: 8, metric: "ip" }));
+    expect((await send(lh, "POST", "/v1/vectors/indexes", { name: "docs", dim: 8 })).status).toBe(409);
+    expect((await send(lh, "DELETE", "/v1/vectors/indexes/docs")).status).toBe(204);
     expect(seen).toEqual([{ name: "docs", dim: 8, metric: "ip" }, { name: "docs" }]);
   });
 
   test("vector bodies are capped by vector.max_request_bytes, not the server's JSON cap", async () => {
     lh = await testLakehouse({ server: { max_json_bytes: 1024 }, vector: { max_request_bytes: 8192 } });
-    await ok(send(lh, "POST", "/indexes", { name: "docs", dim: 64 }));
+    await ok(send(lh, "POST", "/v1/vectors/indexes", { name: "docs", dim: 64 }));
     const item = (id: string) => ({ id, vector: Array.from({ length: 64 }, (_, i) => i + 0.5) });
     const four = { items: ["a", "b", "c", "d"].map(item) };
     expect(JSON.stringify(four).length).toBeGreaterThan(1024);
-    expect(await ok(send(lh, "POST", "/indexes/docs/upsert", four))).toMatchObject({ upserted: 4 });
-    const big = await send(lh, "POST", "/indexes/docs/upsert", { items: Array.from({ length: 40 }, (_, i) => item(`i${i}`)) });
+    expect(await ok(send(lh, "POST", "/v1/vectors/indexes/docs/upsert", four))).toMatchObject({ upserted: 4 });
+    const big = await send(lh, "POST", "/v1/vectors/indexes/docs/upsert", { items: Array.from({ length: 40 }, (_, i) => item(`i${i}`)) });
     expect(big.status).toBe(413);
-    expect((await ok(send(lh, "GET", "/indexes/docs"))).count).toBe(4);
+    expect((await ok(send(lh, "GET", "/v1/vectors/indexes/docs"))).count).toBe(4);
   });
 });

@@ -5,7 +5,7 @@ import { FieldPostings } from "../../src/vector/field-postings.ts";
 import { searchIndex, type SearchState } from "../../src/vector/search.ts";
 import { TopK } from "../../src/vector/topk.ts";
 import { scoreOf, toVector } from "../../src/vector/vectors.ts";
-import { distance } from "./data.ts";
+import { distance } from "../support/vectors.ts";
 
 describe("vectors", () => {
   test("toVector checks length, type and float32 range, and normalizes under cosine", () => {

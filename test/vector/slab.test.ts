@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TooLarge } from "../../src/errors.ts";
 import { VectorSlab } from "../../src/vector/slab.ts";
-import { distance } from "./data.ts";
+import { distance } from "../support/vectors.ts";
 import { compileKernels } from "../../scripts/build-wasm.ts";
 
 const rowOf = (label: number, dim: number) => Float32Array.from({ length: dim }, (_, i) => Math.sin(label * 31 + i));

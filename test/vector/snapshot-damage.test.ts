@@ -11,7 +11,7 @@ import { FsObjectStore } from "../../src/storage/fs-store.ts";
 import { vectorSection } from "../../src/vector/config.ts";
 import { VectorIndexes } from "../../src/vector/service.ts";
 import { manifestKey } from "../../src/vector/snapshot.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { tempDir } from "../support/tmp.ts";
 
 const config = v.parse(vectorSection, {});
 const roots: string[] = [];

@@ -3,7 +3,7 @@ import { appendFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileS
 import { join } from "node:path";
 import { Wal } from "../../src/vector/wal.ts";
 import { decodeRecord, encodeRecord, type WalRecord } from "../../src/vector/wal-record.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { tempDir } from "../support/tmp.ts";
 
 const DIM = 4;
 const upsert = (seq: number, ids: string[]): WalRecord => ({
