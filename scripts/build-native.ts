@@ -16,7 +16,9 @@ const stampFile = join(pkgDir, "build", "lakehouse-flags");
 
 function cpuFlags(): Set<string> {
   try {
-    const line = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("flags"));
+    const line = readFileSync("/proc/cpuinfo", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("flags"));
     return new Set((line ?? "").split(":")[1]?.trim().split(/\s+/) ?? []);
   } catch {
     return new Set();

@@ -61,7 +61,11 @@ async function generate(kind: "workers" | "candidates", rows: number): Promise<s
 }
 
 async function ingest(name: string, file: string): Promise<void> {
-  const res = await fetch(`${server.url}/v1/ingest/${name}?mode=replace`, { method: "POST", headers: headers({ "content-type": "text/csv" }), body: Bun.file(file) });
+  const res = await fetch(`${server.url}/v1/ingest/${name}?mode=replace`, {
+    method: "POST",
+    headers: headers({ "content-type": "text/csv" }),
+    body: Bun.file(file),
+  });
   const out: any = await res.json();
   if (!res.ok) throw new Error(`ingest ${name} → ${res.status}: ${JSON.stringify(out.error)}`);
   console.log(`  ${name}: ${out.rows} rows, ${out.columns} columns, ${out.ms} ms`);
@@ -78,7 +82,9 @@ async function build(spec: Record<string, unknown>): Promise<void> {
   for (;;) {
     const st = await api("GET", `/v1/matrix/corpora/${spec.name}`);
     const eta = st.eta_s === null ? "?" : `${st.eta_s}s`;
-    process.stdout.write(`\r  ${String(spec.name).padEnd(10)} ${bar(st.rows_done, st.rows_total)} ${st.rows_done}/${st.rows_total} rows  ${Math.round(st.rows_per_s)} rows/s  eta ${eta}   `);
+    process.stdout.write(
+      `\r  ${String(spec.name).padEnd(10)} ${bar(st.rows_done, st.rows_total)} ${st.rows_done}/${st.rows_total} rows  ${Math.round(st.rows_per_s)} rows/s  eta ${eta}   `,
+    );
     if (st.state === "failed") throw new Error(`build of ${spec.name} failed: ${st.error}`);
     if (st.state === "ready") {
       console.log(`\n  ${dim(`${st.count} rows searchable, ${st.skipped_empty} empty skipped, ${st.pending} still entering the graph`)}`);
@@ -102,11 +108,24 @@ function show(res: any, highlight?: string): void {
     const m = r.metadata;
     const who = m.name ?? `${m.first_name ?? ""} ${m.last_name ?? ""}`.trim();
     const mark = r.id === highlight ? " ◀" : "";
-    rows.push([String(i + 1), r.corpus, `${r.id}${mark}`, r.score.toFixed(2), who, m.primary_skill ?? m.desired_role ?? "", `${m.city}, ${m.state}`, String(m.hourly_rate ?? m.expected_rate ?? "")]);
+    rows.push([
+      String(i + 1),
+      r.corpus,
+      `${r.id}${mark}`,
+      r.score.toFixed(2),
+      who,
+      m.primary_skill ?? m.desired_role ?? "",
+      `${m.city}, ${m.state}`,
+      String(m.hourly_rate ?? m.expected_rate ?? ""),
+    ]);
   });
   table(rows);
   const d = res.relevance.dropped;
-  console.log(dim(`  gate: ${res.gate.tier} (${res.gate.reason}); dropped: ${d.min_score} below min score, ${d.required_terms} missing terms, ${d.gap} after a gap; ${res.timings.total_ms} ms`));
+  console.log(
+    dim(
+      `  gate: ${res.gate.tier} (${res.gate.reason}); dropped: ${d.min_score} below min score, ${d.required_terms} missing terms, ${d.gap} after a gap; ${res.timings.total_ms} ms`,
+    ),
+  );
 }
 
 async function search(title: string, body: Record<string, unknown>, highlight?: string): Promise<any> {
@@ -146,12 +165,27 @@ try {
     k: 8,
     filter: { state: "IL", available: true, hourly_rate: { $lte: 22 } },
   });
-  await search("3c. Welders: the word must appear, with a score-gap cut", { query: "certified welder MIG TIG", k: 8, relevance: { required_terms: ["welder"], gap: 1.5 } });
+  await search("3c. Welders: the word must appear, with a score-gap cut", {
+    query: "certified welder MIG TIG",
+    k: 8,
+    relevance: { required_terms: ["welder"], gap: 1.5 },
+  });
 
   const pick = first.results[Math.min(4, first.results.length - 1)];
   console.log(`\n${bold("4. A recruiter places")} ${pick.corpus}/${pick.id} ${bold("for that search: record the outcome")}`);
-  await api("POST", "/v1/matrix/playbooks", { query: q1, corpus: pick.corpus, id: pick.id, outcome: "success", rating: 5, note: "placed; client asked for more like this" });
-  await search("5. The same kind of search again, phrased differently: the placed person rises", { query: "forklift operators near Chicago, IL", k: 8, filter: { state: "IL" } }, pick.id);
+  await api("POST", "/v1/matrix/playbooks", {
+    query: q1,
+    corpus: pick.corpus,
+    id: pick.id,
+    outcome: "success",
+    rating: 5,
+    note: "placed; client asked for more like this",
+  });
+  await search(
+    "5. The same kind of search again, phrased differently: the placed person rises",
+    { query: "forklift operators near Chicago, IL", k: 8, filter: { state: "IL" } },
+    pick.id,
+  );
   console.log(dim(`\ndata in ${work}`));
 } finally {
   server.stop();

@@ -80,7 +80,12 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
     );
 
     let doc: Record<string, unknown> | null = null;
-    const document = () => (doc ??= openApiDocument(ops.list(), { title: "lakehouse", version: VERSION, servers: [{ url: `http://${config.server.bind}`, description: "server.bind" }] }));
+    const document = () =>
+      (doc ??= openApiDocument(ops.list(), {
+        title: "lakehouse",
+        version: VERSION,
+        servers: [{ url: `http://${config.server.bind}`, description: "server.bind" }],
+      }));
     ops.register(...systemOperations(() => modules, startedAt, document));
 
     const app = new Hono<AppEnv>();
@@ -90,7 +95,9 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
     app.notFound((c) => {
       const allowed = allowedMethods(ops, c.req.path);
       if (allowed.length > 0) {
-        return c.json(envelope("method_not_allowed", `${c.req.method} is not allowed here; allowed: ${allowed.join(", ")}`), 405, { Allow: allowed.join(", ") });
+        return c.json(envelope("method_not_allowed", `${c.req.method} is not allowed here; allowed: ${allowed.join(", ")}`), 405, {
+          Allow: allowed.join(", "),
+        });
       }
       const err = new NotFound(`no route for ${c.req.method} ${c.req.path}`);
       return c.json(envelope(err.code, err.message), 404);

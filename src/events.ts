@@ -41,7 +41,10 @@ export class EventBus {
     this.listeners.set(topic, list);
     return () => {
       const now = this.listeners.get(topic) ?? [];
-      this.listeners.set(topic, now.filter((l) => l !== listener));
+      this.listeners.set(
+        topic,
+        now.filter((l) => l !== listener),
+      );
     };
   }
 

@@ -58,7 +58,11 @@ export interface EmbedPort {
 
 export interface SqlPort {
   /** One read-only statement under the same sandbox and limits as POST /v1/sql. */
-  query(sql: string, params?: readonly (string | number | boolean | null)[], opts?: { maxRows?: number }): Promise<{
+  query(
+    sql: string,
+    params?: readonly (string | number | boolean | null)[],
+    opts?: { maxRows?: number },
+  ): Promise<{
     columns: { name: string; type: string }[];
     rows: unknown[][];
     row_count: number;

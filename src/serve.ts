@@ -35,7 +35,10 @@ export interface Running {
 
 /** Largest body Bun may accept before our own per-route caps apply. */
 function bodyCeiling(config: Config): number {
-  return Math.max(config.server.max_json_bytes, config.storage.max_object_bytes, config.ingest.max_ingest_bytes, ...Object.values(config.storage.prefix_caps)) + 1024 * 1024;
+  return (
+    Math.max(config.server.max_json_bytes, config.storage.max_object_bytes, config.ingest.max_ingest_bytes, ...Object.values(config.storage.prefix_caps)) +
+    1024 * 1024
+  );
 }
 
 export async function serve(config: Config, log: Logger): Promise<Running> {

@@ -13,7 +13,11 @@ import { deadUrl, startFakeOllama } from "./embed/fake-upstreams.ts";
 import { type RunningS3, s3Options, startS3rver } from "./support/s3rver.ts";
 import { tempDir } from "./support/tmp.ts";
 
-const rejection = (p: Promise<unknown>) => p.then(() => Promise.reject(new Error("expected a rejection")), (err: unknown) => err as Error);
+const rejection = (p: Promise<unknown>) =>
+  p.then(
+    () => Promise.reject(new Error("expected a rejection")),
+    (err: unknown) => err as Error,
+  );
 
 describe("SQL engine", () => {
   test("DuckDB's error is the cause; the message leaves out the data directory", async () => {

@@ -10,7 +10,12 @@ test("starts with one startup line naming modules and where data lives; /health 
   const root = tempDir("lh-serve-");
   const child = await startChild({ LH_STORAGE_FS_ROOT: root });
   try {
-    const startup = JSON.parse(child.stdout().split("\n").find((l) => l.includes("lakehouse started"))!);
+    const startup = JSON.parse(
+      child
+        .stdout()
+        .split("\n")
+        .find((l) => l.includes("lakehouse started"))!,
+    );
     expect(startup.modules).toContain("storage");
     expect(startup.data).toBe(root);
     const health = await json(call(child.url, "/health"));

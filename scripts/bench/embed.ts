@@ -21,7 +21,7 @@ const VOCAB = (
   "senior java developer payroll overdue invoice quarterly revenue report safety training osha"
 ).split(" ");
 let seed = 42;
-const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 const texts = Array.from({ length: N }, () => Array.from({ length: 3 + Math.floor(rand() * 8) }, () => VOCAB[Math.floor(rand() * VOCAB.length)]).join(" "));
 const meanChars = texts.reduce((s, t) => s + t.length, 0) / texts.length;
 

@@ -28,7 +28,10 @@ async function startServer(cmd: string[], env: Record<string, string>): Promise<
     const { value, done } = await reader.read();
     if (done) throw new Error(`${cmd.join(" ")} exited before listening`);
     text += new TextDecoder().decode(value);
-    url = text.split("\n").map((l) => (l.includes('"listen"') ? (JSON.parse(l).listen as string) : undefined)).find(Boolean);
+    url = text
+      .split("\n")
+      .map((l) => (l.includes('"listen"') ? (JSON.parse(l).listen as string) : undefined))
+      .find(Boolean);
   }
   // Keep draining stdout (the access log) so the server never blocks on a full pipe.
   void (async () => {

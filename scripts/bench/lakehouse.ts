@@ -10,7 +10,12 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { machineLine, percentile, writeSection } from "./report.ts";
 
-const args = Object.fromEntries(process.argv.slice(2).map((a, i, all) => (a.startsWith("--") ? [a.slice(2), all[i + 1]] : [])).filter((x) => x.length));
+const args = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .map((a, i, all) => (a.startsWith("--") ? [a.slice(2), all[i + 1]] : []))
+    .filter((x) => x.length),
+);
 const ROWS = Number(args.rows ?? 500_000);
 const RUNS = Number(args.runs ?? 3);
 const QUERY_RUNS = Number(args.queries ?? 50);
@@ -59,7 +64,13 @@ const runRaw = (i: number) => {
 const dataRoot = join(WORK, `data-${process.pid}`);
 const server = Bun.spawn(["bun", join(ROOT, "src/main.ts")], {
   cwd: ROOT,
-  env: { ...process.env, LH_STORAGE_FS_ROOT: dataRoot, LH_SERVER_BIND: "127.0.0.1:0", LH_SERVER_ACCESS_LOG: "false", LH_INGEST_MAX_INGEST_BYTES: String(1024 * MiB) },
+  env: {
+    ...process.env,
+    LH_STORAGE_FS_ROOT: dataRoot,
+    LH_SERVER_BIND: "127.0.0.1:0",
+    LH_SERVER_ACCESS_LOG: "false",
+    LH_INGEST_MAX_INGEST_BYTES: String(1024 * MiB),
+  },
   stdout: "pipe",
   stderr: "inherit",
 });
@@ -83,7 +94,13 @@ void (async () => {
 })();
 /** Peak RSS of the conversion processes the server ran, from its log. */
 const conversionPeak = () =>
-  Math.max(0, ...serverLog.split("\n").filter((l) => l.includes('"ingest conversion"')).map((l) => Number(JSON.parse(l).peak_rss_bytes)));
+  Math.max(
+    0,
+    ...serverLog
+      .split("\n")
+      .filter((l) => l.includes('"ingest conversion"'))
+      .map((l) => Number(JSON.parse(l).peak_rss_bytes)),
+  );
 const rssAtStart = peakRss(server.pid);
 
 // Raw and server runs alternate, so both see the same background load on this shared machine.

@@ -37,7 +37,9 @@ const peakRss = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf
 const work = tempDir("lh-bench-matrix-");
 const gen = async (kind: string) => {
   const out = join(work, `${kind}.csv`);
-  const p = Bun.spawn(["bun", join(import.meta.dir, "..", "datagen", "gen_staffing.ts"), "--rows", String(ROWS), "--kind", kind, "--out", out], { stderr: "ignore" });
+  const p = Bun.spawn(["bun", join(import.meta.dir, "..", "datagen", "gen_staffing.ts"), "--rows", String(ROWS), "--kind", kind, "--out", out], {
+    stderr: "ignore",
+  });
   if ((await p.exited) !== 0) throw new Error(`datagen ${kind} failed`);
   return out;
 };
@@ -58,7 +60,10 @@ try {
     return out;
   };
   const get = async (path: string): Promise<any> => (await fetch(`${base}${path}`)).json();
-  for (const [name, file] of [["workers", workersCsv], ["candidates", candidatesCsv]] as const) {
+  for (const [name, file] of [
+    ["workers", workersCsv],
+    ["candidates", candidatesCsv],
+  ] as const) {
     const res = await fetch(`${base}/v1/ingest/${name}`, { method: "POST", headers: { "content-type": "text/csv" }, body: Bun.file(file) });
     if (!res.ok) throw new Error(`ingest ${name}: ${await res.text()}`);
   }
@@ -79,11 +84,23 @@ try {
   };
 
   log("building the workers corpus");
-  const workers = await build({ name: "workers", dataset: "workers", id_column: "worker_id", template: WORKERS_TEMPLATE, metadata: ["primary_skill", "city", "state", "hourly_rate", "available"] });
+  const workers = await build({
+    name: "workers",
+    dataset: "workers",
+    id_column: "worker_id",
+    template: WORKERS_TEMPLATE,
+    metadata: ["primary_skill", "city", "state", "hourly_rate", "available"],
+  });
   const buildRss = peakRss(child.proc.pid);
   log(`workers: searchable after ${workers.searchable.toFixed(1)} s, indexed after ${workers.indexed.toFixed(1)} s`);
   log("building the candidates corpus");
-  const candidates = await build({ name: "candidates", dataset: "candidates", id_column: "candidate_id", template: CANDIDATES_TEMPLATE, metadata: ["desired_role", "city", "state", "expected_rate"] });
+  const candidates = await build({
+    name: "candidates",
+    dataset: "candidates",
+    id_column: "candidate_id",
+    template: CANDIDATES_TEMPLATE,
+    metadata: ["desired_role", "city", "state", "expected_rate"],
+  });
   log(`candidates: searchable after ${candidates.searchable.toFixed(1)} s, indexed after ${candidates.indexed.toFixed(1)} s`);
 
   // The same rows' texts, read back through SQL, for the raw comparison.
@@ -91,7 +108,9 @@ try {
   let after: number | null = null;
   for (;;) {
     const where: string = after === null ? "" : `WHERE worker_id > ${after}`;
-    const page: any = await post("/v1/sql", { sql: `SELECT worker_id, primary_skill, city, state, resume_text FROM workers ${where} ORDER BY worker_id LIMIT 10000` });
+    const page: any = await post("/v1/sql", {
+      sql: `SELECT worker_id, primary_skill, city, state, resume_text FROM workers ${where} ORDER BY worker_id LIMIT 10000`,
+    });
     if (page.rows.length === 0) break;
     for (const r of page.rows) texts.push(renderText({ template: WORKERS_TEMPLATE }, { primary_skill: r[1], city: r[2], state: r[3], resume_text: r[4] }));
     after = Number(page.rows[page.rows.length - 1][0]);

@@ -46,7 +46,9 @@ const mib = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
 const rss = () => process.memoryUsage().rss;
 
 function procStatus(pid: number, field: string): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith(field));
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(field));
   return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
 }
 
@@ -214,7 +216,12 @@ async function httpSearch(filter: boolean) {
     if (hits.length === K) full++;
     if (filter ? q < truthFiltered.length : q < TRUTH) got.push(hits.map((h: { id: string }) => h.id));
   }
-  return { ...latencies(lat), recall: recallOf(got, filter ? truthFiltered : truth), full: full / n, qps: 1000 / (lat.reduce((a, b) => a + b, 0) / lat.length) };
+  return {
+    ...latencies(lat),
+    recall: recallOf(got, filter ? truthFiltered : truth),
+    full: full / n,
+    qps: 1000 / (lat.reduce((a, b) => a + b, 0) / lat.length),
+  };
 }
 log("server: search over HTTP");
 const http64 = await httpSearch(false);

@@ -41,7 +41,7 @@ export interface CatalogNoChange<T> {
 export type UnchangedOf<P> = P extends { unchanged: infer T } ? T : never;
 
 export type CatalogCommit<T> =
-  | { changed: true; manifest: Manifest; /** The version it replaced; undefined when the dataset was created. */ previous: Manifest | undefined }
+  | { changed: true; manifest: Manifest /** The version it replaced; undefined when the dataset was created. */; previous: Manifest | undefined }
   | { changed: false; unchanged: T };
 
 export class Catalog {
@@ -154,7 +154,8 @@ export class Catalog {
         },
       );
     } catch (err) {
-      if (staged?.unstage && !committed) await staged.unstage().catch((e) => this.log.warn("could not undo a failed commit's staging", { dataset: name, error: String(e) }));
+      if (staged?.unstage && !committed)
+        await staged.unstage().catch((e) => this.log.warn("could not undo a failed commit's staging", { dataset: name, error: String(e) }));
       throw err;
     }
     return result!;

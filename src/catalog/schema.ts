@@ -34,9 +34,7 @@ export function diffSchemas(from: readonly Field[], to: readonly Field[]): Schem
   const after = new Map(to.map((f) => [f.name, f.type]));
   const added = to.filter((f) => !before.has(f.name)).map(({ name, type }) => ({ name, type }));
   const removed = from.filter((f) => !after.has(f.name)).map(({ name, type }) => ({ name, type }));
-  const retyped = to
-    .filter((f) => before.has(f.name) && before.get(f.name) !== f.type)
-    .map((f) => ({ name: f.name, from: before.get(f.name)!, to: f.type }));
+  const retyped = to.filter((f) => before.has(f.name) && before.get(f.name) !== f.type).map((f) => ({ name: f.name, from: before.get(f.name)!, to: f.type }));
   const common = (fields: readonly Field[], other: Map<string, string>) => fields.filter((f) => other.has(f.name)).map((f) => f.name);
   const reordered = common(from, after).join("\u0000") !== common(to, before).join("\u0000");
   return { added, removed, retyped, reordered };

@@ -78,10 +78,17 @@ function coerce(raw: string, example: unknown, name: string): unknown {
     if (["false", "0", "no"].includes(t)) return false;
     throw new ConfigError(`${name}: expected true or false, got "${raw}"`);
   }
-  if (Array.isArray(example)) return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (Array.isArray(example))
+    return raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
   if (example && typeof example === "object") {
     const table: Record<string, number> = {};
-    for (const pair of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+    for (const pair of raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const eq = pair.lastIndexOf("=");
       const n = Number(pair.slice(eq + 1));
       if (eq < 1 || !Number.isFinite(n)) throw new ConfigError(`${name}: expected "name=number,...", got "${pair}"`);

@@ -67,16 +67,18 @@ const storageSection = v.pipe(
     fs: v.optional(fsSection, {}),
     s3: v.optional(s3Section, {}),
   }),
-  v.check(
-    (s) => s.backend !== "s3" || (s.s3.bucket !== "" && s.s3.endpoint !== ""),
-    "backend s3 needs storage.s3.endpoint and storage.s3.bucket",
-  ),
+  v.check((s) => s.backend !== "s3" || (s.s3.bucket !== "" && s.s3.endpoint !== ""), "backend s3 needs storage.s3.endpoint and storage.s3.bucket"),
 );
 
 const authSection = v.strictObject({
   token: v.optional(v.string(), ""),
   allowed_ips: v.optional(
-    v.array(v.pipe(v.string(), v.check((s) => parseCidr(s) !== null, "not an IP address or CIDR range"))),
+    v.array(
+      v.pipe(
+        v.string(),
+        v.check((s) => parseCidr(s) !== null, "not an IP address or CIDR range"),
+      ),
+    ),
     [],
   ),
 });

@@ -92,7 +92,10 @@ export class Embedder {
     }
     if (missing.size > 0) {
       const entries = [...missing];
-      const batch = this.#fetch(entries.map(([, e]) => e.text), model);
+      const batch = this.#fetch(
+        entries.map(([, e]) => e.text),
+        model,
+      );
       entries.forEach(([key], index) => this.#inflight.set(key, { batch, index }));
       let fetched: number[][];
       try {

@@ -14,7 +14,13 @@ export class OllamaProvider extends UpstreamProvider {
   }
 
   protected async request(texts: readonly string[], model: string, signal?: AbortSignal): Promise<unknown> {
-    const answer = await postJson({ provider: this.name, url: endpoint(this.opts.url, "/api/embed"), body: { model, input: texts }, signal, maxBytes: responseCap(texts.length) });
+    const answer = await postJson({
+      provider: this.name,
+      url: endpoint(this.opts.url, "/api/embed"),
+      body: { model, input: texts },
+      signal,
+      maxBytes: responseCap(texts.length),
+    });
     return (answer as { embeddings?: unknown } | null)?.embeddings;
   }
 }

@@ -92,7 +92,11 @@ export async function postJson(req: UpstreamRequest): Promise<unknown> {
     });
     text = await readCapped(res, req.maxBytes);
   } catch (err) {
-    if (err instanceof TooLong) throw new UpstreamError(`embedding provider ${req.provider} answered with more than ${req.maxBytes} bytes`, { provider: req.provider, max_bytes: req.maxBytes });
+    if (err instanceof TooLong)
+      throw new UpstreamError(`embedding provider ${req.provider} answered with more than ${req.maxBytes} bytes`, {
+        provider: req.provider,
+        max_bytes: req.maxBytes,
+      });
     throw transportError(req, err);
   }
   if (!res.ok) throw statusError(req.provider, res.status, text, req.secrets ?? []);

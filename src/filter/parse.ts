@@ -35,13 +35,11 @@ class FilterError extends Error {
   }
 }
 
-const isScalar = (x: unknown): x is Scalar =>
-  x === null || typeof x === "string" || typeof x === "boolean" || (typeof x === "number" && Number.isFinite(x));
+const isScalar = (x: unknown): x is Scalar => x === null || typeof x === "string" || typeof x === "boolean" || (typeof x === "number" && Number.isFinite(x));
 
 const isPlainObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 
-const join = (path: string, key: string | number) =>
-  typeof key === "number" ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+const join = (path: string, key: string | number) => (typeof key === "number" ? `${path}[${key}]` : path ? `${path}.${key}` : key);
 
 /**
  * Parses a filter document into a tree. Throws ValidationFailed whose details name the bad node as

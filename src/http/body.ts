@@ -45,4 +45,3 @@ export function queryInt(min: number, max: number) {
     v.maxValue(max),
   );
 }
-

@@ -77,7 +77,11 @@ export class Converter {
     }
     const message = raw.split(input).join("upload").split(this.spoolDir).join("").split("\n")[0]!.trim();
     const line = /line (\d+)/i.exec(message)?.[1];
-    return new BadRequest(`the ${format === "csv" ? "CSV" : format === "ndjson" ? "NDJSON" : "Parquet"} upload could not be read: ${message}`, line ? { line: Number(line) } : undefined, cause);
+    return new BadRequest(
+      `the ${format === "csv" ? "CSV" : format === "ndjson" ? "NDJSON" : "Parquet"} upload could not be read: ${message}`,
+      line ? { line: Number(line) } : undefined,
+      cause,
+    );
   }
 
   /** Stops conversions still running (shutdown). */

@@ -30,9 +30,7 @@ export interface ConvertJob {
   memoryLimit: string;
 }
 
-export type ConvertOutcome =
-  | { ok: true; fields: Field[]; rows: number; peak_rss_bytes: number }
-  | { ok: false; message: string; peak_rss_bytes: number };
+export type ConvertOutcome = { ok: true; fields: Field[]; rows: number; peak_rss_bytes: number } | { ok: false; message: string; peak_rss_bytes: number };
 
 /** The DuckDB table expression reading an upload of this format. */
 function readerSql(path: string, format: UploadFormat, csv: CsvOptions): string {

@@ -6,16 +6,19 @@ import { type AnyOperation, op } from "../ops/operation.ts";
 import type { IngestResult, Ingestor } from "./ingest.ts";
 
 /** "true"/"false" over HTTP, a boolean in-process. */
-const queryBool = v.union([v.boolean(), v.pipe(v.picklist(["true", "false"]), v.transform((s) => s === "true"))]);
+const queryBool = v.union([
+  v.boolean(),
+  v.pipe(
+    v.picklist(["true", "false"]),
+    v.transform((s) => s === "true"),
+  ),
+]);
 
 const IngestQuery = v.object({
   mode: v.optional(v.picklist(["replace", "append"]), "replace"),
   format: v.optional(v.picklist(["csv", "ndjson", "parquet"])),
   header: v.optional(queryBool, true),
-  delimiter: v.optional(
-    v.pipe(v.string(), v.regex(/^[^"\r\n]$/, "delimiter must be one character other than a quote or a newline")),
-    ",",
-  ),
+  delimiter: v.optional(v.pipe(v.string(), v.regex(/^[^"\r\n]$/, "delimiter must be one character other than a quote or a newline")), ","),
   /** Comma-separated strings read as NULL; the default reads only empty fields as NULL. */
   nulls: v.optional(v.pipe(v.string(), v.description("Comma-separated strings read as NULL; by default only empty fields are")), ""),
 });

@@ -94,7 +94,9 @@ export async function spoolUpload(input: StreamIn, path: string, limit: number):
       for await (const chunk of body) await sink(chunk);
       declared = formatFromContentType(contentType);
       if (!declared && contentType && !/^application\/octet-stream\b/i.test(contentType)) {
-        throw new UnsupportedMediaType(`unsupported upload type "${contentType.split(";")[0]}"; send text/csv, application/x-ndjson, application/vnd.apache.parquet or multipart/form-data`);
+        throw new UnsupportedMediaType(
+          `unsupported upload type "${contentType.split(";")[0]}"; send text/csv, application/x-ndjson, application/vnd.apache.parquet or multipart/form-data`,
+        );
       }
     }
     await flush();

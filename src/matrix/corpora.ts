@@ -129,13 +129,15 @@ export class Corpora {
    * input names the same dataset, id column and model. Returns whether it was created.
    */
   async build(input: CorpusInput): Promise<{ created: boolean; status: CorpusStatus }> {
-    if (!CORPUS_NAME.test(input.name)) throw new ValidationFailed("invalid corpus name: 1-63 letters, digits, _ or -, starting with a letter", [{ path: "name", message: "invalid name" }]);
+    if (!CORPUS_NAME.test(input.name))
+      throw new ValidationFailed("invalid corpus name: 1-63 letters, digits, _ or -, starting with a letter", [{ path: "name", message: "invalid name" }]);
     if ((input.text === undefined) === (input.template === undefined)) {
       throw new ValidationFailed("give exactly one of text (columns) or template", [{ path: "text", message: "exactly one of text or template" }]);
     }
     const text = input.template !== undefined ? { template: input.template } : { columns: input.text! };
     const metadata = input.metadata ?? [];
-    if (metadata.includes(TEXT_KEY)) throw new ValidationFailed(`metadata column "${TEXT_KEY}" is reserved`, [{ path: "metadata", message: `"${TEXT_KEY}" is reserved` }]);
+    if (metadata.includes(TEXT_KEY))
+      throw new ValidationFailed(`metadata column "${TEXT_KEY}" is reserved`, [{ path: "metadata", message: `"${TEXT_KEY}" is reserved` }]);
     const info = await this.deps.rows.describe(input.dataset);
     const known = new Set(info.columns);
     const wanted = readColumns({ id_column: input.id_column, text, metadata });

@@ -50,7 +50,11 @@ export function decideGate(signals: GateSignals, t: GateConfig): GateDecision {
   if (!clearLead && !agreed) {
     return strong(`ambiguous: margin ${fmt(signals.margin!)} is below ${t.min_margin} and agreement ${fmt(signals.agreement)} is below ${t.min_agreement}`);
   }
-  return { tier: "small", reason: clearLead ? `top score ${fmt(signals.top_score)} with a clear lead` : `top score ${fmt(signals.top_score)} and the corpora agree`, signals };
+  return {
+    tier: "small",
+    reason: clearLead ? `top score ${fmt(signals.top_score)} with a clear lead` : `top score ${fmt(signals.top_score)} and the corpora agree`,
+    signals,
+  };
 }
 
 const fmt = (x: number) => String(Math.round(x * 1000) / 1000);

@@ -101,7 +101,12 @@ export function matrixOperations(deps: MatrixServices): AnyOperation[] {
       summary: "Search several corpora with a filter, fuse, boost from playbooks, cut for relevance, decide the gate",
       body: SearchBody,
       result: SearchResultSchema,
-      errors: { validation_failed: "Not exactly one of query or vector, weights for a corpus not searched, a bad filter, or another input failed validation; details names the field (a filter's bad node)", ...corpusNotFound, ...embedFailed },
+      errors: {
+        validation_failed:
+          "Not exactly one of query or vector, weights for a corpus not searched, a bad filter, or another input failed validation; details names the field (a filter's bad node)",
+        ...corpusNotFound,
+        ...embedFailed,
+      },
       handler: (input) => matrixSearch(deps, input),
     }),
     op({

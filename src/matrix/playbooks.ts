@@ -99,7 +99,15 @@ export class Playbooks {
         if (p.model !== model) continue;
         const key = itemKey(p.corpus, p.item_id);
         const list = byItem.get(key) ?? [];
-        list.push({ id: p.id, corpus: p.corpus, item_id: p.item_id, outcome: p.outcome, rating: p.rating, created_ms: Date.parse(p.created_at), vector: p.vector });
+        list.push({
+          id: p.id,
+          corpus: p.corpus,
+          item_id: p.item_id,
+          outcome: p.outcome,
+          rating: p.rating,
+          created_ms: Date.parse(p.created_at),
+          vector: p.vector,
+        });
         byItem.set(key, list);
       }
       this.#byItem.set(model, byItem);
@@ -136,7 +144,16 @@ export class Playbooks {
     }
     const now = Date.now();
     const made: Playbook[] = inputs.map((i, j) => {
-      const p: Playbook = { id: newId(now), query: i.query, corpus: i.corpus, item_id: i.id, outcome: i.outcome, created_at: new Date(now).toISOString(), model, vector: unit(vectors[j]!) };
+      const p: Playbook = {
+        id: newId(now),
+        query: i.query,
+        corpus: i.corpus,
+        item_id: i.id,
+        outcome: i.outcome,
+        created_at: new Date(now).toISOString(),
+        model,
+        vector: unit(vectors[j]!),
+      };
       if (i.rating !== undefined) p.rating = i.rating;
       if (i.note !== undefined) p.note = i.note;
       return p;

@@ -50,7 +50,12 @@ export const SearchBody = v.strictObject({
   k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_K)), 10),
   per_corpus_k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_K))),
   filter: v.optional(
-    v.pipe(v.unknown(), v.description('shared filter language: {"state": "IL", "available": true, "hourly_rate": {"$lte": 22}}, or as text: state = IL and available = true and hourly_rate <= 22')),
+    v.pipe(
+      v.unknown(),
+      v.description(
+        'shared filter language: {"state": "IL", "available": true, "hourly_rate": {"$lte": 22}}, or as text: state = IL and available = true and hourly_rate <= 22',
+      ),
+    ),
   ),
   weights: v.optional(v.record(v.string(), v.pipe(v.number(), v.minValue(0), v.maxValue(1000)))),
   dedupe_key: v.optional(column),
@@ -74,13 +79,16 @@ const GateSignalsSchema = v.object({
 });
 
 /** Mirrors GateDecision in gate.ts. */
-export const GateDecisionSchema = named(
-  "GateDecision",
-  v.object({ tier: v.picklist(["small", "strong"]), reason: v.string(), signals: GateSignalsSchema }),
-);
+export const GateDecisionSchema = named("GateDecision", v.object({ tier: v.picklist(["small", "strong"]), reason: v.string(), signals: GateSignalsSchema }));
 
 const SourceSchema = v.object({ corpus: v.string(), id: v.string(), rank: v.number(), raw: v.number(), calibrated: v.number(), contribution: v.number() });
-const BoostSchema = v.object({ playbook: v.string(), outcome: v.picklist(["success", "failure"]), similarity: v.number(), age_days: v.number(), effect: v.number() });
+const BoostSchema = v.object({
+  playbook: v.string(),
+  outcome: v.picklist(["success", "failure"]),
+  similarity: v.number(),
+  age_days: v.number(),
+  effect: v.number(),
+});
 const DropReasonSchema = v.picklist(["min_score", "required_terms", "gap"]);
 
 /** Mirrors SearchOutput in search.ts; the explain parts are there only when explain was asked. */

@@ -67,7 +67,8 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
   const names = input.corpora ?? deps.corpora.names();
   const records = names.map((n) => deps.corpora.require(n));
   for (const key of Object.keys(input.weights ?? {})) {
-    if (!names.includes(key)) throw new ValidationFailed(`weights name corpus "${key}", which is not searched`, [{ path: `weights.${key}`, message: "not a searched corpus" }]);
+    if (!names.includes(key))
+      throw new ValidationFailed(`weights name corpus "${key}", which is not searched`, [{ path: `weights.${key}`, message: "not a searched corpus" }]);
   }
   const filterNode = input.filter === undefined ? undefined : parseFilter(input.filter, "filter");
   const filter = input.filter as FilterInput | undefined;

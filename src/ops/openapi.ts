@@ -80,7 +80,9 @@ export function openApiDocument(ops: readonly AnyOperation[], info: DocumentInfo
       operation.requestBody = {
         required: true,
         description: op.stream.description,
-        content: Object.fromEntries(op.stream.contentTypes.map((t) => [t, { schema: { type: "string", contentMediaType: t === "*/*" ? "application/octet-stream" : t } }])),
+        content: Object.fromEntries(
+          op.stream.contentTypes.map((t) => [t, { schema: { type: "string", contentMediaType: t === "*/*" ? "application/octet-stream" : t } }]),
+        ),
       };
     }
     operation.responses = { ...successResponses(op, result ? ref(result) : undefined), ...errorResponses(op) };
@@ -131,7 +133,12 @@ function headerParameters(op: AnyOperation, convert: (s: Schema) => Record<strin
   const json = convert(schema) as { properties?: Record<string, Record<string, unknown>> };
   return Object.entries(op.http?.headers ?? {}).map(([field, header]) => {
     const { description, ...rest } = json.properties?.[field] ?? {};
-    const p: Record<string, unknown> = { name: header.replace(/(^|-)(\w)/g, (_, dash: string, ch: string) => dash + ch.toUpperCase()), in: "header", required: false, schema: rest };
+    const p: Record<string, unknown> = {
+      name: header.replace(/(^|-)(\w)/g, (_, dash: string, ch: string) => dash + ch.toUpperCase()),
+      in: "header",
+      required: false,
+      schema: rest,
+    };
     if (description) p.description = description;
     return p;
   });
@@ -177,7 +184,10 @@ function errorResponses(op: AnyOperation): Record<string, unknown> {
   }
   const out: Record<string, unknown> = {};
   for (const [status, lines] of [...byStatus].sort((a, b) => a[0] - b[0])) {
-    out[status] = op.method === "head" ? { description: lines.join("; ") } : { description: lines.join("; "), content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+    out[status] =
+      op.method === "head"
+        ? { description: lines.join("; ") }
+        : { description: lines.join("; "), content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
   }
   return out;
 }

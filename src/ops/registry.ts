@@ -88,7 +88,10 @@ export class OperationRegistry {
       if (schema) merged = { ...merged, ...(validate(schema, parts[part], part === "body" ? "input" : `input (${part})`) as Record<string, unknown>) };
       else if (part === "body" && Object.keys(parts.body!).length > 0) {
         const unknown = Object.keys(parts.body!);
-        throw new ValidationFailed("input failed validation", unknown.map((path) => ({ path, message: `${op.name} takes no field "${path}"` })));
+        throw new ValidationFailed(
+          "input failed validation",
+          unknown.map((path) => ({ path, message: `${op.name} takes no field "${path}"` })),
+        );
       }
     }
     if (op.stream) {

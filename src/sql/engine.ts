@@ -76,8 +76,7 @@ class ConnectionPool {
 
 const ADMIN = "admin";
 
-const refused = (what: string) =>
-  new BadRequest(`only read-only statements are allowed (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN, SUMMARIZE); this is ${what}`);
+const refused = (what: string) => new BadRequest(`only read-only statements are allowed (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN, SUMMARIZE); this is ${what}`);
 
 function bindParams(prepared: DuckDBPreparedStatement, params: SqlParams): void {
   const expected = prepared.parameterCount;
@@ -187,7 +186,8 @@ export class SqlEngine {
 
   private async assertExplainsSelect(conn: DuckDBConnection, sql: string): Promise<void> {
     const inner = explainedStatement(sql);
-    if (inner === null) throw new BadRequest("EXPLAIN is allowed only in the forms EXPLAIN [ANALYZE] <query> and EXPLAIN (options) <query>, without comments before the query");
+    if (inner === null)
+      throw new BadRequest("EXPLAIN is allowed only in the forms EXPLAIN [ANALYZE] <query> and EXPLAIN (options) <query>, without comments before the query");
     const extracted = await conn.extractStatements(inner);
     if (extracted.count !== 1) throw new BadRequest("EXPLAIN must wrap exactly one query");
     const prepared = await extracted.prepare(0);

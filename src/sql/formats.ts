@@ -38,7 +38,13 @@ function toArrowStream(columns: Column[], rows: JsonValue[][]): Uint8Array {
   const vectors = Object.fromEntries(
     columns.map((col, i) => {
       const type = arrowType(col.type);
-      return [names[i]!, vectorFromArray(rows.map((r) => arrowValue(type, r[i]!)), type)];
+      return [
+        names[i]!,
+        vectorFromArray(
+          rows.map((r) => arrowValue(type, r[i]!)),
+          type,
+        ),
+      ];
     }),
   );
   return tableToIPC(new Table(vectors), "stream");

@@ -20,12 +20,20 @@ export function sqlRowSource(catalog: Pick<Catalog, "get">, sql: SqlPort): RowSo
       // The page's last id first, from the id column alone; the page itself is then a range on
       // both sides, which Parquet row-group statistics can prune, instead of a top-N over every
       // remaining row (quadratic over a whole build).
-      const bound = await sql.query(`SELECT max(${id}) FROM (SELECT ${id} FROM ${from} WHERE ${lower} ORDER BY ${id} LIMIT ${limit})`, lowerParams, { maxRows: 1 });
+      const bound = await sql.query(`SELECT max(${id}) FROM (SELECT ${id} FROM ${from} WHERE ${lower} ORDER BY ${id} LIMIT ${limit})`, lowerParams, {
+        maxRows: 1,
+      });
       const upper = bound.rows[0]?.[0];
       if (upper === null || upper === undefined) return [];
-      const res = await sql.query(`SELECT ${columns.map(quoteIdent).join(", ")} FROM ${from} WHERE ${lower} AND ${id} <= ? ORDER BY ${id}`, [...lowerParams, upper as IdValue]);
+      const res = await sql.query(`SELECT ${columns.map(quoteIdent).join(", ")} FROM ${from} WHERE ${lower} AND ${id} <= ? ORDER BY ${id}`, [
+        ...lowerParams,
+        upper as IdValue,
+      ]);
       if (res.truncated) {
-        throw new Unavailable(`a page of dataset "${dataset}" is over sql.max_rows; lower matrix.read_page or raise sql.max_rows`, { dataset, rows: res.row_count });
+        throw new Unavailable(`a page of dataset "${dataset}" is over sql.max_rows; lower matrix.read_page or raise sql.max_rows`, {
+          dataset,
+          rows: res.row_count,
+        });
       }
       return res.rows.map((values) => {
         const row: Record<string, unknown> = {};

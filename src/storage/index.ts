@@ -30,8 +30,7 @@ export async function open(ctx: Omit<ModuleContext<StorageConfig>, "store">): Pr
     const s3 = await S3ObjectStore.open(s.s3, ctx.log);
     inner = s3;
     location = `s3://${s.s3.bucket} at ${new URL(s.s3.endpoint).origin}`;
-    health = () =>
-      s3.conditionalWrites ? { status: "ok" } : { status: "degraded", detail: { conditional_writes: "emulated in-process" } };
+    health = () => (s3.conditionalWrites ? { status: "ok" } : { status: "degraded", detail: { conditional_writes: "emulated in-process" } });
   } else {
     const root = resolve(s.fs.root);
     inner = await FsObjectStore.open(root, { fsync: s.fs.fsync });

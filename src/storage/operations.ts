@@ -8,10 +8,7 @@ import { type AnyOperation, op, type StreamOut } from "../ops/operation.ts";
 import { type CappedStore, getObject, putObject } from "./objects.ts";
 import { MAX_LIST_LIMIT, type ObjectInfo } from "./store.ts";
 
-const ObjectInfoSchema = named(
-  "ObjectInfo",
-  v.object({ key: v.string(), size: v.number(), etag: v.string(), last_modified: v.string() }),
-);
+const ObjectInfoSchema = named("ObjectInfo", v.object({ key: v.string(), size: v.number(), etag: v.string(), last_modified: v.string() }));
 type ObjectInfoJson = v.InferOutput<typeof ObjectInfoSchema>;
 
 const infoJson = (i: ObjectInfo): ObjectInfoJson => ({ key: i.key, size: i.size, etag: i.etag, last_modified: i.lastModified.toISOString() });
@@ -37,7 +34,13 @@ const ListQuery = v.object({
 const PutHeaders = v.object({
   only_if_absent: v.optional(
     v.pipe(
-      v.union([v.boolean(), v.pipe(v.string(), v.transform((s) => s.trim() === "*"))]),
+      v.union([
+        v.boolean(),
+        v.pipe(
+          v.string(),
+          v.transform((s) => s.trim() === "*"),
+        ),
+      ]),
       v.description('Create only if absent: the header "If-None-Match: *" over HTTP, true in-process'),
     ),
     false,
@@ -107,7 +110,10 @@ export function storageOperations(store: CappedStore): AnyOperation[] {
       params: KeyParam,
       result: ObjectInfoSchema,
       errors: notFound,
-      http: { statuses: { 200: "The object exists" }, responseHeaders: (info: ObjectInfoJson) => ({ ...infoHeaders(info), "Content-Length": String(info.size) }) },
+      http: {
+        statuses: { 200: "The object exists" },
+        responseHeaders: (info: ObjectInfoJson) => ({ ...infoHeaders(info), "Content-Length": String(info.size) }),
+      },
       handler: async ({ key }) => {
         const info = await store.head(key);
         if (!info) throw new NotFound(`object "${key}" not found`);

@@ -113,7 +113,7 @@ export class S3ObjectStore implements ObjectStore {
       if (opts.conditional_writes === "required") {
         client.destroy();
         throw new Unsupported(
-          "the S3 server ignores If-None-Match: * on PUT, so put-if-absent cannot be atomic; use a server that supports conditional writes (AWS S3, MinIO) or set storage.s3.conditional_writes = \"emulate\"",
+          'the S3 server ignores If-None-Match: * on PUT, so put-if-absent cannot be atomic; use a server that supports conditional writes (AWS S3, MinIO) or set storage.s3.conditional_writes = "emulate"',
         );
       }
       store.conditionalWrites = false;

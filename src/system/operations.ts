@@ -37,7 +37,12 @@ export function systemOperations(modules: () => readonly Module[], startedAt: nu
           if (h.status === "degraded") degraded = true;
           if (h.detail) (details ??= {})[m.name] = h.detail;
         }
-        const out = { status: degraded ? ("degraded" as const) : ("ok" as const), version: VERSION, uptime_s: Math.round((Date.now() - startedAt) / 1000), modules: states };
+        const out = {
+          status: degraded ? ("degraded" as const) : ("ok" as const),
+          version: VERSION,
+          uptime_s: Math.round((Date.now() - startedAt) / 1000),
+          modules: states,
+        };
         return details ? { ...out, details } : out;
       },
     }),

@@ -93,7 +93,11 @@ export class Applier {
     const stale = this.stale;
     if (accept) return this.graph.search(query, k, ef, (l) => !stale.has(l) && accept(l));
     if (stale.size === 0) return this.graph.search(query, k, ef);
-    if (stale.size <= OVERFETCH_MAX) return this.graph.search(query, k + stale.size, ef).filter((h) => !stale.has(h.label)).slice(0, k);
+    if (stale.size <= OVERFETCH_MAX)
+      return this.graph
+        .search(query, k + stale.size, ef)
+        .filter((h) => !stale.has(h.label))
+        .slice(0, k);
     return this.graph.search(query, k, ef, (l) => !stale.has(l));
   }
 

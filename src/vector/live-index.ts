@@ -91,16 +91,21 @@ export class LiveIndex {
       this.nextLabel = Math.max(this.nextLabel, label + 1);
     }
     for (let l = 0; l < this.nextLabel; l++) if (this.labelId[l] === undefined) this.free.add(l);
-    this.applier = new Applier(restored, tuning, {
-      vectorOf: (label) => this.slab.get(label),
-      applied: (label, seq) => {
-        if (this.pending.get(label) === seq) this.pending.delete(label);
+    this.applier = new Applier(
+      restored,
+      tuning,
+      {
+        vectorOf: (label) => this.slab.get(label),
+        applied: (label, seq) => {
+          if (this.pending.get(label) === seq) this.pending.delete(label);
+        },
+        isCurrent: (label, id) => !this.pending.has(label) && this.labelId[label] === id,
+        walBytes: () => files.walBytes(),
+        snapshot: () => files.snapshot(this.lastSeq + 1, (graphFile) => this.applier.capture((graph) => graph.save(graphFile))),
+        log,
       },
-      isCurrent: (label, id) => !this.pending.has(label) && this.labelId[label] === id,
-      walBytes: () => files.walBytes(),
-      snapshot: () => files.snapshot(this.lastSeq + 1, (graphFile) => this.applier.capture((graph) => graph.save(graphFile))),
-      log,
-    }, params);
+      params,
+    );
   }
 
   get params(): IndexParams {

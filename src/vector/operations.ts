@@ -44,7 +44,9 @@ const SearchBody = v.strictObject({
   ef: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(4096))),
   filter: v.optional(
     v.union([
-      JsonObject('MongoDB-style: {"state": "IL", "rate": {"$lte": 22}, "$or": [...]}; operators $eq $ne $in $nin $gt $gte $lt $lte $exists, combinators $and $or $not'),
+      JsonObject(
+        'MongoDB-style: {"state": "IL", "rate": {"$lte": 22}, "$or": [...]}; operators $eq $ne $in $nin $gt $gte $lt $lte $exists, combinators $and $or $not',
+      ),
       v.pipe(v.string(), v.description("the same language as text: state = IL and (shift in (day, swing) or available = true) and rate <= 22")),
     ]),
   ),
@@ -158,7 +160,11 @@ export function vectorOperations(svc: VectorService, maxBodyBytes: number): AnyO
       body: SearchBody,
       maxBodyBytes,
       result: v.object({ hits: v.array(Hit) }),
-      errors: { ...missing, validation_failed: "An input failed validation: the vector has the wrong dimension, k is out of range or the filter is invalid; details names the field" },
+      errors: {
+        ...missing,
+        validation_failed:
+          "An input failed validation: the vector has the wrong dimension, k is out of range or the filter is invalid; details names the field",
+      },
       handler: ({ name, ...req }) => ({ hits: svc.search(name, req) }),
     }),
     op({

@@ -83,7 +83,8 @@ export class VectorIndexes implements VectorService {
 
   async createIndex(input: CreateIndexInput): Promise<IndexInfo> {
     const params = resolveParams(input, this.config);
-    if (this.indexes.has(params.name) || this.busy.has(params.name) || this.failed.has(params.name)) throw new Conflict(`index "${params.name}" already exists`);
+    if (this.indexes.has(params.name) || this.busy.has(params.name) || this.failed.has(params.name))
+      throw new Conflict(`index "${params.name}" already exists`);
     this.busy.add(params.name);
     let index: LiveIndex;
     try {
@@ -189,6 +190,7 @@ export class VectorIndexes implements VectorService {
   }
 
   private checkBatch(n: number): void {
-    if (n > this.config.max_batch_items) throw new TooLarge(`a batch holds at most ${this.config.max_batch_items} items`, { max_batch_items: this.config.max_batch_items });
+    if (n > this.config.max_batch_items)
+      throw new TooLarge(`a batch holds at most ${this.config.max_batch_items} items`, { max_batch_items: this.config.max_batch_items });
   }
 }

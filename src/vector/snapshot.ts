@@ -75,7 +75,8 @@ export async function readManifest(store: ObjectStore, name: string): Promise<Ma
   if (!manifest || manifest.params.name !== name) throw new Error("manifest.json is missing, unreadable or not this index's");
   const snap = manifest.snapshot;
   // Its snapshot must lie in the index's own folder: a manifest is never a pointer elsewhere.
-  if (snap && !(snap.graph.startsWith(prefixOf(name)) && snap.envelope.startsWith(prefixOf(name)))) throw new Error("manifest.json names a snapshot outside the index");
+  if (snap && !(snap.graph.startsWith(prefixOf(name)) && snap.envelope.startsWith(prefixOf(name))))
+    throw new Error("manifest.json names a snapshot outside the index");
   return manifest;
 }
 

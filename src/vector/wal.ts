@@ -6,7 +6,20 @@
 // segment whose records all precede S can be deleted. On open, a torn or corrupt record at the
 // tail of the last segment (a crash mid-append) is cut off; a bad record anywhere else, or one
 // with whole records after it, is corruption and stops the load of this index.
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fdatasyncSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { fsyncPathSync } from "../lib/fsync.ts";
 import { decodeRecord, encodeRecord, type WalRecord } from "./wal-record.ts";

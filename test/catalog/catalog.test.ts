@@ -47,7 +47,12 @@ describe("catalog", () => {
     const before = await keys(store, "");
     const err = await catalog.register("workers", [f("id", "BIGINT"), f("zip", "BIGINT"), f("rate", "DOUBLE")]).catch((e) => e);
     expect(err).toBeInstanceOf(Conflict);
-    expect(err.details.diff).toEqual({ added: [{ name: "rate", type: "DOUBLE" }], removed: [], retyped: [{ name: "zip", from: "VARCHAR", to: "BIGINT" }], reordered: false });
+    expect(err.details.diff).toEqual({
+      added: [{ name: "rate", type: "DOUBLE" }],
+      removed: [],
+      retyped: [{ name: "zip", from: "VARCHAR", to: "BIGINT" }],
+      reordered: false,
+    });
     expect(await keys(store, "")).toEqual(before);
     expect(catalog.get("workers")!.fields).toEqual(FIELDS);
     expect(journal.lastSeq).toBe(1);
@@ -96,7 +101,10 @@ describe("catalog", () => {
     expect(reopened.list().map((m) => m.name)).toEqual(["a", "b"]);
     expect(reopened.get("a")!.version).toBe(1);
     expect(reopened.health()).toEqual({ status: "degraded", detail: { datasets: 2, corrupt_manifests: 2 } });
-    expect(log.lines.filter((l) => l.msg === "skipping corrupt catalog manifest").map((l) => l.fields?.key)).toEqual([manifestKey("a", 2), manifestKey("c", 1)]);
+    expect(log.lines.filter((l) => l.msg === "skipping corrupt catalog manifest").map((l) => l.fields?.key)).toEqual([
+      manifestKey("a", 2),
+      manifestKey("c", 1),
+    ]);
     // The next commit goes above the corrupt version instead of colliding with it.
     const next = await commitTo(reopened, "a", [], "replace");
     expect(next.version).toBe(3);
@@ -133,7 +141,15 @@ describe("journal", () => {
     const { catalog, journal } = await open(store);
     await catalog.register("a", FIELDS);
     await commitTo(catalog, "a", [{ key: "datasets/a/1.parquet", rows: 2, bytes: 1 }], "replace");
-    await commitTo(catalog, "a", [{ key: "datasets/a/1.parquet", rows: 2, bytes: 1 }, { key: "datasets/a/2.parquet", rows: 3, bytes: 1 }], "append");
+    await commitTo(
+      catalog,
+      "a",
+      [
+        { key: "datasets/a/1.parquet", rows: 2, bytes: 1 },
+        { key: "datasets/a/2.parquet", rows: 3, bytes: 1 },
+      ],
+      "append",
+    );
     await catalog.delete("a");
     const all = await journal.read(0, 100);
     expect(all.map((e) => [e.seq, e.op, e.version, e.row_count])).toEqual([

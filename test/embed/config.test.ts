@@ -30,7 +30,5 @@ test("the OpenAI key may live in the secrets file or the environment", () => {
 
 test("an unknown provider or a non-http URL stops start-up", () => {
   expect(() => loadConfig({ defaultPath: join(tempDir(), "absent.toml"), env: { LH_EMBED_PROVIDER: "cohere" } })).toThrow(ConfigError);
-  expect(() => loadConfig({ defaultPath: join(tempDir(), "absent.toml"), env: { LH_EMBED_OLLAMA_URL: "file:///etc/passwd" } })).toThrow(
-    /embed\.ollama\.url/,
-  );
+  expect(() => loadConfig({ defaultPath: join(tempDir(), "absent.toml"), env: { LH_EMBED_OLLAMA_URL: "file:///etc/passwd" } })).toThrow(/embed\.ollama\.url/);
 });

@@ -34,7 +34,10 @@ describe("Embedder cache", () => {
     const e = embedder();
     await e.embed(["a", "b"]);
     const out = await e.embed(["x", "a", "y", "x", "b"]);
-    expect(sent()).toEqual([["a", "b"], ["x", "y"]]);
+    expect(sent()).toEqual([
+      ["a", "b"],
+      ["x", "y"],
+    ]);
     expect(out).toEqual({ model: MODEL, dimension: fakeVector(MODEL, "a").length, vectors: ["x", "a", "y", "x", "b"].map((t) => fakeVector(MODEL, t)) });
     expect(e.stats()).toMatchObject({ hits: 2, misses: 5, size: 4 });
   });

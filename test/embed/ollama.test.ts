@@ -37,7 +37,9 @@ describe("OllamaProvider", () => {
 
   test("an unknown model is an UpstreamError quoting Ollama's message, with the status", async () => {
     ollama.behaviour.models = ["nomic-embed-text"];
-    const err = await provider().embed(["x"], "no-such-model").catch((e) => e);
+    const err = await provider()
+      .embed(["x"], "no-such-model")
+      .catch((e) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err.message).toBe('embedding provider ollama failed with HTTP 404: model "no-such-model" not found, try pulling it first');
     expect(err.details).toEqual({ provider: "ollama", status: 404 });
@@ -45,7 +47,9 @@ describe("OllamaProvider", () => {
 
   test("a non-JSON error page is reported by status only", async () => {
     ollama.behaviour.fail = { status: 500, body: "<html>oops</html>" };
-    const err = await provider().embed(["x"]).catch((e) => e);
+    const err = await provider()
+      .embed(["x"])
+      .catch((e) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err.message).toBe("embedding provider ollama failed with HTTP 500");
   });
@@ -67,14 +71,18 @@ describe("OllamaProvider", () => {
 
   test("a fired signal ends a hanging call with Timeout", async () => {
     ollama.behaviour.hang = true;
-    const err = await provider().embed(["x"], undefined, AbortSignal.timeout(50)).catch((e) => e);
+    const err = await provider()
+      .embed(["x"], undefined, AbortSignal.timeout(50))
+      .catch((e) => e);
     expect(err).toBeInstanceOf(Timeout);
     expect(err.message).toContain("ollama");
   });
   test("an answer longer than any honest one for the batch is an upstream error, not read whole", async () => {
     // One text: the cap is 16,384 numbers of 24 characters plus 64 KiB, about 460 KB.
     ollama.behaviour.raw = `{"embeddings": [[${"0.123456789,".repeat(100_000)}0.1]]}`;
-    const err = await provider().embed(["x"]).catch((e) => e);
+    const err = await provider()
+      .embed(["x"])
+      .catch((e) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err.message).toBe(`embedding provider ollama answered with more than ${16_384 * 24 + 64 * 1024} bytes`);
   });

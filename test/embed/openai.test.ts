@@ -49,15 +49,22 @@ describe("OpenAIProvider", () => {
   });
 
   test("a rejected key is a 502-class error that never echoes the key, not even masked", async () => {
-    const err = await provider("sk-wrong-00000000000000000000").embed(["x"]).catch((e) => e);
+    const err = await provider("sk-wrong-00000000000000000000")
+      .embed(["x"])
+      .catch((e) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err.message).toBe("embedding provider openai rejected our credentials (HTTP 401)");
     expect(JSON.stringify(err.details)).not.toContain("sk-");
   });
 
   test("an upstream message quoting the key is redacted", async () => {
-    keyed.behaviour.fail = { status: 400, body: { error: { message: `bad request for key ${KEY} at https://u:p@api.example/v1`, type: "invalid_request_error" } } };
-    const err = await provider().embed(["x"]).catch((e) => e);
+    keyed.behaviour.fail = {
+      status: 400,
+      body: { error: { message: `bad request for key ${KEY} at https://u:p@api.example/v1`, type: "invalid_request_error" } },
+    };
+    const err = await provider()
+      .embed(["x"])
+      .catch((e) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err.message).toStartWith("embedding provider openai failed with HTTP 400: bad request for key [redacted]");
     expect(err.message).not.toContain(KEY);
@@ -66,7 +73,9 @@ describe("OpenAIProvider", () => {
 
   test("a redirect is not followed, so the key never reaches another host", async () => {
     keyed.behaviour.redirectTo = `${open.url}/v1/embeddings`;
-    const err = await provider().embed(["x"]).catch((e) => e);
+    const err = await provider()
+      .embed(["x"])
+      .catch((e) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err.message).toBe("embedding provider openai failed with HTTP 307");
     expect(open.requests).toHaveLength(0);
@@ -74,9 +83,33 @@ describe("OpenAIProvider", () => {
 
   test.each([
     ["missing data", { object: "list" }],
-    ["repeated index", { data: [{ index: 0, embedding: [1] }, { index: 0, embedding: [1] }] }],
-    ["out-of-range index", { data: [{ index: 0, embedding: [1] }, { index: 2, embedding: [1] }] }],
-    ["non-numeric embedding", { data: [{ index: 0, embedding: ["a"] }, { index: 1, embedding: ["b"] }] }],
+    [
+      "repeated index",
+      {
+        data: [
+          { index: 0, embedding: [1] },
+          { index: 0, embedding: [1] },
+        ],
+      },
+    ],
+    [
+      "out-of-range index",
+      {
+        data: [
+          { index: 0, embedding: [1] },
+          { index: 2, embedding: [1] },
+        ],
+      },
+    ],
+    [
+      "non-numeric embedding",
+      {
+        data: [
+          { index: 0, embedding: ["a"] },
+          { index: 1, embedding: ["b"] },
+        ],
+      },
+    ],
   ])("%s is an UpstreamError", async (_name, body) => {
     keyed.behaviour.raw = JSON.stringify(body);
     await expect(provider().embed(["a", "b"])).rejects.toBeInstanceOf(UpstreamError);

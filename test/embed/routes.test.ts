@@ -79,7 +79,11 @@ describe("POST /v1/embed against an Ollama server", () => {
   test("embeds through the upstream with the default model", async () => {
     const res = await post(lh, { texts: ["a", "b"] });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ model: "nomic-embed-text", dimension: 6, vectors: [fakeVector("nomic-embed-text", "a"), fakeVector("nomic-embed-text", "b")] });
+    expect(await res.json()).toEqual({
+      model: "nomic-embed-text",
+      dimension: 6,
+      vectors: [fakeVector("nomic-embed-text", "a"), fakeVector("nomic-embed-text", "b")],
+    });
   });
 
   test("an upstream failure is a 502 naming the provider, and health turns degraded until a success", async () => {

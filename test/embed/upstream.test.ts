@@ -30,7 +30,19 @@ describe("scrub", () => {
 
 describe("checkVectors", () => {
   test("accepts one finite vector per text of one dimension", () => {
-    expect(checkVectors("p", [[1, 2], [3, 4]], 2)).toEqual([[1, 2], [3, 4]]);
+    expect(
+      checkVectors(
+        "p",
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        2,
+      ),
+    ).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   test.each([

@@ -33,7 +33,7 @@ describe("filter text form", () => {
       ["cert exists", { cert: { $exists: true } }],
       ["cert not exists", { cert: { $exists: false } }],
       ["address.zip = 02134", { "address.zip": { $eq: "02134" } }],
-      ["note = \"say \\\"hi\\\"\"", { note: { $eq: 'say "hi"' } }],
+      ['note = "say \\"hi\\""', { note: { $eq: 'say "hi"' } }],
       ["x = null and y = FALSE", { $and: [{ x: { $eq: null } }, { y: { $eq: false } }] }],
     ];
     for (const [text, doc] of ops) expect(filterFromText(text)).toEqual(doc as Record<string, unknown>);

@@ -188,7 +188,11 @@ describe("error envelope for request bodies", () => {
   });
 
   test("the access log has one JSON line per request with method, path, status, ms, bytes, id", async () => {
-    const res = await app.request("/v1/demo/things", { method: "POST", body: '{"name":"a","tags":[]}', headers: { "Content-Type": "application/json", "X-Request-Id": "log-1" } });
+    const res = await app.request("/v1/demo/things", {
+      method: "POST",
+      body: '{"name":"a","tags":[]}',
+      headers: { "Content-Type": "application/json", "X-Request-Id": "log-1" },
+    });
     await res.text();
     const line = log.lines.find((l) => l.msg === "request" && l.fields?.request_id === "log-1");
     expect(line?.fields).toMatchObject({ method: "POST", path: "/v1/demo/things", status: 200, bytes: '{"name":"a","tags":[]}'.length });

@@ -26,7 +26,11 @@ describe("ingest.upload", () => {
   afterAll(() => lh.close());
 
   test("a stream in-process becomes a dataset sql.query reads at once", async () => {
-    const result = await lh.ops.call<IngestResult>("ingest.upload", { name: "zips", format: "csv", stream: { body: new Blob([CSV]).stream(), contentType: "text/csv" } });
+    const result = await lh.ops.call<IngestResult>("ingest.upload", {
+      name: "zips",
+      format: "csv",
+      stream: { body: new Blob([CSV]).stream(), contentType: "text/csv" },
+    });
     expect(result).toMatchObject({ name: "zips", rows: 3, columns: 2, result: "created" });
     const count = await lh.ops.call<QueryResult>("sql.query", { sql: "select count(*) from zips" });
     expect(count.rows).toEqual([[3]]);
@@ -45,10 +49,19 @@ describe("ingest.upload", () => {
   });
 
   test("query options arrive typed in-process: header as a boolean, nulls and delimiter", async () => {
-    const result = await lh.ops.call<IngestResult>("ingest.upload", { name: "opts", header: false, delimiter: ";", nulls: "NA", stream: stream("1;NA\n2;x\n") });
+    const result = await lh.ops.call<IngestResult>("ingest.upload", {
+      name: "opts",
+      header: false,
+      delimiter: ";",
+      nulls: "NA",
+      stream: stream("1;NA\n2;x\n"),
+    });
     expect(result).toMatchObject({ rows: 2, result: "created" });
     const q = await lh.ops.call<QueryResult>("sql.query", { sql: "select * from opts order by 1" });
-    expect(q.rows).toEqual([[1, null], [2, "x"]]);
+    expect(q.rows).toEqual([
+      [1, null],
+      [2, "x"],
+    ]);
   });
 
   test("the declared length is checked before the body is read", async () => {

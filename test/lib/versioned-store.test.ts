@@ -251,7 +251,9 @@ describe("versioned store", () => {
     const before = await keys(store);
     await expect(reopened.commit("a", (live, next) => ({ ...noteOf("a", "x", live, next), version: next.version + 1 }))).rejects.toThrow("refusing to commit");
     await expect(reopened.commit("a", (live, next) => ({ ...noteOf("a", "x", live, next), name: "b" }))).rejects.toThrow("refusing to commit");
-    await expect(reopened.commit("a", (live, next) => ({ ...noteOf("a", "x", live, next), count: "many" as unknown as number }))).rejects.toThrow("refusing to commit");
+    await expect(reopened.commit("a", (live, next) => ({ ...noteOf("a", "x", live, next), count: "many" as unknown as number }))).rejects.toThrow(
+      "refusing to commit",
+    );
     expect(await keys(store)).toEqual(before);
     expect(reopened.latest("a")).toMatchObject({ version: 2 });
   });

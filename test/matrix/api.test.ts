@@ -12,7 +12,13 @@ afterAll(() => lh.close());
 const WORKERS = workers(96);
 // One row with nothing to embed: it is skipped and counted.
 const ROWS = [...WORKERS, { ...WORKERS[0]!, worker_id: "W99999", person_id: "P99999", primary_skill: "", city: "", state: "", resume_text: "" }];
-const SKILLS_CORPUS = { name: "skills", dataset: "workers", id_column: "worker_id", template: "{primary_skill} in {city}", metadata: ["person_id", "primary_skill", "city", "state"] };
+const SKILLS_CORPUS = {
+  name: "skills",
+  dataset: "workers",
+  id_column: "worker_id",
+  template: "{primary_skill} in {city}",
+  metadata: ["person_id", "primary_skill", "city", "state"],
+};
 
 let built: any;
 beforeAll(async () => {
@@ -65,8 +71,20 @@ describe("search", () => {
   });
 
   test("the filter may be written as text, as in the issue: the same results as the object form", async () => {
-    const asText = await search({ query: "welder", corpora: ["workers"], k: 12, per_corpus_k: 12, filter: "state = IL and available = true and hourly_rate <= 22" });
-    const asObject = await search({ query: "welder", corpora: ["workers"], k: 12, per_corpus_k: 12, filter: { state: "IL", available: true, hourly_rate: { $lte: 22 } } });
+    const asText = await search({
+      query: "welder",
+      corpora: ["workers"],
+      k: 12,
+      per_corpus_k: 12,
+      filter: "state = IL and available = true and hourly_rate <= 22",
+    });
+    const asObject = await search({
+      query: "welder",
+      corpora: ["workers"],
+      k: 12,
+      per_corpus_k: 12,
+      filter: { state: "IL", available: true, hourly_rate: { $lte: 22 } },
+    });
     expect(asText.results.length).toBe(12);
     expect(asText.results.map((r: any) => r.id)).toEqual(asObject.results.map((r: any) => r.id));
     const bad = await post(lh, "/v1/matrix/search", { query: "x", filter: "state = IL and hourly_rate <=" });
@@ -136,9 +154,26 @@ describe("search", () => {
   });
 
   test("POST /gate decides on given results", async () => {
-    const small = await json(post(lh, "/v1/matrix/gate", { results: [{ corpus: "a", score: 6 }, { corpus: "a", score: 4 }, { corpus: "b", score: 3.5 }], corpora: ["a", "b"] }));
+    const small = await json(
+      post(lh, "/v1/matrix/gate", {
+        results: [
+          { corpus: "a", score: 6 },
+          { corpus: "a", score: 4 },
+          { corpus: "b", score: 3.5 },
+        ],
+        corpora: ["a", "b"],
+      }),
+    );
     expect(small.tier).toBe("small");
-    const strong = await json(post(lh, "/v1/matrix/gate", { results: [{ corpus: "a", score: 1 }, { corpus: "a", score: 0.9 }, { corpus: "a", score: 0.8 }] }));
+    const strong = await json(
+      post(lh, "/v1/matrix/gate", {
+        results: [
+          { corpus: "a", score: 1 },
+          { corpus: "a", score: 0.9 },
+          { corpus: "a", score: 0.8 },
+        ],
+      }),
+    );
     expect(strong).toMatchObject({ tier: "strong", signals: { top_score: 1, passing: 3 } });
   });
 });

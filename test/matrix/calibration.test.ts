@@ -21,7 +21,10 @@ test("the background skips each probe's own document and floors the spread", () 
   // Each [1,0] probe scores the two documents it was not cut from.
   const pairs = [0, Math.SQRT1_2, 1, Math.SQRT1_2, 1, 0];
   expect(bg.mean).toBeCloseTo(pairs.reduce((a, b) => a + b) / 6, 9);
-  const same = backgroundOf(Array.from({ length: 6 }, (_, i) => ({ vector: [1, 0], source: i })), Array.from({ length: 6 }, () => [1, 0]))!;
+  const same = backgroundOf(
+    Array.from({ length: 6 }, (_, i) => ({ vector: [1, 0], source: i })),
+    Array.from({ length: 6 }, () => [1, 0]),
+  )!;
   expect(same.std).toBe(MIN_BACKGROUND_STD);
   expect(backgroundOf([{ vector: [1, 0], source: 0 }], docs)).toBeNull();
 });

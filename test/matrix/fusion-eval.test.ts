@@ -62,7 +62,10 @@ function sampledCalibration(seed: number): Record<string, Calibration> {
 function ndcg10(ranked: { corpus: string; id: string }[], grades: Map<string, number>): number {
   const gain = (g: number) => 2 ** g - 1;
   const dcg = ranked.slice(0, 10).reduce((a, r, i) => a + gain(grades.get(`${r.corpus}/${r.id}`) ?? 0) / Math.log2(i + 2), 0);
-  const ideal = [...grades.values()].sort((a, b) => b - a).slice(0, 10).reduce((a, g, i) => a + gain(g) / Math.log2(i + 2), 0);
+  const ideal = [...grades.values()]
+    .sort((a, b) => b - a)
+    .slice(0, 10)
+    .reduce((a, g, i) => a + gain(g) / Math.log2(i + 2), 0);
   return dcg / ideal;
 }
 
@@ -92,4 +95,7 @@ test("calibrated fusion ranks the labelled set better than RRF and raw scores", 
   expect(allRelevant.calibrated).toBeGreaterThan(allRelevant.rrf_k60!);
 });
 
-const fmt = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k}=${v.toFixed(3)}`).join(" ");
+const fmt = (r: Record<string, number>) =>
+  Object.entries(r)
+    .map(([k, v]) => `${k}=${v.toFixed(3)}`)
+    .join(" ");

@@ -27,7 +27,12 @@ describe("fuse", () => {
   test("rrf uses ranks only, with the recorded k", () => {
     const out = fuse(lists, { method: "rrf", rrfK: 10, calibration });
     expect(out[0]!.score).toBeCloseTo(1 / 11, 9);
-    expect(out.map((r) => r.id).slice(0, 2).sort()).toEqual(["l1", "s1"]);
+    expect(
+      out
+        .map((r) => r.id)
+        .slice(0, 2)
+        .sort(),
+    ).toEqual(["l1", "s1"]);
     expect(out[0]!.sources[0]!.rank).toBe(1);
   });
 

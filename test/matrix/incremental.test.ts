@@ -24,7 +24,10 @@ const textOf = (w: Worker) => renderText({ template: WORKERS_CORPUS.template }, 
 /** Row texts the provider saw since `from` (calibration probes are short word windows, never a whole row). */
 const rowTextsSince = (from: number, rows: Worker[]) => {
   const all = new Set(rows.map(textOf));
-  return embedded.slice(from).flat().filter((t) => all.has(t));
+  return embedded
+    .slice(from)
+    .flat()
+    .filter((t) => all.has(t));
 };
 const ids = async (query: string) => (await json(post(lh, "/v1/matrix/search", { query, corpora: ["workers"], k: 200 }))).results.map((r: any) => r.id);
 

@@ -61,7 +61,14 @@ describe("search, gate, playbooks", () => {
   });
 
   test("gate in-process decides like HTTP", async () => {
-    const input = { results: [{ corpus: "a", score: 6 }, { corpus: "a", score: 4 }, { corpus: "b", score: 3.5 }], corpora: ["a", "b"] };
+    const input = {
+      results: [
+        { corpus: "a", score: 6 },
+        { corpus: "a", score: 4 },
+        { corpus: "b", score: 3.5 },
+      ],
+      corpora: ["a", "b"],
+    };
     const viaOps = await lh.ops.call<any>("matrix.gate", input);
     expect(viaOps.tier).toBe("small");
     expect(viaOps).toEqual(await json(post(lh, "/v1/matrix/gate", input)));
@@ -87,7 +94,12 @@ describe("search, gate, playbooks", () => {
     expect(list).toEqual(await json(call(lh, "/v1/matrix/playbooks")));
     // Oldest first; the ones of one bulk call share their creation time, so their order is open.
     expect(list.playbooks[0].id).toBe(one.id);
-    expect(list.playbooks.slice(1).map((p: any) => p.id).sort()).toEqual(bulk.playbooks.map((p: any) => p.id).sort());
+    expect(
+      list.playbooks
+        .slice(1)
+        .map((p: any) => p.id)
+        .sort(),
+    ).toEqual(bulk.playbooks.map((p: any) => p.id).sort());
     expect((await lh.ops.call<any>("matrix.delete_playbook", { id: one.id })).id).toBe(one.id);
     await expect(lh.ops.call("matrix.delete_playbook", { id: one.id })).rejects.toMatchObject({ code: "not_found" });
   });
@@ -96,7 +108,12 @@ describe("search, gate, playbooks", () => {
     const before = recorded.length;
     const size = lh.matrix.playbooks.size;
     await expect(
-      lh.ops.call("matrix.record_playbooks", { playbooks: [{ query: "x", corpus: "workers", id: ROWS[0]!.worker_id, outcome: "success" }, { query: "x", corpus: "workers", id: "nobody", outcome: "success" }] }),
+      lh.ops.call("matrix.record_playbooks", {
+        playbooks: [
+          { query: "x", corpus: "workers", id: ROWS[0]!.worker_id, outcome: "success" },
+          { query: "x", corpus: "workers", id: "nobody", outcome: "success" },
+        ],
+      }),
     ).rejects.toMatchObject({ code: "not_found" });
     expect(lh.matrix.playbooks.size).toBe(size);
     expect(recorded.length).toBe(before);
@@ -105,13 +122,19 @@ describe("search, gate, playbooks", () => {
 
 describe("bad input", () => {
   test("fails validation with the field's path, as over HTTP", async () => {
-    await expect(lh.ops.call("matrix.search", { query: "x", k: 0 })).rejects.toMatchObject({ code: "validation_failed", details: [expect.objectContaining({ path: "k" })] });
+    await expect(lh.ops.call("matrix.search", { query: "x", k: 0 })).rejects.toMatchObject({
+      code: "validation_failed",
+      details: [expect.objectContaining({ path: "k" })],
+    });
     await expect(
       lh.ops.call("matrix.record_playbooks", { playbooks: [{ query: "x", corpus: "workers", id: "W00001", outcome: "maybe" }] }),
     ).rejects.toMatchObject({ code: "validation_failed", details: [expect.objectContaining({ path: "playbooks[0].outcome" })] });
     await expect(lh.ops.call("matrix.gate", { results: [], extra: 1 })).rejects.toMatchObject({ code: "validation_failed" });
     // The domain's own checks come through unchanged.
-    await expect(lh.ops.call("matrix.search", { k: 3 })).rejects.toMatchObject({ code: "validation_failed", details: [{ path: "query", message: "exactly one of query or vector" }] });
+    await expect(lh.ops.call("matrix.search", { k: 3 })).rejects.toMatchObject({
+      code: "validation_failed",
+      details: [{ path: "query", message: "exactly one of query or vector" }],
+    });
   });
 });
 

@@ -38,7 +38,14 @@ describe("playbook boosts", () => {
   });
 
   test("applyBoosts re-ranks and records each boost", () => {
-    const mk = (id: string, score: number): Fused => ({ corpus: "workers", id, score, confidence: score, metadata: {}, sources: [{ corpus: "workers", id, rank: 1, raw: 0, calibrated: score, contribution: score }] });
+    const mk = (id: string, score: number): Fused => ({
+      corpus: "workers",
+      id,
+      score,
+      confidence: score,
+      metadata: {},
+      sources: [{ corpus: "workers", id, rank: 1, raw: 0, calibrated: score, contribution: score }],
+    });
     const results = [mk("w0", 5), mk("w1", 4), mk("w2", 3.9)];
     const boosts = playbookBoosts(q, [pb("p1", "w1", "success", q), pb("p2", "w0", "failure", q)], opts);
     const out = applyBoosts(results, boosts);

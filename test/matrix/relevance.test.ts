@@ -41,7 +41,9 @@ describe("applyRelevance", () => {
   });
 
   test("without text, required terms are looked for in the metadata values", () => {
-    const out = applyRelevance([r("m", 1, undefined, { primary_skill: "Welder", city: "Joliet" }), r("n", 1, undefined, { primary_skill: "Driver" })], { requiredTerms: ["welder"] });
+    const out = applyRelevance([r("m", 1, undefined, { primary_skill: "Welder", city: "Joliet" }), r("n", 1, undefined, { primary_skill: "Driver" })], {
+      requiredTerms: ["welder"],
+    });
     expect(out.kept.map((x) => x.id)).toEqual(["m"]);
   });
 

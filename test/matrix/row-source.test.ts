@@ -25,7 +25,12 @@ async function readAll(dataset: string, id: string, limit: number): Promise<Row[
 test("integer ids with duplicates", async () => {
   await ingestOk(lh, "dups", "id,v\n4,d\n2,b1\n1,a\n2,b2\n3,c\n2,b3\n5,e\n");
   const pages = await readAll("dups", "id", 2);
-  expect(pages.flat().map((r) => r.v).sort()).toEqual(["a", "b1", "b2", "b3", "c", "d", "e"]);
+  expect(
+    pages
+      .flat()
+      .map((r) => r.v)
+      .sort(),
+  ).toEqual(["a", "b1", "b2", "b3", "c", "d", "e"]);
   expect(pages.flat().map((r) => r.id)).toEqual([1, 2, 2, 2, 3, 4, 5]);
   expect(pages.map((p) => p.map((r) => r.id))).toEqual([[1, 2, 2, 2], [3, 4], [5]]);
   expect(await source.describe("dups")).toMatchObject({ columns: ["id", "v"], rows: 7 });

@@ -25,7 +25,14 @@ describe("sql.query", () => {
     const res = await sql(lh, statement, { params: [2] });
     expect(res.status).toBe(200);
     expect(withoutMs(local)).toEqual(withoutMs(await json(res)));
-    expect(local).toMatchObject({ rows: [[2, "bob"], [3, "cy"]], row_count: 2, truncated: false });
+    expect(local).toMatchObject({
+      rows: [
+        [2, "bob"],
+        [3, "cy"],
+      ],
+      row_count: 2,
+      truncated: false,
+    });
   });
 
   test("max_rows truncates in-process too", async () => {
@@ -35,7 +42,10 @@ describe("sql.query", () => {
 
   test("a bad input is validation_failed naming the field", async () => {
     await expect(lh.ops.call("sql.query", { sql: "" })).rejects.toMatchObject({ code: "validation_failed", details: [{ path: "sql" }] });
-    await expect(lh.ops.call("sql.query", { sql: "SELECT 1", max_rows: -1 })).rejects.toMatchObject({ code: "validation_failed", details: [{ path: "max_rows" }] });
+    await expect(lh.ops.call("sql.query", { sql: "SELECT 1", max_rows: -1 })).rejects.toMatchObject({
+      code: "validation_failed",
+      details: [{ path: "max_rows" }],
+    });
   });
 
   test("a refused statement is the domain error, in-process as over HTTP", async () => {

@@ -66,7 +66,12 @@ describe("SQL results", () => {
   });
 
   test("Arrow IPC stream parses with apache-arrow", async () => {
-    const res = await sql(lh, "SELECT id, name, id / 2 AS x, id > 1 AS big, DATE '2024-01-01' + id::INT AS d FROM people ORDER BY id", {}, { accept: "application/vnd.apache.arrow.stream" });
+    const res = await sql(
+      lh,
+      "SELECT id, name, id / 2 AS x, id > 1 AS big, DATE '2024-01-01' + id::INT AS d FROM people ORDER BY id",
+      {},
+      { accept: "application/vnd.apache.arrow.stream" },
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/vnd.apache.arrow.stream");
     const table = tableFromIPC(new Uint8Array(await res.arrayBuffer()));

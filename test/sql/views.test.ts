@@ -40,7 +40,10 @@ describe("the statement an EXPLAIN wraps", () => {
     expect(explainedStatement(sql)).toBe(inner);
   });
 
-  test.each(["/* x */ EXPLAIN SELECT 1", "-- x\nEXPLAIN SELECT 1", "EXPLAIN", "EXPLAIN ANALYZE ", "EXPLAIN (FORMAT '/*') SELECT 1", "SELECT 1"])("gives up on %p", (sql) => {
-    expect(explainedStatement(sql)).toBeNull();
-  });
+  test.each(["/* x */ EXPLAIN SELECT 1", "-- x\nEXPLAIN SELECT 1", "EXPLAIN", "EXPLAIN ANALYZE ", "EXPLAIN (FORMAT '/*') SELECT 1", "SELECT 1"])(
+    "gives up on %p",
+    (sql) => {
+      expect(explainedStatement(sql)).toBeNull();
+    },
+  );
 });

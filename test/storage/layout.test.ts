@@ -96,7 +96,12 @@ describe("the storage API cannot write or delete under a reserved prefix", () =>
         },
         { highWaterMark: 0 },
       );
-      const req = new Request(`http://lakehouse.test${obj(existing.get(RESERVED.catalog)!.key)}`, { method: "PUT", headers, body, duplex: "half" } as RequestInit);
+      const req = new Request(`http://lakehouse.test${obj(existing.get(RESERVED.catalog)!.key)}`, {
+        method: "PUT",
+        headers,
+        body,
+        duplex: "half",
+      } as RequestInit);
       await expectRefused(await lh.app.fetch(req, { ip: "127.0.0.1" }), RESERVED.catalog);
       expect(req.bodyUsed).toBe(false);
       expect(pulled).toBe(0);
@@ -168,7 +173,9 @@ describe("layout", () => {
     for (const file of readdirSync(src, { recursive: true, encoding: "utf8" })) {
       if (!file.endsWith(".ts") || file === join("storage", "layout.ts")) continue;
       // Comments may name a prefix; code may not.
-      const code = readFileSync(join(src, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+      const code = readFileSync(join(src, file), "utf8")
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/^\s*\/\/.*$/gm, "");
       if (literal.test(code)) offenders.push(file);
     }
     expect(offenders).toEqual([]);
@@ -176,7 +183,8 @@ describe("layout", () => {
 });
 
 describe("scoped and public views", () => {
-  const open = async () => withLimits(await FsObjectStore.open(tempDir("lh-layout-"), { fsync: false }), { defaultBytes: 100, prefixes: { "_vectors/": 1000 } }, 2);
+  const open = async () =>
+    withLimits(await FsObjectStore.open(tempDir("lh-layout-"), { fsync: false }), { defaultBytes: 100, prefixes: { "_vectors/": 1000 } }, 2);
 
   test("a module's scoped store refuses keys outside its prefixes with a programming error", async () => {
     const store = await open();

@@ -37,7 +37,13 @@ function collect(stream: ReadableStream<Uint8Array>, sink: { text: string }): vo
 
 /** Starts the server and resolves once it logged its startup line. */
 export async function startChild(env: Record<string, string>, args: string[] = []): Promise<Child> {
-  const proc = Bun.spawn(["bun", MAIN, ...args], { env: baseEnv(env), stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: join(import.meta.dir, "..", "..") });
+  const proc = Bun.spawn(["bun", MAIN, ...args], {
+    env: baseEnv(env),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    cwd: join(import.meta.dir, "..", ".."),
+  });
   const out = { text: "" };
   const err = { text: "" };
   collect(proc.stdout, out);
@@ -55,7 +61,13 @@ export async function startChild(env: Record<string, string>, args: string[] = [
 
 /** Runs the server expecting it to exit by itself (e.g. a config error). */
 export async function runToExit(env: Record<string, string>, args: string[] = []): Promise<Exited> {
-  const proc = Bun.spawn(["bun", MAIN, ...args], { env: baseEnv(env), stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: join(import.meta.dir, "..", "..") });
+  const proc = Bun.spawn(["bun", MAIN, ...args], {
+    env: baseEnv(env),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    cwd: join(import.meta.dir, "..", ".."),
+  });
   const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);

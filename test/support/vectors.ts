@@ -62,7 +62,12 @@ export function exactKnn(data: Float32Array, dim: number, q: ArrayLike<number>, 
 }
 
 /** Data and queries drawn from the same mixture (same centres), as separate row sets. */
-export function clusteredSplit(n: number, q: number, dim: number, opts: { clusters?: number; latent?: number; seed?: number } = {}): { data: Float32Array; queries: Float32Array } {
+export function clusteredSplit(
+  n: number,
+  q: number,
+  dim: number,
+  opts: { clusters?: number; latent?: number; seed?: number } = {},
+): { data: Float32Array; queries: Float32Array } {
   const all = clustered(n + q, dim, opts);
   return { data: all.slice(0, n * dim), queries: all.slice(n * dim) };
 }

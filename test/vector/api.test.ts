@@ -78,7 +78,14 @@ describe("upsert and items", () => {
 
   test("search finds the replaced vector, before and after indexing", async () => {
     await withIndex();
-    await ok(send(lh, "POST", "/v1/vectors/indexes/people/upsert", { items: [{ id: "a", vector: [1, 0, 0] }, { id: "b", vector: [1, 0.2, 0] }] }));
+    await ok(
+      send(lh, "POST", "/v1/vectors/indexes/people/upsert", {
+        items: [
+          { id: "a", vector: [1, 0, 0] },
+          { id: "b", vector: [1, 0.2, 0] },
+        ],
+      }),
+    );
     await lh.vector.service.waitIndexed("people");
     await ok(send(lh, "POST", "/v1/vectors/indexes/people/upsert", { items: [{ id: "a", vector: [0, 0, 1] }] }));
     // Not indexed yet: the pending version must win over the stale graph entry.
@@ -138,7 +145,14 @@ describe("upsert and items", () => {
 
     // Re-add a deleted id and an existing one, twice over, with indexing in between and not.
     for (let round = 0; round < 3; round++) {
-      await ok(send(lh, "POST", "/v1/vectors/indexes/people/upsert", { items: [{ id: "w1", vector: [0, 0, 1] }, { id: "w3", vector: [0, 0, 1] }] }));
+      await ok(
+        send(lh, "POST", "/v1/vectors/indexes/people/upsert", {
+          items: [
+            { id: "w1", vector: [0, 0, 1] },
+            { id: "w3", vector: [0, 0, 1] },
+          ],
+        }),
+      );
       if (round === 1) await lh.vector.service.waitIndexed("people");
     }
     await lh.vector.service.waitIndexed("people");

@@ -96,7 +96,12 @@ describe("durability", () => {
 
     // Flip a byte inside the first record: whole records follow it, so this is damage, not a torn tail.
     const dir = join(root, "wal", "vectors", "bad");
-    const segment = join(dir, readdirSync(dir).filter((f) => f.endsWith(".wal")).sort()[0]!);
+    const segment = join(
+      dir,
+      readdirSync(dir)
+        .filter((f) => f.endsWith(".wal"))
+        .sort()[0]!,
+    );
     const bytes = readFileSync(segment);
     bytes[20]! ^= 0xff;
     writeFileSync(segment, bytes);
@@ -129,7 +134,10 @@ describe("durability", () => {
     await kill9(child);
 
     const dir = join(root, "wal", "vectors", "crew");
-    const last = readdirSync(dir).filter((f) => f.endsWith(".wal")).sort().at(-1)!;
+    const last = readdirSync(dir)
+      .filter((f) => f.endsWith(".wal"))
+      .sort()
+      .at(-1)!;
     const record = encodeRecord({ seq: 5, kind: "upsert", items: [{ id: "torn", label: 99 }], vectors: new Float32Array(DIM).fill(0.5) });
     appendFileSync(join(dir, last), record.subarray(0, record.length - 7));
 

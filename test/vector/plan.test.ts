@@ -28,7 +28,14 @@ describe("vectors", () => {
 
   test("TopK keeps the k smallest in order", () => {
     const t = new TopK(3);
-    for (const [l, d] of [[1, 5], [2, 1], [3, 9], [4, 3], [5, 2]]) t.offer(l!, d!);
+    for (const [l, d] of [
+      [1, 5],
+      [2, 1],
+      [3, 9],
+      [4, 3],
+      [5, 2],
+    ])
+      t.offer(l!, d!);
     expect(t.sorted().map((s) => s.label)).toEqual([2, 5, 4]);
   });
 });
@@ -59,7 +66,10 @@ describe("search planning", () => {
           graphCalls.push({ accept: accept !== undefined });
           // A fake graph holding every item but 500 (pending), exact.
           const all = Array.from({ length: N }, (_, i) => i).filter((i) => i !== 500 && (!accept || accept(i)));
-          return all.map((label) => ({ label, distance: distance("l2", q, vectors[label]!) })).sort((a, b) => a.distance - b.distance).slice(0, k);
+          return all
+            .map((label) => ({ label, distance: distance("l2", q, vectors[label]!) }))
+            .sort((a, b) => a.distance - b.distance)
+            .slice(0, k);
         },
       },
     };

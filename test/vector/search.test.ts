@@ -70,7 +70,9 @@ describe("search", () => {
   test("a filter written as text means the same as its object form", async () => {
     const vec = row(queries, DIM, 3);
     const asText = await ok(send(lh, "POST", "/v1/vectors/indexes/mix/search", { vector: vec, k: K, filter: "bucket in (3, 4) and tier != a" }));
-    const asObject = await ok(send(lh, "POST", "/v1/vectors/indexes/mix/search", { vector: vec, k: K, filter: { bucket: { $in: [3, 4] }, tier: { $ne: "a" } } }));
+    const asObject = await ok(
+      send(lh, "POST", "/v1/vectors/indexes/mix/search", { vector: vec, k: K, filter: { bucket: { $in: [3, 4] }, tier: { $ne: "a" } } }),
+    );
     expect(asText.hits.length).toBe(K);
     expect(asText.hits).toEqual(asObject.hits);
   });
@@ -84,7 +86,10 @@ describe("search", () => {
       const res = await ok(send(lh, "POST", "/v1/vectors/indexes/mix/search", { vector: vec, k: K, filter }));
       expect(res.hits.length).toBe(K);
       expect(res.hits.every((h: { metadata: { bucket: number } }) => h.metadata.bucket < 10)).toBe(true);
-      total += recall(res.hits.map((h: { id: string }) => h.id), exactKnn(data, DIM, vec, K, (i) => bucket(i) < 10));
+      total += recall(
+        res.hits.map((h: { id: string }) => h.id),
+        exactKnn(data, DIM, vec, K, (i) => bucket(i) < 10),
+      );
     }
     expect(total / 30).toBeGreaterThanOrEqual(0.9);
   });
@@ -104,7 +109,9 @@ describe("search", () => {
 
   test("concurrent searches during writes stay consistent", async () => {
     const writes = Array.from({ length: 5 }, (_, w) =>
-      send(lh, "POST", "/v1/vectors/indexes/mix/upsert", { items: Array.from({ length: 50 }, (_, j) => ({ id: `c${w}-${j}`, vector: row(queries, DIM, (w * 50 + j) % 100) })) }),
+      send(lh, "POST", "/v1/vectors/indexes/mix/upsert", {
+        items: Array.from({ length: 50 }, (_, j) => ({ id: `c${w}-${j}`, vector: row(queries, DIM, (w * 50 + j) % 100) })),
+      }),
     );
     const reads = Array.from({ length: 20 }, (_, q) => searchIds(lh, "mix", { vector: row(queries, DIM, q), k: K }));
     for (const r of await Promise.all(writes)) expect(r.status).toBe(200);

@@ -61,12 +61,30 @@ describe("damaged snapshot JSON", () => {
 
   const damages: [string, (s: { store: FsObjectStore; manifest: any }) => Promise<unknown>][] = [
     ["an envelope that is not JSON", ({ store, manifest }) => store.put(manifest.snapshot.envelope, "{not json")],
-    ["an envelope whose arrays differ in length", async ({ store, manifest }) => store.put(manifest.snapshot.envelope, JSON.stringify({ seq: 1, labels: [0, 1], ids: ["a"], metadata: [null, null] }))],
-    ["an envelope with an id twice", async ({ store, manifest }) => store.put(manifest.snapshot.envelope, JSON.stringify({ seq: 1, labels: [0, 1], ids: ["a", "a"], metadata: [null, null] }))],
-    ["an envelope of another sequence", async ({ store, manifest }) => store.put(manifest.snapshot.envelope, JSON.stringify({ seq: 7, labels: [0, 1], ids: ["a", "b"], metadata: [null, null] }))],
-    ["a manifest out of bounds", ({ store, manifest }) => store.put(manifestKey("bad"), JSON.stringify({ ...manifest, params: { ...manifest.params, dim: 0 } }))],
-    ["a manifest of another index", ({ store, manifest }) => store.put(manifestKey("bad"), JSON.stringify({ ...manifest, params: { ...manifest.params, name: "good" } }))],
-    ["a manifest naming a snapshot outside the index", ({ store, manifest }) => store.put(manifestKey("bad"), JSON.stringify({ ...manifest, snapshot: { ...manifest.snapshot, envelope: "_catalog/x.json" } }))],
+    [
+      "an envelope whose arrays differ in length",
+      async ({ store, manifest }) => store.put(manifest.snapshot.envelope, JSON.stringify({ seq: 1, labels: [0, 1], ids: ["a"], metadata: [null, null] })),
+    ],
+    [
+      "an envelope with an id twice",
+      async ({ store, manifest }) => store.put(manifest.snapshot.envelope, JSON.stringify({ seq: 1, labels: [0, 1], ids: ["a", "a"], metadata: [null, null] })),
+    ],
+    [
+      "an envelope of another sequence",
+      async ({ store, manifest }) => store.put(manifest.snapshot.envelope, JSON.stringify({ seq: 7, labels: [0, 1], ids: ["a", "b"], metadata: [null, null] })),
+    ],
+    [
+      "a manifest out of bounds",
+      ({ store, manifest }) => store.put(manifestKey("bad"), JSON.stringify({ ...manifest, params: { ...manifest.params, dim: 0 } })),
+    ],
+    [
+      "a manifest of another index",
+      ({ store, manifest }) => store.put(manifestKey("bad"), JSON.stringify({ ...manifest, params: { ...manifest.params, name: "good" } })),
+    ],
+    [
+      "a manifest naming a snapshot outside the index",
+      ({ store, manifest }) => store.put(manifestKey("bad"), JSON.stringify({ ...manifest, snapshot: { ...manifest.snapshot, envelope: "_catalog/x.json" } })),
+    ],
   ];
   for (const [what, damage] of damages) {
     test(`${what}: that index is unavailable, the other serves, drop clears it`, async () => {
