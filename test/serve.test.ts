@@ -75,7 +75,7 @@ test("bind gate: a non-loopback bind without a token refuses to start, naming th
 });
 
 test("a non-loopback bind with a token starts, and the token never appears in the output", async () => {
-  const token = "tok-" + crypto.randomUUID();
+  const token = `tok-${crypto.randomUUID()}`;
   const child = await startChild({ LH_SERVER_BIND: "0.0.0.0:0", LH_AUTH_TOKEN: token, LH_STORAGE_FS_ROOT: tempDir(), LH_SERVER_ACCESS_LOG: "true" });
   try {
     const loopback = `http://127.0.0.1:${new URL(child.url).port}`;

@@ -21,7 +21,10 @@ const VOCAB = (
   "senior java developer payroll overdue invoice quarterly revenue report safety training osha"
 ).split(" ");
 let seed = 42;
-const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+const rand = () => {
+  seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+  return seed / 2 ** 32;
+};
 const texts = Array.from({ length: N }, () => Array.from({ length: 3 + Math.floor(rand() * 8) }, () => VOCAB[Math.floor(rand() * VOCAB.length)]).join(" "));
 const meanChars = texts.reduce((s, t) => s + t.length, 0) / texts.length;
 
@@ -67,7 +70,7 @@ const cached = new Embedder(new HashProvider(DIM), { maxBatch: BATCH, timeoutMs:
 for (let i = 0; i < hotTexts.length; i += BATCH) await cached.embed(hotTexts.slice(i, i + BATCH));
 const lru = new LRUCache<string, Vector>({ max: 10_000 });
 const keys = hotTexts.map((t) => cacheKey("hash-384", t));
-keys.forEach((k, i) => lru.set(k, hashEmbed(hotTexts[i]!, DIM)));
+for (const [i, k] of keys.entries()) lru.set(k, hashEmbed(hotTexts[i]!, DIM));
 
 const lruMs = best(3, () => {
   for (let i = 0; i < HITS; i++) lru.get(keys[i % keys.length]!);

@@ -164,7 +164,7 @@ try {
   t = performance.now();
   const index = new HierarchicalNSW("cosine", DIM);
   index.initIndex({ maxElements: vectors.length, m: 16, efConstruction: 200 });
-  vectors.forEach((vec, i) => index.addPoint(vec, i));
+  for (const [i, vec] of vectors.entries()) index.addPoint(vec, i);
   const insertS = (performance.now() - t) / 1000;
   const rawS = embedS + insertS;
   log(`raw: embed ${embedS.toFixed(1)} s, insert ${insertS.toFixed(1)} s`);

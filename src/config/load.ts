@@ -63,7 +63,7 @@ function leaves(tree: Tree, prefix = ""): Map<string, unknown> {
 }
 
 export function envName(path: string): string {
-  return "LH_" + path.replace(/\./g, "_").toUpperCase();
+  return `LH_${path.replace(/\./g, "_").toUpperCase()}`;
 }
 
 function coerce(raw: string, example: unknown, name: string): unknown {

@@ -96,7 +96,7 @@ export class Embedder {
         entries.map(([, e]) => e.text),
         model,
       );
-      entries.forEach(([key], index) => this.#inflight.set(key, { batch, index }));
+      for (const [index, [key]] of entries.entries()) this.#inflight.set(key, { batch, index });
       let fetched: number[][];
       try {
         fetched = await batch;

@@ -116,7 +116,7 @@ export function filterFromText(text: string): Record<string, unknown> {
 
   const cond = (): Record<string, unknown> => {
     const t = peek();
-    if (!t || t.kind !== "word" || KEYWORDS.has(t.text.toLowerCase())) return expect("a field name");
+    if (t?.kind !== "word" || KEYWORDS.has(t.text.toLowerCase())) return expect("a field name");
     pos++;
     const field = t.text;
     const next = peek();

@@ -29,7 +29,7 @@ function parseIPv6(text: string): bigint | null {
   if (text.includes(".")) {
     tailV4 = parseIPv4(text.slice(lastColon + 1));
     if (tailV4 === null) return null;
-    head = text.slice(0, lastColon + 1) + "0:0";
+    head = `${text.slice(0, lastColon + 1)}0:0`;
   }
   const doubles = head.split("::");
   if (doubles.length > 2) return null;

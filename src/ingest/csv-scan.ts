@@ -42,7 +42,10 @@ export class CsvScanner {
   /** The first problem in the whole input, or null when the file is well formed. */
   finish(): CsvProblem | null {
     if (this.problem) return this.problem;
-    if (this.inQuotes) return (this.problem = { line: this.quoteLine, message: `a quoted field starting on line ${this.quoteLine} is never closed` });
+    if (this.inQuotes) {
+      this.problem = { line: this.quoteLine, message: `a quoted field starting on line ${this.quoteLine} is never closed` };
+      return this.problem;
+    }
     if (this.fields > 0 || this.fieldChars > 0 || this.afterQuote) this.endRecord();
     return this.problem;
   }

@@ -222,7 +222,10 @@ export class VersionedStore<R extends VersionedRecord> {
       // An object that cannot be read at all is skipped like an invalid one: one bad version must
       // not keep the whole store from opening.
       let error: string | undefined;
-      head = await this.read(name, version).catch((err) => ((error = String(err)), null));
+      head = await this.read(name, version).catch((err) => {
+        error = String(err);
+        return null;
+      });
       if (head) break;
       this.corrupt.add(key);
       this.log.error(`skipping corrupt ${this.what}`, error === undefined ? { key } : { key, error });

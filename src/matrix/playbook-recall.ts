@@ -47,7 +47,10 @@ export async function recallPlaybookItems(lists: Map<string, CorpusHit[]>, input
     const item = await input.vectors.get(rec.index, p.item_id);
     if (!item) continue;
     let query = queries.get(rec.name);
-    if (!query) queries.set(rec.name, (query = unit(input.vectorFor(rec))));
+    if (!query) {
+      query = unit(input.vectorFor(rec));
+      queries.set(rec.name, query);
+    }
     const hit: CorpusHit = { id: item.id, score: dot(query, unit(item.vector)), metadata, text: typeof text === "string" ? text : undefined };
     const at = list.findIndex((h) => h.score < hit.score);
     list.splice(at === -1 ? list.length : at, 0, hit);

@@ -88,7 +88,8 @@ export function openApiDocument(ops: readonly AnyOperation[], info: DocumentInfo
     operation.responses = { ...successResponses(op, result ? ref(result) : undefined), ...errorResponses(op) };
     if (op.public) operation.security = [];
     const openapiPath = op.path.replace(/\{([^}.]+)\.\.\.\}/g, "{$1}");
-    (paths[openapiPath] ??= {})[op.method] = operation;
+    paths[openapiPath] ??= {};
+    paths[openapiPath][op.method] = operation;
   }
 
   const schemas: Record<string, unknown> = { Error: ERROR_SCHEMA };

@@ -59,7 +59,7 @@ function csvField(value: JsonValue): string {
 function toCsv(columns: Column[], rows: JsonValue[][]): string {
   const lines = [columns.map((c) => csvField(c.name)).join(",")];
   for (const row of rows) lines.push(row.map(csvField).join(","));
-  return lines.join("\r\n") + "\r\n";
+  return `${lines.join("\r\n")}\r\n`;
 }
 
 /** The result's other representations, by the media type an Accept header names. */

@@ -1,6 +1,6 @@
 // s3 backend: DuckDB reads Parquet from local files, so objects are copied into a size-bounded
 // on-disk cache with LRU eviction. Keys are content-addressed, so a cached file is never stale.
-import { createWriteStream } from "node:fs";
+import { createWriteStream, type Dirent } from "node:fs";
 import { copyFile, mkdir, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { LRUCache } from "lru-cache";
@@ -35,7 +35,7 @@ export class ParquetCache {
   }
 
   private async index(path: string): Promise<void> {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(path, { withFileTypes: true });
     } catch {

@@ -37,7 +37,7 @@ export function sqlRowSource(catalog: Pick<Catalog, "get">, sql: SqlPort): RowSo
       }
       return res.rows.map((values) => {
         const row: Record<string, unknown> = {};
-        res.columns.forEach((c, i) => (row[c.name] = values[i]));
+        for (const [i, c] of res.columns.entries()) row[c.name] = values[i];
         return row;
       });
     },

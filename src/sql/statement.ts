@@ -20,7 +20,7 @@ export function isReadOnly(type: StatementType): boolean {
  * `EXPLAIN [ANALYZE] stmt` and `EXPLAIN (options) stmt`, so a comment cannot hide where it starts.
  */
 export function explainedStatement(sql: string): string | null {
-  const m = /^\s*explain\s+(?:(?:analy[sz]e)\s+|\([^()'"\/\-;]*\)\s*)?/i.exec(sql);
+  const m = /^\s*explain\s+(?:(?:analy[sz]e)\s+|\([^()'"/\-;]*\)\s*)?/i.exec(sql);
   if (!m) return null;
   const inner = sql.slice(m[0].length);
   return inner.trim() === "" || inner.startsWith("(") ? null : inner;

@@ -1,7 +1,7 @@
 // Filesystem backend. Objects live under <root>/objects/<key>; every write goes to <root>/tmp
 // first, is fsynced, and only then renamed (put) or hard-linked (putIfAbsent, which fails if the
 // key exists) into place, so a crash never leaves a torn object and a reader never sees one.
-import type { Stats } from "node:fs";
+import type { Dirent, Stats } from "node:fs";
 import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Conflict, NotFound, RangeNotSatisfiable } from "../errors.ts";
@@ -167,7 +167,7 @@ export class FsObjectStore implements ObjectStore {
 
   async get(key: string, range?: ByteRange): Promise<GetResult> {
     assertValidKey(key);
-    let fh;
+    let fh: FileHandle;
     try {
       fh = await open(join(this.objects, key), "r");
     } catch (err) {
@@ -257,7 +257,7 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private async walk(rel: string, visit: (key: string) => void): Promise<void> {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(join(this.objects, rel), { withFileTypes: true });
     } catch (err) {

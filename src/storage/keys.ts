@@ -9,6 +9,7 @@ function keyProblem(key: string): string | null {
   if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) return `key is longer than ${MAX_KEY_BYTES} bytes`;
   if (key.startsWith("/")) return "key starts with /";
   if (key.includes("\\")) return "key contains a backslash";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(key)) return "key contains a control character";
   const segments = key.split("/");
   if (segments.some((s) => s === "..")) return "key contains a .. segment";

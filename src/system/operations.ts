@@ -35,7 +35,10 @@ export function systemOperations(modules: () => readonly Module[], startedAt: nu
           const h = m.health();
           states[m.name] = h.status;
           if (h.status === "degraded") degraded = true;
-          if (h.detail) (details ??= {})[m.name] = h.detail;
+          if (h.detail) {
+            details ??= {};
+            details[m.name] = h.detail;
+          }
         }
         const out = {
           status: degraded ? ("degraded" as const) : ("ok" as const),

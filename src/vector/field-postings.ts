@@ -87,7 +87,10 @@ function* union(parts: readonly ReadonlySet<number>[]): Generator<number> {
 export function narrowest(node: FilterNode, postings: FieldPostings): Narrowed | null {
   let best: Narrowed | null = null;
   const visit = (n: FilterNode): void => {
-    if (n.kind === "and") return n.nodes.forEach(visit);
+    if (n.kind === "and") {
+      for (const child of n.nodes) visit(child);
+      return;
+    }
     if ((n.kind !== "eq" && n.kind !== "in") || n.field.includes(".")) return;
     let found: Narrowed | null = null;
     if (n.kind === "eq") {

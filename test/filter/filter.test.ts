@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { compileFilter, filterPredicate } from "../../src/filter/compile.ts";
 import { parseFilter } from "../../src/filter/parse.ts";
-import { LakehouseError } from "../../src/errors.ts";
+import type { LakehouseError } from "../../src/errors.ts";
 
 function errorOf(input: unknown): { code: string; details: { path: string; message: string }[] } {
   try {

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { filterPredicate } from "../../src/filter/compile.ts";
 import { parseFilter } from "../../src/filter/parse.ts";
 import { FilterTextError, filterFromText } from "../../src/filter/text.ts";
-import { LakehouseError } from "../../src/errors.ts";
+import type { LakehouseError } from "../../src/errors.ts";
 
 describe("filter text form", () => {
   test("the issue's example becomes the object form", () => {

@@ -136,7 +136,7 @@ describe("ingest", () => {
   test("a leading-zero code that first appears on row 400,000 still makes the column a string", async () => {
     const lines = ["id,zip"];
     for (let i = 1; i <= 400_001; i++) lines.push(`${i},${i === 400_000 ? "02134" : 10000 + (i % 89999)}`);
-    const res = await ingest(lh, "late_zero", lines.join("\n") + "\n");
+    const res = await ingest(lh, "late_zero", `${lines.join("\n")}\n`);
     expect(res.status).toBe(201);
     expect(lh.catalog.catalog.get("late_zero")!.fields.map((f) => f.type)).toEqual(["BIGINT", "VARCHAR"]);
     expect(await rows(lh, "SELECT zip FROM late_zero WHERE id = 400000")).toEqual([["02134"]]);
@@ -235,14 +235,14 @@ describe("ingest size cap", () => {
     const spoolRoot = tempDir("lh-spool-");
     const lh = await testLakehouse({ ingest: { temp_dir: spoolRoot, max_ingest_bytes: 10_000 } });
     try {
-      const big = "id,text\n" + Array.from({ length: 2000 }, (_, i) => `${i},row number ${i}`).join("\n");
+      const big = `id,text\n${Array.from({ length: 2000 }, (_, i) => `${i},row number ${i}`).join("\n")}`;
       expect((await ingest(lh, "big", big)).status).toBe(413);
       let sent = 0;
       const stream = new ReadableStream<Uint8Array>({
         pull(controller) {
           if (sent > 50_000) return controller.close();
           sent += 1000;
-          controller.enqueue(new TextEncoder().encode("x".repeat(999) + "\n"));
+          controller.enqueue(new TextEncoder().encode(`${"x".repeat(999)}\n`));
         },
       });
       const res = await ingest(lh, "big", stream);

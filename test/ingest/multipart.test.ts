@@ -27,7 +27,7 @@ async function extract(bytes: Uint8Array, boundary: string, field: string, size:
 
 describe("multipart reader", () => {
   // Content that contains boundary-like text and CRLFs must come through byte for byte.
-  const payload = new Uint8Array(Buffer.from('id,name\r\n1,"a\r\n--not-the-boundary"\r\n' + "x".repeat(5000) + "\r\n-"));
+  const payload = new Uint8Array(Buffer.from(`id,name\r\n1,"a\r\n--not-the-boundary"\r\n${"x".repeat(5000)}\r\n-`));
 
   test.each([1, 7, 64, 100_000])("streams the file field intact in chunks of %p bytes", async (size) => {
     const form = new FormData();

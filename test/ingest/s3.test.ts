@@ -83,7 +83,7 @@ describe("lakehouse on the s3 backend", () => {
     // A cache too small for both datasets: loading the second evicts the first.
     const lh = await open(cache, 1000);
     try {
-      const mk = (n: number) => "id,name\n" + Array.from({ length: 30 }, (_, i) => `${i},name-${n}-${i}`).join("\n") + "\n";
+      const mk = (n: number) => `id,name\n${Array.from({ length: 30 }, (_, i) => `${i},name-${n}-${i}`).join("\n")}\n`;
       expect((await ingest(lh, "first", mk(1))).status).toBe(201);
       const firstKey = lh.catalog.catalog.get("first")!.objects[0]!.key;
       expect((await ingest(lh, "second", mk(2))).status).toBe(201);

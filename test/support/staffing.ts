@@ -49,5 +49,5 @@ function csvField(x: unknown): string {
 
 export function toCsv(rows: Record<string, unknown>[], columns?: string[]): string {
   const cols = columns ?? Object.keys(rows[0]!);
-  return [cols.join(","), ...rows.map((r) => cols.map((c) => csvField(r[c])).join(","))].join("\n") + "\n";
+  return `${[cols.join(","), ...rows.map((r) => cols.map((c) => csvField(r[c])).join(","))].join("\n")}\n`;
 }

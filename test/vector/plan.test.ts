@@ -59,7 +59,9 @@ describe("search planning", () => {
       },
       postings: new FieldPostings(() => [...live.values()].map((l) => [l, meta[l]] as const)),
       vectorOf: (l) => vectors[l]!,
-      score: (q, labels, visit) => labels.forEach((l, i) => visit(i, distance("l2", q, vectors[l]!))),
+      score: (q, labels, visit) => {
+        for (const [i, l] of labels.entries()) visit(i, distance("l2", q, vectors[l]!));
+      },
       pending: new Map([[500, 1]]),
       graph: {
         search(q, k, _ef, accept) {
