@@ -89,7 +89,16 @@ function routeHandler(op: AnyOperation, registry: OperationRegistry, opts: Mount
     }
     if (op.stream) {
       const declared = c.req.header("content-length");
-      input.stream = { body: c.req.raw.body, contentType: c.req.header("content-type"), length: declared === undefined ? undefined : Number(declared) };
+      const raw = c.req.raw;
+      input.stream = {
+        // Lazy: touching Request.body turns Bun's native body into a JS stream, which `whole` avoids.
+        get body() {
+          return raw.body;
+        },
+        contentType: c.req.header("content-type"),
+        length: declared === undefined ? undefined : Number(declared),
+        whole: () => raw.arrayBuffer(),
+      };
     }
     if (op.body) return readJson(c, op.body as Schema, limit).then((body) => execute(c, { ...input, ...(body as Record<string, unknown>) }));
     return execute(c, input);

@@ -29,6 +29,11 @@ export interface StreamIn {
   contentType?: string;
   /** The declared length in bytes, when the caller declared one. */
   length?: number;
+  /**
+   * Reads the body whole, when the transport can do that cheaper than through `body` (Bun reads a
+   * request body natively; a JS stream costs a copy per chunk). Use one of the two, not both.
+   */
+  whole?: () => Promise<ArrayBuffer>;
 }
 
 /** A streamed (or already whole) response body with its media type. */

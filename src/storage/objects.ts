@@ -24,8 +24,13 @@ export async function putObject(store: CappedStore, key: string, input: StreamIn
   if (onlyIfAbsent) return store.putIfAbsent(key, await readStreamCapped(input.body, input.length, cap, () => bodyTooLarge(cap)));
   // A small body with a declared length is taken whole: cheaper than streaming it through.
   const small = input.length !== undefined && input.length <= SMALL_BODY;
-  const body = input.body ?? new Uint8Array(0);
-  return store.put(key, small && body instanceof ReadableStream ? await streamToBytes(body) : body, { contentType: input.contentType });
+  if (small) {
+    const bytes = input.whole ? new Uint8Array(await input.whole()) : input.body ? await streamToBytes(input.body) : new Uint8Array(0);
+    // The declared length was under the cap; a body longer than it declared is still held to it.
+    if (bytes.byteLength > cap) throw tooLarge(key, cap);
+    return store.put(key, bytes, { contentType: input.contentType });
+  }
+  return store.put(key, input.body ?? new Uint8Array(0), { contentType: input.contentType });
 }
 
 /**
