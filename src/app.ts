@@ -11,9 +11,10 @@ import { embedPort } from "./embed/port.ts";
 import { NotFound } from "./errors.ts";
 import { EventBus } from "./events.ts";
 import { requestContext } from "./http/access-log.ts";
-import { authMiddleware } from "./http/auth.ts";
+import { edgeAuth } from "./http/auth.ts";
 import type { AppEnv } from "./http/env.ts";
 import { envelope, makeOnError } from "./http/error-envelope.ts";
+import { hostGate } from "./http/host.ts";
 import * as ingestModule from "./ingest/index.ts";
 import type { Logger } from "./log.ts";
 import * as matrixModule from "./matrix/index.ts";
@@ -69,7 +70,9 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
     const embed = opened(await embedModule.open(ctx("embed", config.embed)));
     const catalog = opened(await catalogModule.open(ctx("catalog", {})));
     const sql = opened(await sqlModule.open(ctx("sql", config.sql), { catalog: catalog.catalog }));
-    const ingest = opened(await ingestModule.open(ctx("ingest", config.ingest), { catalog: catalog.catalog, sql }));
+    const ingest = opened(
+      await ingestModule.open(ctx("ingest", { ...config.ingest, spool_root: ingestModule.spoolRootFor(config) }), { catalog: catalog.catalog, sql }),
+    );
     const vector = opened(await vectorModule.open(ctx("vector", { ...config.vector, wal_root: vectorModule.walRootFor(config) })));
     const matrix = opened(
       await matrixModule.open(ctx("matrix", config.matrix), {
@@ -86,12 +89,14 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
         version: VERSION,
         servers: [{ url: `http://${config.server.bind}`, description: "server.bind" }],
       }));
-    ops.register(...systemOperations(() => modules, startedAt, document));
+    const tokenAuth = config.auth.token !== "";
+    ops.register(...systemOperations(() => modules, startedAt, document, { tokenAuth }));
 
     const app = new Hono<AppEnv>();
-    app.use("*", requestContext(log, config.server.access_log));
-    app.use("/v1/*", authMiddleware({ token: config.auth.token, allowedIps: config.auth.allowed_ips }));
-    mountOperations(app, ops, { jsonLimit: config.server.max_json_bytes, tokenAuth: config.auth.token !== "" });
+    const auth = edgeAuth({ token: config.auth.token, allowedIps: config.auth.allowed_ips });
+    app.use("*", requestContext(log, config.server.access_log, hostGate({ tokenAuth, allowedHosts: config.server.allowed_hosts })));
+    app.use("/v1/*", auth.middleware);
+    mountOperations(app, ops, { jsonLimit: config.server.max_json_bytes, tokenAuth, admits: auth.admits });
     app.notFound((c) => {
       const allowed = allowedMethods(ops, c.req.path);
       if (allowed.length > 0) {

@@ -11,7 +11,7 @@ try {
     modules: running.lakehouse.modules.map((m) => m.name),
     data: running.lakehouse.storage.location,
     config: file ?? "defaults",
-    auth: { token: config.auth.token !== "", allowed_ips: config.auth.allowed_ips.length },
+    auth: { token: config.auth.token !== "", allowed_ips: config.auth.allowed_ips.length, allowed_hosts: config.server.allowed_hosts.length },
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, async () => {

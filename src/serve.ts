@@ -5,6 +5,7 @@ import { createLakehouse, type Lakehouse } from "./app.ts";
 import { ConfigError } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { isLoopbackHost } from "./http/cidr.ts";
+import { describeError, envelope } from "./http/error-envelope.ts";
 import type { Logger } from "./log.ts";
 
 function parseBind(bind: string): { hostname: string; port: number } {
@@ -22,7 +23,7 @@ function checkBindGate(config: Config): string | null {
       `server.bind = "${config.server.bind}" is reachable from other machines but auth.token is empty; set auth.token (env LH_AUTH_TOKEN, or the secrets file) or bind to 127.0.0.1`,
     );
   }
-  return "dev mode: no auth.token set; the API is open to anyone who can reach the loopback address";
+  return "dev mode: no auth.token set; the API is open to anyone who can reach the loopback address (requests addressed to other host names than localhost, 127.0.0.1, [::1] and server.allowed_hosts are refused)";
 }
 
 export interface Running {
@@ -52,6 +53,9 @@ export async function serve(config: Config, log: Logger): Promise<Running> {
     port,
     maxRequestBodySize: bodyCeiling(config),
     idleTimeout: 120,
+    // Bun's development mode answers an error that escapes fetch with an HTML page holding the
+    // stack and source paths; it is on unless NODE_ENV=production. Never: see `error`.
+    development: false,
     // The client address costs a lookup per request; only the allowlist reads it.
     fetch: (req, srv) =>
       app.fetch(req, {
@@ -59,6 +63,15 @@ export async function serve(config: Config, log: Logger): Promise<Running> {
           return srv.requestIP(req)?.address;
         },
       }),
+    // Hono turns every handler error into the envelope (onError); this catches what escapes it
+    // (a failure inside onError or notFound, or in the wrapper above), so even that is a JSON 500
+    // with no detail, and the log has it. (Bun's own parser refusals — 400 for a missing Host on
+    // HTTP/1.1, 431 for oversized headers — are written before any JavaScript runs and never get
+    // here: docs/reliability.md.)
+    error: (err) => {
+      log.error("unhandled error outside the router", describeError(err));
+      return Response.json(envelope("internal", "internal error; see the server log"), { status: 500 });
+    },
   });
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${server.port}`;
   let stopping: Promise<void> | null = null;

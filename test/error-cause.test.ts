@@ -22,7 +22,20 @@ const rejection = (p: Promise<unknown>) =>
 describe("SQL engine", () => {
   test("DuckDB's error is the cause; the message leaves out the data directory", async () => {
     const dir = tempDir();
-    const engine = await SqlEngine.open({ allowedDirs: [dir], threads: 1, memoryLimit: "256MB", timeoutMs: 10_000, maxRows: 10, maxConcurrent: 1 });
+    const engine = await SqlEngine.open({
+      allowedDirs: [dir],
+      threads: 1,
+      memoryLimit: "256MB",
+      timeoutMs: 10_000,
+      maxRows: 10,
+      maxConcurrent: 1,
+      maxStatementRss: 2 ** 30,
+      maxTotalRss: 2 ** 31,
+      maxResponseBytes: 2 ** 20,
+      maxExportBytes: 2 ** 20,
+      log: silentLogger,
+      onReplayFailure: () => {},
+    });
     try {
       const err = await rejection(engine.query(`SELECT * FROM read_parquet('${dir}/missing.parquet')`));
       expect(err).toBeInstanceOf(BadRequest);

@@ -4,7 +4,7 @@
 // under the dataset's lock: schema and name checks, the caller's staging, the commit, the journal
 // append, the catalog.committed event (the SQL views subscribe; they are told before the write
 // returns, so a caller's next query sees the change) and the deletion of data objects no version references any more.
-import { Conflict, NotFound } from "../errors.ts";
+import { Conflict, NotFound, Unavailable } from "../errors.ts";
 import { EventBus } from "../events.ts";
 import { type Committed, type Next, VersionedStore } from "../lib/versioned-store.ts";
 import type { Logger } from "../log.ts";
@@ -12,7 +12,7 @@ import type { ModuleHealth } from "../module.ts";
 import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import type { Journal } from "./journal.ts";
-import { type DataObject, type Manifest, ManifestSchema } from "./manifest.ts";
+import { type DataObject, MAX_MANIFEST_BYTES, type Manifest, ManifestSchema, VERSION_DIGITS } from "./manifest.ts";
 import { assertDatasetName, DATASET_NAME, datasetId } from "./names.ts";
 import { diffSchemas, type Field, fingerprint } from "./schema.ts";
 
@@ -45,6 +45,9 @@ export type CatalogCommit<T> =
   | { changed: false; unchanged: T };
 
 export class Catalog {
+  /** Why restoring the journal at start-up failed, when it did (the catalog serves regardless). */
+  private repairFailure: string | null = null;
+
   private constructor(
     private readonly manifests: VersionedStore<Manifest>,
     private readonly store: ObjectStore,
@@ -63,6 +66,8 @@ export class Catalog {
       nameOk: (name) => DATASET_NAME.test(name),
       noun: "dataset",
       what: "catalog manifest",
+      versionDigits: VERSION_DIGITS,
+      maxRecordBytes: MAX_MANIFEST_BYTES,
     });
     return new Catalog(manifests, store, journal, log, events);
   }
@@ -73,6 +78,20 @@ export class Catalog {
    * never journaled. Returns how many entries were written.
    */
   async repairJournal(): Promise<number> {
+    try {
+      const restored = await this.restoreJournal();
+      this.repairFailure = null;
+      return restored;
+    } catch (err) {
+      // The manifests are the truth and they loaded: a journal that cannot be repaired (its last
+      // number used, the store refusing a write) costs the journal's completeness, not the start.
+      this.repairFailure = err instanceof Error ? err.message : String(err);
+      this.log.error("could not restore missing journal entries; the catalog serves without them", { error: this.repairFailure });
+      return 0;
+    }
+  }
+
+  private async restoreJournal(): Promise<number> {
     const tail = await this.journal.read(Math.max(0, this.journal.lastSeq - JOURNAL_REPAIR_WINDOW), JOURNAL_REPAIR_WINDOW);
     const newest = tail.at(-1)?.at ?? "";
     const seen = new Set(tail.map((e) => `${e.name}/${e.version}`));
@@ -97,9 +116,17 @@ export class Catalog {
   }
 
   health(): ModuleHealth {
-    const { live: datasets, corrupt } = this.manifests.health();
-    if (corrupt > 0) return { status: "degraded", detail: { datasets, corrupt_manifests: corrupt } };
-    return { status: "ok", detail: { datasets } };
+    const manifests = this.manifests.health();
+    const journal = this.journal.health();
+    const degraded = manifests.status === "degraded" || journal.skipped.count > 0 || journal.full || this.repairFailure !== null;
+    if (!degraded) return { status: "ok", detail: { datasets: manifests.live } };
+    const detail: Record<string, unknown> = { datasets: manifests.live };
+    if (manifests.unavailable.length > 0) detail.unavailable_datasets = manifests.unavailable;
+    if (manifests.skipped.count > 0) detail.skipped_manifests = manifests.skipped;
+    if (journal.skipped.count > 0) detail.skipped_journal_entries = journal.skipped;
+    if (journal.full) detail.journal_full = true;
+    if (this.repairFailure !== null) detail.journal_repair_failed = this.repairFailure;
+    return { status: "degraded", detail };
   }
 
   list(): Manifest[] {
@@ -113,8 +140,21 @@ export class Catalog {
   require(name: string): Manifest {
     assertDatasetName(name);
     const m = this.get(name);
-    if (!m) throw new NotFound(`dataset "${name}" not found`);
-    return m;
+    if (m) return m;
+    this.assertReadable(name);
+    throw new NotFound(`dataset "${name}" not found`);
+  }
+
+  /** A dataset whose every version is unreadable is damaged, not absent: 503 until it is deleted or repaired. */
+  private assertReadable(name: string): void {
+    if (this.manifests.unreadable(name)) {
+      throw new Unavailable(
+        `dataset "${name}" is unavailable: no version of its manifest could be read at start-up (/health names them); delete it or restore them`,
+        {
+          dataset: name,
+        },
+      );
+    }
   }
 
   /**
@@ -129,6 +169,9 @@ export class Catalog {
     plan: (live: Manifest | undefined) => P | Promise<P>,
   ): Promise<CatalogCommit<UnchangedOf<P>>> {
     assertDatasetName(name);
+    this.assertReadable(name);
+    // Refused before anything is staged or committed: a version the journal cannot record is never written.
+    this.journal.assertWritable();
     let result: CatalogCommit<UnchangedOf<P>> | undefined;
     let staged: CatalogChangePlan | undefined;
     let committed = false;
@@ -143,9 +186,11 @@ export class Catalog {
           }
           this.assertSameSchema(name, live, p.fields);
           if (!live) this.assertNoCaseTwin(name);
+          const manifest = manifestOf(name, p.fields, p.objects, live, next);
+          this.manifests.assertFits(manifest);
           staged = p;
           await p.stage?.();
-          return manifestOf(name, p.fields, p.objects, live, next);
+          return manifest;
         },
         async (c) => {
           committed = true;
@@ -174,6 +219,8 @@ export class Catalog {
   /** Deletes a dataset by committing a tombstone version; returns the manifest it had. */
   async delete(name: string): Promise<Manifest> {
     assertDatasetName(name);
+    this.journal.assertWritable();
+    if (this.manifests.unreadable(name)) return this.deleteUnreadable(name);
     const done = await this.manifests.tombstone(
       name,
       (live, next) => ({ ...live, version: next.version, updated_at: next.now, deleted: true, objects: [], row_count: 0 }),
@@ -181,6 +228,21 @@ export class Catalog {
     );
     if (!done?.previous) throw new NotFound(`dataset "${name}" not found`);
     return done.previous;
+  }
+
+  /**
+   * Deleting a dataset none of whose versions could be read is how an operator clears it: a
+   * tombstone above its versions (which stay as history). Its data objects are unknown, so none is
+   * deleted. Returns the tombstone.
+   */
+  private async deleteUnreadable(name: string): Promise<Manifest> {
+    const done = await this.manifests.commit(
+      name,
+      (live, next) => (live ? null : { ...manifestOf(name, [], [], null, next), deleted: true }),
+      (c) => this.published(c, "delete"),
+    );
+    // null: another writer of this process made it live meanwhile; delete that instead.
+    return done ? done.record : this.delete(name);
   }
 
   /**

@@ -4,7 +4,14 @@ import * as v from "valibot";
 import { LAYOUT } from "../storage/layout.ts";
 import { DATASET_NAME } from "./names.ts";
 
-const VERSION_DIGITS = 12;
+export const VERSION_DIGITS = 12;
+/**
+ * The largest manifest the catalog writes or reads. One data object takes at most ≈274 bytes of it
+ * (a key with a 63-character name and a SHA-256, nine-digit rows and bytes, the source's SHA-256),
+ * so 16 MiB holds ≈61,000 appends; an append past that is refused (413) rather than writing a
+ * manifest start-up would not read. Anything bigger under _catalog/ is damage, skipped unread.
+ */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
 const FieldSchema = v.object({ name: v.string(), type: v.string(), nullable: v.boolean() });
 const DataObjectSchema = v.object({
@@ -15,20 +22,25 @@ const DataObjectSchema = v.object({
   source_sha256: v.optional(v.string()),
 });
 
-export const ManifestSchema = v.object({
-  format: v.literal(1),
-  name: v.pipe(v.string(), v.regex(DATASET_NAME)),
-  dataset_id: v.string(),
-  version: v.pipe(v.number(), v.integer(), v.minValue(1)),
-  created_at: v.string(),
-  updated_at: v.string(),
-  /** A deleted dataset is a tombstone version, so version numbers never repeat for a name. */
-  deleted: v.optional(v.boolean(), false),
-  fields: v.array(FieldSchema),
-  fingerprint: v.string(),
-  objects: v.array(DataObjectSchema),
-  row_count: v.pipe(v.number(), v.integer(), v.minValue(0)),
-});
+export const ManifestSchema = v.pipe(
+  v.object({
+    format: v.literal(1),
+    name: v.pipe(v.string(), v.regex(DATASET_NAME)),
+    dataset_id: v.string(),
+    version: v.pipe(v.number(), v.integer(), v.minValue(1)),
+    created_at: v.string(),
+    updated_at: v.string(),
+    /** A deleted dataset is a tombstone version, so version numbers never repeat for a name. */
+    deleted: v.optional(v.boolean(), false),
+    fields: v.array(FieldSchema),
+    fingerprint: v.string(),
+    objects: v.array(DataObjectSchema),
+    row_count: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  }),
+  // Its data objects lie in its own folder: the SQL view reads them and a replace deletes the old
+  // ones, so a manifest naming another dataset's objects would read or delete that dataset's data.
+  v.check((m) => m.objects.every((o) => o.key.startsWith(`${LAYOUT.datasets}${m.name}/`)), "data objects must lie under datasets/<name>/"),
+);
 
 export type Manifest = v.InferOutput<typeof ManifestSchema>;
 export type DataObject = Manifest["objects"][number];

@@ -43,7 +43,8 @@ const JournalQuery = v.object({
   since: v.optional(queryInt(0, Number.MAX_SAFE_INTEGER), 0),
   limit: v.optional(queryInt(1, 1000), 100),
 });
-const notFound = { not_found: "No such dataset" };
+const unavailable = { unavailable: "No version of the dataset's manifest could be read at start-up (/health names them): delete it or restore them" };
+const notFound = { not_found: "No such dataset", ...unavailable };
 
 export function catalogOperations(catalog: Catalog, journal: Journal): AnyOperation[] {
   return [
@@ -89,7 +90,11 @@ export function catalogOperations(catalog: Catalog, journal: Journal): AnyOperat
       summary: "Delete a dataset, its data objects and its SQL view",
       params: NameParam,
       result: DatasetSchema,
-      errors: { ...notFound, conflict: "Another writer changed the dataset meanwhile; retry" },
+      errors: {
+        ...notFound,
+        conflict: "Another writer changed the dataset meanwhile; retry",
+        unavailable: "The catalog journal has used its last sequence number (/health: journal_full), so catalog writes are refused",
+      },
       handler: async ({ name }) => datasetJson(await catalog.delete(name)),
     }),
     op({

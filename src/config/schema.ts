@@ -7,6 +7,7 @@ import { matrixSection } from "../matrix/config.ts";
 import { sqlSection } from "../sql/config.ts";
 import { vectorSection } from "../vector/config.ts";
 import { parseCidr } from "../http/cidr.ts";
+import { normalizeAllowedHost } from "../http/host.ts";
 import { GiB, MiB, nonNegativeInt, positiveInt } from "../lib/config.ts";
 import { LAYOUT } from "../storage/layout.ts";
 
@@ -26,6 +27,20 @@ const serverSection = v.strictObject({
   /** How long shutdown waits for in-flight requests before closing their connections. */
   shutdown_grace_ms: v.optional(nonNegativeInt, 10_000),
   access_log: v.optional(v.boolean(), true),
+  /**
+   * Host names answered besides localhost, 127.0.0.1 and [::1] (any port). Without auth.token,
+   * a request addressed to any other name gets 403 (DNS rebinding, src/http/host.ts); with a
+   * token the list is enforced only when it is not empty.
+   */
+  allowed_hosts: v.optional(
+    v.array(
+      v.pipe(
+        v.string(),
+        v.check((s) => normalizeAllowedHost(s) !== null, "not a host name or IP address (no scheme, no port)"),
+      ),
+    ),
+    [],
+  ),
   /**
    * Validate every operation's result against its declared schema before sending it: a
    * development and test aid (the suite runs with it on); it costs time per request.

@@ -20,7 +20,28 @@ function jsonWithLength(this: Context<AppEnv>, object: unknown, arg?: never, hea
   return this.body(text, arg, headers);
 }
 
-export function requestContext(log: Logger, accessLog: boolean): MiddlewareHandler<AppEnv> {
+/**
+ * The path as the request line had it. Bun gives a request without a usable Host a relative URL,
+ * which Hono reads as if its first segment were the host ("/health/v1/x" → "/v1/x"); such a
+ * request is refused (src/http/host.ts), and its line shows what was actually sent.
+ */
+function loggedPath(c: Context<AppEnv>): string {
+  const url = c.req.url;
+  if (url.charCodeAt(0) !== 47) return c.req.path;
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * Refuses a request before routing (src/http/host.ts): its refusal, or null to go on. Run inside
+ * this middleware rather than as one of its own, so the refusal has the request id and its access
+ * log line, and an accepted request pays no extra middleware step (measured ≈0.3 µs a request).
+ */
+export type Gate = (c: Context<AppEnv>) => Response | null;
+
+const pass: Gate = () => null;
+
+export function requestContext(log: Logger, accessLog: boolean, gate: Gate = pass): MiddlewareHandler<AppEnv> {
   const write = log.access ? log.access.bind(log) : ({ at: _at, ...fields }: AccessEntry) => log.info("request", fields);
   return async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -30,17 +51,21 @@ export function requestContext(log: Logger, accessLog: boolean): MiddlewareHandl
     c.header("X-Request-Id", id);
     c.json = jsonWithLength as unknown as typeof c.json;
     if (!accessLog) {
-      await next();
+      const refused = gate(c);
+      if (refused) c.res = refused;
+      else await next();
       // A response the handler built itself (not through c) gets the header here.
       if (!c.res.headers.has("X-Request-Id")) c.res.headers.set("X-Request-Id", id);
       return;
     }
     const started = performance.now();
-    await next();
+    const refused = gate(c);
+    if (refused) c.res = refused;
+    else await next();
     if (!c.res.headers.has("X-Request-Id")) c.res.headers.set("X-Request-Id", id);
     const entry = (bytes: number | null): AccessEntry => ({
       method: c.req.method,
-      path: c.req.path,
+      path: loggedPath(c),
       status: c.res.status,
       ms: Math.round((performance.now() - started) * 100) / 100,
       bytes,

@@ -12,20 +12,51 @@ function readBodyCapped(req: Request, limit: number): Promise<Uint8Array> {
   return readStreamCapped(req.body, Number(req.headers.get("content-length") ?? Number.NaN), limit, tooLarge);
 }
 
-function isJsonContentType(header: string | undefined): boolean {
-  if (!header) return false;
-  const type = header.split(";")[0]!.trim().toLowerCase();
-  return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
+// The WHATWG Encoding Standard's labels for UTF-8 (what a client may write in `charset=`).
+const UTF8_LABELS = new Set(["utf-8", "utf8", "unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8"]);
+
+/**
+ * Why a Content-Type cannot carry a JSON body, or null when it can: application/json or
+ * application/*+json, with no charset or a UTF-8 one. JSON exchanged between systems is UTF-8
+ * (RFC 8259 §8.1); a body declared in another charset would be misread, so it is refused (415)
+ * rather than decoded as UTF-8.
+ */
+export function jsonContentTypeProblem(header: string | undefined): string | null {
+  const expected = "expected Content-Type: application/json";
+  if (!header) return expected;
+  const [type, ...params] = header.split(";");
+  const mediaType = type!.trim().toLowerCase();
+  if (mediaType !== "application/json" && !(mediaType.startsWith("application/") && mediaType.endsWith("+json"))) return expected;
+  for (const param of params) {
+    const eq = param.indexOf("=");
+    if (eq === -1 || param.slice(0, eq).trim().toLowerCase() !== "charset") continue;
+    const charset = param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, "$1")
+      .toLowerCase();
+    if (!UTF8_LABELS.has(charset)) return `JSON bodies must be UTF-8; charset=${JSON.stringify(charset.slice(0, 40))} is not supported`;
+  }
+  return null;
 }
 
+// fatal: a byte sequence that is not UTF-8 is an error, never silently replaced by U+FFFD (which
+// would store text the client never sent). decode() without { stream } keeps no state between calls.
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 export async function readJson<S extends v.GenericSchema>(c: Context, schema: S, limit: number): Promise<v.InferOutput<S>> {
-  if (!isJsonContentType(c.req.header("content-type"))) {
-    throw new UnsupportedMediaType("expected Content-Type: application/json");
-  }
+  const problem = jsonContentTypeProblem(c.req.header("content-type"));
+  if (problem) throw new UnsupportedMediaType(problem);
   const bytes = await readBodyCapped(c.req.raw, limit);
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch (err) {
+    throw new LakehouseError("malformed_json", "request body is not valid UTF-8", undefined, { cause: err });
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes));
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new LakehouseError("malformed_json", `request body is not valid JSON: ${(err as Error).message}`, undefined, { cause: err });
   }

@@ -12,6 +12,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   malformed_json: 400,
   unauthorized: 401,
   forbidden: 403,
+  forbidden_host: 403,
   reserved_prefix: 403,
   not_found: 404,
   method_not_allowed: 405,
@@ -21,6 +22,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
   unprocessable: 422,
+  resource_exhausted: 422,
   internal: 500,
   upstream_error: 502,
   unsupported: 501,
@@ -41,7 +43,8 @@ export function envelope(code: ErrorCode, message: string, details?: unknown): E
 }
 
 export function errorResponse(c: Context, err: LakehouseError, headers?: Record<string, string>): Response {
-  return c.json(envelope(err.code, err.message, err.details), statusFor(err.code), headers);
+  const all = err.retryAfter === undefined ? headers : { ...headers, "Retry-After": String(err.retryAfter) };
+  return c.json(envelope(err.code, err.message, err.details), statusFor(err.code), all);
 }
 
 /** A failure and its causes as one log field: name, message and stack of each, outermost first. */

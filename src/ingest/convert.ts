@@ -5,7 +5,7 @@
 // ends, and a crash inside DuckDB fails one upload instead of the server.
 import { createReadStream } from "node:fs";
 import { join } from "node:path";
-import { BadRequest } from "../errors.ts";
+import { BadRequest, LakehouseError, Unavailable } from "../errors.ts";
 import type { Field } from "../catalog/schema.ts";
 import type { Logger } from "../log.ts";
 import { Semaphore } from "../lib/semaphore.ts";
@@ -31,6 +31,7 @@ export interface ConverterOptions {
 export class Converter {
   private readonly gate: Semaphore;
   private readonly running = new Set<{ kill(): void }>();
+  private closing = false;
 
   constructor(
     private readonly spoolDir: string,
@@ -54,14 +55,21 @@ export class Converter {
   private async run(job: ConvertJob): Promise<ConvertOutcome> {
     // The worker needs no configuration, so it gets none of the server's environment (secrets).
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" };
-    const proc = Bun.spawn([process.execPath, WORKER, JSON.stringify(job)], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    let proc: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
+    try {
+      proc = Bun.spawn([process.execPath, WORKER, JSON.stringify(job)], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    } catch (err) {
+      // Out of processes or memory (EAGAIN, ENOMEM): the host's state, not the upload's.
+      throw new Unavailable("the conversion process could not be started; nothing was stored", undefined, { cause: err });
+    }
     this.running.add(proc);
     try {
       const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-      const last = stdout.trim().split("\n").at(-1);
-      if (code === 0 && last) return JSON.parse(last) as ConvertOutcome;
-      this.log.error("ingest conversion process failed", { code, stderr: stderr.slice(-2000) });
-      throw new Error(`the conversion process exited with code ${code}`);
+      const outcome = code === 0 ? parseOutcome(stdout) : null;
+      if (outcome) return outcome;
+      const signal = proc.signalCode === null ? undefined : String(proc.signalCode);
+      this.log.error("ingest conversion process failed", { code, signal, stderr: stderr.slice(-2000) });
+      throw processFailure(signal, code, this.closing);
     } finally {
       this.running.delete(proc);
     }
@@ -86,8 +94,43 @@ export class Converter {
 
   /** Stops conversions still running (shutdown). */
   close(): void {
+    this.closing = true;
     for (const proc of this.running) proc.kill();
   }
+}
+
+/** The worker's last stdout line, or null when it printed none that parses. */
+function parseOutcome(stdout: string): ConvertOutcome | null {
+  const last = stdout.trim().split("\n").at(-1);
+  if (!last) return null;
+  try {
+    return JSON.parse(last) as ConvertOutcome;
+  } catch {
+    return null;
+  }
+}
+
+/** Signals a process dies of when it crashes: the same upload would crash it again. */
+const CRASH_SIGNALS = new Set(["SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT"]);
+
+/**
+ * What a caller is told when the conversion process ended without an outcome: nothing was stored
+ * either way (the spool is removed, no commit happened), and the message says which way it died.
+ */
+function processFailure(signal: string | undefined, code: number | null, closing: boolean): LakehouseError {
+  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+  const details = signal ? { signal } : { exit_code: code };
+  if (closing) return new Unavailable("the server is shutting down; the upload was not stored, send it again", details);
+  if (signal && CRASH_SIGNALS.has(signal)) {
+    // A crash inside DuckDB on this input: answering 5xx would invite a retry that crashes again.
+    return new LakehouseError(
+      "unprocessable",
+      `the upload could not be converted: the conversion process ${how} while reading it; nothing was stored`,
+      details,
+    );
+  }
+  // SIGKILL is most often the kernel's out-of-memory killer; an exit code, a failure to start.
+  return new Unavailable(`the conversion process ${how}${signal === "SIGKILL" ? " (out of memory?)" : ""}; nothing was stored`, details);
 }
 
 async function scanCsv(path: string, delimiter: string) {

@@ -1,7 +1,7 @@
 // The ingest module: a spool directory, the converting DuckDB instance and the upload operation.
-import { mkdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Config } from "../config/schema.ts";
+import { openWorkDir } from "../lib/work-dir.ts";
 import type { Module, ModuleContext } from "../module.ts";
 import type { IngestConfig } from "./config.ts";
 import { Converter } from "./convert.ts";
@@ -9,6 +9,9 @@ import { type IngestCatalog, Ingestor } from "./ingest.ts";
 import { ingestOperations } from "./operations.ts";
 
 export type { IngestOptions, IngestResult } from "./ingest.ts";
+
+/** The module's config: its section plus the spool directory's base, resolved by app.ts (spoolRootFor). */
+export type IngestSection = IngestConfig & { spool_root: string };
 
 export interface IngestModule extends Module {
   readonly ingestor: Ingestor;
@@ -20,18 +23,27 @@ export interface IngestPorts {
   sql?: { cacheLocalCopy(key: string, path: string): Promise<void> };
 }
 
-export async function open(ctx: ModuleContext<IngestConfig>, ports: IngestPorts): Promise<IngestModule> {
+/**
+ * Where uploads are spooled: ingest.temp_dir, else <storage.fs.root>/spool/ingest — local disk
+ * beside the data (also with the s3 backend, like the vector logs), never a per-pid name in /tmp
+ * that only a process of the same pid would ever clean.
+ */
+export function spoolRootFor(config: Config): string {
+  return config.ingest.temp_dir ? resolve(config.ingest.temp_dir) : join(resolve(config.storage.fs.root), "spool", "ingest");
+}
+
+export async function open(ctx: ModuleContext<IngestSection>, ports: IngestPorts): Promise<IngestModule> {
   const { config, log } = ctx;
-  const spool = resolve(join(config.temp_dir || tmpdir(), `lakehouse-ingest-${process.pid}`));
-  await rm(spool, { recursive: true, force: true });
-  await mkdir(spool, { recursive: true });
-  const converter = new Converter(spool, { threads: config.threads, memoryLimit: config.memory_limit, concurrency: config.max_concurrent }, log);
+  // This instance's own directory; what crashed instances left under the root goes now.
+  const spool = await openWorkDir(config.spool_root);
+  if (spool.leftoversRemoved > 0) log.info("removed ingest spools left by a stopped process", { count: spool.leftoversRemoved });
+  const converter = new Converter(spool.path, { threads: config.threads, memoryLimit: config.memory_limit, concurrency: config.max_concurrent }, log);
   const sql = ports.sql;
   const ingestor = new Ingestor({
     store: ctx.store,
     catalog: ports.catalog,
     converter,
-    spoolDir: spool,
+    spoolDir: spool.path,
     maxBytes: config.max_ingest_bytes,
     log,
     events: ctx.events,
@@ -44,7 +56,7 @@ export async function open(ctx: ModuleContext<IngestConfig>, ports: IngestPorts)
     health: () => ({ status: "ok" }),
     close: async () => {
       converter.close();
-      await rm(spool, { recursive: true, force: true });
+      await spool.close();
     },
   };
 }

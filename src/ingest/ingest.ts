@@ -15,6 +15,7 @@ import type { StreamIn } from "../ops/operation.ts";
 import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import type { Converter, CsvOptions } from "./convert.ts";
+import { scanNdjsonDepth } from "./ndjson-scan.ts";
 import { spoolUpload, type UploadFormat } from "./upload.ts";
 
 export type IngestMode = "replace" | "append";
@@ -130,6 +131,11 @@ export class Ingestor {
       const early = findUnchanged(this.catalog.get(name), opts.mode, source);
       if (early) return finish(this.catalog.get(name)!, early, "unchanged");
 
+      if (format === "ndjson") {
+        // DuckDB's JSON reader recurses: a deep enough line kills the conversion process.
+        const deep = await scanNdjsonDepth(uploadPath);
+        if (deep) throw new BadRequest(`the NDJSON upload could not be read: ${deep.message}`, { line: deep.line });
+      }
       const parquetPath = join(work, "data.parquet");
       const converted = await this.converter.convert(uploadPath, parquetPath, format, opts.csv);
       if (converted.fields.length === 0) throw new BadRequest("the upload has no columns");

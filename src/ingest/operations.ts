@@ -54,11 +54,13 @@ export function ingestOperations(ingestor: Ingestor): AnyOperation[] {
       },
       result: IngestResultSchema,
       errors: {
-        bad_request: "Unreadable file (details.line names the line where known) or an empty upload",
+        bad_request: "Unreadable file (details.line names the line where known; an NDJSON line nested over 64 levels is one) or an empty upload",
         validation_failed: "An input failed validation, or the dataset name is invalid; details names the field",
         conflict: "Schema differs from the dataset's (details.diff), or a concurrent writer won",
         too_large: "Over ingest.max_ingest_bytes",
         unsupported_media_type: "The upload's format cannot be told or is not supported",
+        unprocessable: "The conversion process crashed on this upload (details.signal); nothing was stored",
+        unavailable: "The conversion process was killed or failed to run (details.signal or exit_code), or the server is shutting down; nothing was stored",
       },
       http: {
         status: (r: IngestResult) => (r.result === "created" ? 201 : 200),

@@ -3,15 +3,19 @@
 // so two writers, even two processes on one bucket, can never both win it, and history is just the
 // older objects. On open the newest readable version of every name is loaded; unreadable versions
 // are skipped and reported, never fatal, and the next commit still goes above them so a version
-// number is never reused. The catalog's manifests are one user; anything that needs durable,
+// number is never reused. A version number never outgrows its key: keys whose number has more
+// digits than the store writes (or is past 2^53, where numbers stop being exact) are skipped and
+// reported, and a name that has used its last number is refused further commits with a clear
+// error instead of writing a key that would sort, parse or collide wrongly. The catalog's manifests are one user; anything that needs durable,
 // race-safe, versioned records (traces, workflow definitions, corpora, playbooks) can be another.
 import * as v from "valibot";
-import { Conflict } from "../errors.ts";
+import { Conflict, TooLarge, Unavailable } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import { KeyedLock } from "./keyed-lock.ts";
 import { listAll } from "./list-all.ts";
-import { readJson } from "./read-json.ts";
+import { readJsonChecked } from "./read-json.ts";
+import { type SkippedDetail, type SkipReason, SkipReport } from "./skipped.ts";
 
 /** What every record carries. The key's name and version are repeated in the body and checked on
  * read, so an object copied or written under the wrong key is never taken for that version. */
@@ -33,6 +37,8 @@ export interface VersionedStoreOptions<S extends RecordSchema> {
   log: Logger;
   /** Zero-padded width of the version in keys, so keys list in version order. Default 12. */
   versionDigits?: number;
+  /** The largest record body: bigger ones are refused on commit and skipped unread on open. Default 1 MiB. */
+  maxRecordBytes?: number;
   /** Which names are valid; keys with other names are ignored on open and refused on commit. */
   nameOk?: (name: string) => boolean;
   /** What a name names, for errors: `dataset "x" was changed by another writer; retry`. */
@@ -64,8 +70,10 @@ export interface VersionedStoreHealth {
   status: "ok" | "degraded";
   /** Names whose newest readable version is not a tombstone. */
   live: number;
-  /** Version objects that could not be read or were not valid for their key. */
-  corrupt: number;
+  /** Objects under the prefix that were passed over: unreadable or invalid versions, keys no commit makes. */
+  skipped: SkippedDetail;
+  /** Names that have versions but not one readable: they answer as unavailable, not as absent. */
+  unavailable: string[];
 }
 
 interface Entry<R> {
@@ -76,18 +84,27 @@ interface Entry<R> {
 }
 
 const KEY_TAIL = /^([^/]+)\/(\d+)\.json$/;
+const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
+
+type ParsedKey = { name: string; version: number } | { bad: SkipReason };
+type ReadResult<R> = { record: R } | { problem: SkipReason | "missing" };
 
 export class VersionedStore<R extends VersionedRecord> {
   private readonly entries = new Map<string, Entry<R>>();
   /** Names whose head is live (not a tombstone): health reads it on every /health request. */
   private live = 0;
-  private readonly corrupt = new Set<string>();
+  private readonly skipped = new SkipReport();
+  /** Names with versions but none readable (kept in step by setEntry, so health stays O(1) when all is well). */
+  private readonly unreadableNames = new Set<string>();
   private readonly lock = new KeyedLock();
   private readonly store: ObjectStore;
   private readonly prefix: string;
   private readonly schema: v.GenericSchema<unknown, R>;
   private readonly log: Logger;
   private readonly digits: number;
+  /** The highest version a key can hold: all its digits, and exact as a JavaScript number. */
+  readonly maxVersion: number;
+  private readonly maxBytes: number;
   private readonly nameOk: (name: string) => boolean;
   private readonly noun: string;
   private readonly what: string;
@@ -99,6 +116,8 @@ export class VersionedStore<R extends VersionedRecord> {
     this.schema = opts.schema;
     this.log = opts.log;
     this.digits = opts.versionDigits ?? 12;
+    this.maxVersion = Math.min(10 ** this.digits - 1, Number.MAX_SAFE_INTEGER);
+    this.maxBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.nameOk = opts.nameOk ?? ((name) => /^[^/]+$/.test(name));
     this.noun = opts.noun ?? "record";
     this.what = opts.what ?? `${this.noun} version`;
@@ -110,7 +129,8 @@ export class VersionedStore<R extends VersionedRecord> {
     const versions = new Map<string, number[]>();
     for await (const item of listAll(opts.store, opts.prefix)) {
       const parsed = vs.parseKey(item.key);
-      if (parsed) versions.set(parsed.name, [...(versions.get(parsed.name) ?? []), parsed.version]);
+      if ("bad" in parsed) vs.skip(item.key, parsed.bad);
+      else versions.set(parsed.name, [...(versions.get(parsed.name) ?? []), parsed.version]);
     }
     for (const [name, list] of versions) await vs.load(name, list);
     return vs;
@@ -120,9 +140,12 @@ export class VersionedStore<R extends VersionedRecord> {
     return `${this.prefix}${name}/${String(version).padStart(this.digits, "0")}.json`;
   }
 
-  private parseKey(key: string): { name: string; version: number } | null {
+  /** A version key this store writes: a valid name and exactly `digits` digits of a number in range. */
+  private parseKey(key: string): ParsedKey {
     const m = key.startsWith(this.prefix) ? KEY_TAIL.exec(key.slice(this.prefix.length)) : null;
-    return m && this.nameOk(m[1]!) ? { name: m[1]!, version: Number(m[2]) } : null;
+    if (!m || !this.nameOk(m[1]!) || m[2]!.length !== this.digits) return { bad: "bad_name" };
+    const version = Number(m[2]);
+    return version >= 1 && version <= this.maxVersion ? { name: m[1]!, version } : { bad: "bad_name" };
   }
 
   /** The live record of `name`: its newest readable version unless that is a tombstone. */
@@ -147,7 +170,14 @@ export class VersionedStore<R extends VersionedRecord> {
   async get(name: string, version: number): Promise<R | null> {
     const head = this.entries.get(name)?.head;
     if (head?.version === version) return head;
-    return this.read(name, version);
+    if (!this.nameOk(name) || !(Number.isInteger(version) && version >= 1 && version <= this.maxVersion)) return null;
+    const read = await this.read(name, version);
+    return "record" in read ? read.record : null;
+  }
+
+  /** Whether `name` has versions in the store but none readable: damaged, not absent. */
+  unreadable(name: string): boolean {
+    return this.unreadableNames.has(name);
   }
 
   /** Every version of `name` present in the store, readable or not, oldest first. */
@@ -156,13 +186,30 @@ export class VersionedStore<R extends VersionedRecord> {
     const out: number[] = [];
     for await (const item of listAll(this.store, `${this.prefix}${name}/`)) {
       const parsed = this.parseKey(item.key);
-      if (parsed?.name === name) out.push(parsed.version);
+      if ("bad" in parsed) this.skip(item.key, parsed.bad);
+      else if (parsed.name === name) out.push(parsed.version);
     }
     return out.sort((a, b) => a - b);
   }
 
   health(): VersionedStoreHealth {
-    return { status: this.corrupt.size > 0 ? "degraded" : "ok", live: this.live, corrupt: this.corrupt.size };
+    if (this.skipped.count === 0) return { status: "ok", live: this.live, skipped: { count: 0, objects: [] }, unavailable: [] };
+    return { status: "degraded", live: this.live, skipped: this.skipped.detail(), unavailable: [...this.unreadableNames].sort() };
+  }
+
+  /**
+   * Throws TooLarge when `record` would be over the record cap: a record that could not be read
+   * back must never be written. Commit checks it too; a caller with work to do before committing
+   * (an upload to stage) checks first, so nothing is staged for a record that will be refused.
+   */
+  assertFits(record: R): void {
+    this.checkSize(JSON.stringify(record));
+  }
+
+  private checkSize(body: string): void {
+    const bytes = Buffer.byteLength(body);
+    if (bytes > this.maxBytes)
+      throw new TooLarge(`the ${this.what} would take ${bytes} bytes, over the ${this.maxBytes}-byte cap for one`, { limit_bytes: this.maxBytes });
   }
 
   /**
@@ -176,11 +223,21 @@ export class VersionedStore<R extends VersionedRecord> {
       const entry = this.entries.get(name);
       const live = entry?.head && !entry.head.deleted ? entry.head : null;
       const next: Next = { version: (entry?.highest ?? 0) + 1, now: new Date().toISOString() };
+      if (next.version > this.maxVersion) {
+        // Only a stray object at the last number gets here (no store makes 10^12 commits of one
+        // name): refuse, rather than write a key longer than the others that would sort and parse wrong.
+        throw new Unavailable(
+          `${this.noun} "${name}" has used the last version number its keys can hold (${this.maxVersion}); remove the stray version object /health names from the store`,
+          { [this.noun]: name, max_version: this.maxVersion },
+        );
+      }
       const record = await plan(live, next);
       if (record === null) return null;
       this.assertCommittable(record, name, next.version);
+      const body = JSON.stringify(record);
+      this.checkSize(body);
       try {
-        await this.store.putIfAbsent(this.key(name, next.version), JSON.stringify(record));
+        await this.store.putIfAbsent(this.key(name, next.version), body);
       } catch (err) {
         if (!(err instanceof Conflict)) throw err;
         await this.reload(name);
@@ -222,13 +279,18 @@ export class VersionedStore<R extends VersionedRecord> {
       // An object that cannot be read at all is skipped like an invalid one: one bad version must
       // not keep the whole store from opening.
       let error: string | undefined;
-      head = await this.read(name, version).catch((err) => {
+      const read = await this.read(name, version).catch((err): ReadResult<R> => {
         error = String(err);
-        return null;
+        return { problem: "unreadable" };
       });
-      if (head) break;
-      this.corrupt.add(key);
-      this.log.error(`skipping corrupt ${this.what}`, error === undefined ? { key } : { key, error });
+      if ("record" in read) {
+        head = read.record;
+        break;
+      }
+      // Listed a moment ago and gone now: deleted meanwhile, nothing to report.
+      if (read.problem === "missing") continue;
+      this.skip(key, read.problem);
+      this.log.error(`skipping corrupt ${this.what}`, error === undefined ? { key, reason: read.problem } : { key, reason: read.problem, error });
     }
     this.setEntry(name, { head, highest: newestFirst[0] ?? 0 });
   }
@@ -237,10 +299,18 @@ export class VersionedStore<R extends VersionedRecord> {
     const isLive = (e: Entry<R> | undefined) => (e?.head && !e.head.deleted ? 1 : 0);
     this.live += isLive(entry) - isLive(this.entries.get(name));
     this.entries.set(name, entry);
+    if (entry.head === null && entry.highest > 0) this.unreadableNames.add(name);
+    else this.unreadableNames.delete(name);
   }
 
-  private async read(name: string, version: number): Promise<R | null> {
-    const record = await readJson(this.store, this.key(name, version), this.schema);
-    return record && record.name === name && record.version === version ? record : null;
+  private async read(name: string, version: number): Promise<ReadResult<R>> {
+    const read = await readJsonChecked(this.store, this.key(name, version), this.schema, { maxBytes: this.maxBytes });
+    if (!read.ok) return { problem: read.problem };
+    return read.value.name === name && read.value.version === version ? { record: read.value } : { problem: "mismatched" };
+  }
+
+  private skip(key: string, reason: SkipReason): void {
+    if (reason === "bad_name" && !this.skipped.has(key)) this.log.warn(`skipping an object that is not a ${this.what}`, { key });
+    this.skipped.add(key, reason);
   }
 }

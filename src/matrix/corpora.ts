@@ -1,11 +1,16 @@
 // The corpora of this process: create (validated against the dataset before anything is
 // written), build in the background one job per corpus, report progress, delete, and resume
 // builds that a restart interrupted.
-import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
+//
+// A corpus that cannot be loaded (its record damaged, or its vector index unavailable) is not
+// served and not dropped: it answers 503 by name, /health names it, and deleting it is how it is
+// cleared, like a damaged vector index. The others load and serve as usual.
+import { Conflict, NotFound, Unavailable, ValidationFailed } from "../errors.ts";
 import type { EventBus } from "../events.ts";
+import { type SkippedDetail, SkipReport } from "../lib/skipped.ts";
 import type { Logger } from "../log.ts";
 import { type BuildDeps, readColumns, runBuild, TEXT_KEY } from "./builder.ts";
-import { CORPUS_NAME, type CorpusRecord } from "./corpus-store.ts";
+import { CORPUS_NAME, type CorpusRecord, indexNameFor } from "./corpus-store.ts";
 import { templateColumns } from "./rows.ts";
 
 export interface CorpusInput {
@@ -43,8 +48,6 @@ interface Job {
   cancelled: boolean;
 }
 
-const indexNameFor = (corpus: string) => `matrix-${corpus}`;
-
 /** Every column the input names, with the field that names it, so an unknown one is reported where it was written. */
 function namedColumns(input: CorpusInput): { column: string; path: string }[] {
   return [
@@ -58,6 +61,9 @@ function namedColumns(input: CorpusInput): { column: string; path: string }[] {
 export class Corpora {
   private readonly records = new Map<string, CorpusRecord>();
   private readonly jobs = new Map<string, Job>();
+  /** Corpora that could not be loaded at start-up, with why: unavailable until deleted. */
+  private readonly damaged = new Map<string, "record_damaged" | "index_unavailable">();
+  private readonly skipped = new SkipReport();
 
   private constructor(
     private readonly deps: BuildDeps,
@@ -68,11 +74,37 @@ export class Corpora {
   /** Loads every corpus and restarts the builds a stop interrupted (they resume from their hashes). */
   static async open(deps: BuildDeps, log: Logger, events: EventBus): Promise<Corpora> {
     const c = new Corpora(deps, log, events);
-    for (const rec of await deps.corpora.list()) {
+    const { records, skipped } = await deps.corpora.list();
+    for (const s of skipped) {
+      c.skipped.add(s.key, s.reason);
+      if (s.name !== undefined) c.damaged.set(s.name, "record_damaged");
+      log.error("skipping a corpus record that cannot be loaded", { key: s.key, reason: s.reason });
+    }
+    for (const rec of records) {
+      if (c.indexUnavailable(rec.index)) {
+        c.damaged.set(rec.name, "index_unavailable");
+        log.error("corpus unavailable: its vector index failed to load", { corpus: rec.name, index: rec.index });
+        continue;
+      }
       c.records.set(rec.name, rec);
       if (rec.state === "building") c.start(rec);
     }
     return c;
+  }
+
+  private indexUnavailable(index: string): boolean {
+    try {
+      this.deps.vectors.hasIndex(index);
+      return false;
+    } catch (err) {
+      if (err instanceof Unavailable) return true;
+      throw err;
+    }
+  }
+
+  /** Corpora that could not be loaded, by name, with why; and the objects passed over. */
+  problems(): { unavailable: Record<string, string>; skipped: SkippedDetail } {
+    return { unavailable: Object.fromEntries([...this.damaged].sort(([a], [b]) => (a < b ? -1 : 1))), skipped: this.skipped.detail() };
   }
 
   names(): string[] {
@@ -92,8 +124,13 @@ export class Corpora {
 
   require(name: string): CorpusRecord {
     const rec = this.records.get(name);
-    if (!rec) throw new NotFound(`corpus "${name}" not found`, { corpus: name });
-    return rec;
+    if (rec) return rec;
+    const why = this.damaged.get(name);
+    if (why) {
+      const what = why === "record_damaged" ? "its record could not be read" : "its vector index failed to load";
+      throw new Unavailable(`corpus "${name}" is unavailable: ${what} at start-up (/health says which); delete it and build it again`, { corpus: name });
+    }
+    throw new NotFound(`corpus "${name}" not found`, { corpus: name });
   }
 
   status(name: string): CorpusStatus {
@@ -149,6 +186,7 @@ export class Corpora {
       throw new ValidationFailed(`dataset "${input.dataset}" has no column ${unknown.map((u) => JSON.stringify(u)).join(", ")}`, details);
     }
 
+    this.assertNotDamaged(input.name);
     if (this.jobs.has(input.name)) throw new Conflict(`corpus "${input.name}" is being built; wait for it to finish`);
     const existing = this.records.get(input.name);
     const now = new Date().toISOString();
@@ -223,7 +261,12 @@ export class Corpora {
     await this.jobs.get(name)?.done;
   }
 
+  private assertNotDamaged(name: string): void {
+    if (this.damaged.has(name)) this.require(name);
+  }
+
   async delete(name: string): Promise<CorpusStatus> {
+    if (this.damaged.has(name)) return this.deleteDamaged(name);
     const status = this.status(name);
     const rec = this.require(name);
     const job = this.jobs.get(name);
@@ -236,6 +279,36 @@ export class Corpora {
     if (this.deps.vectors.hasIndex(rec.index)) await this.deps.vectors.dropIndex(rec.index);
     await this.deps.corpora.removeHashes(name);
     return status;
+  }
+
+  /**
+   * Clears a corpus that could not be loaded: its record, index and hashes go, as in any delete.
+   * Its status is unknown, so what is returned is a placeholder in the failed state.
+   */
+  private async deleteDamaged(name: string): Promise<CorpusStatus> {
+    const index = indexNameFor(name);
+    await this.deps.corpora.removeRecord(name);
+    if (this.indexUnavailable(index) || this.deps.vectors.hasIndex(index)) await this.deps.vectors.dropIndex(index);
+    await this.deps.corpora.removeHashes(name);
+    this.damaged.delete(name);
+    const now = new Date().toISOString();
+    return {
+      name,
+      dataset: "",
+      state: "failed",
+      rows_done: 0,
+      rows_total: 0,
+      rows_per_s: 0,
+      eta_s: 0,
+      skipped_empty: 0,
+      error: "deleted while unavailable",
+      dim: null,
+      count: 0,
+      pending: 0,
+      last_build: { embedded: 0, metadata_updated: 0, unchanged: 0, removed: 0 },
+      started_at: now,
+      finished_at: now,
+    };
   }
 
   async close(): Promise<void> {

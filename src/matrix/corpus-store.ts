@@ -1,10 +1,16 @@
 // Where corpora live in the object store: one record per corpus (spec, state, progress,
 // calibration) and one map of row content hashes, which is what makes rebuilds incremental and
 // lets an interrupted build resume. Each is one object written atomically with put.
+//
+// Both are read under a cap and checked against their key, and the writer refuses what the reader
+// would refuse, so what this process wrote always loads and anything else under _matrix/ (damaged,
+// oversized, copied under another name) is reported instead of trusted or fatal.
 import * as v from "valibot";
-import { NotFound } from "../errors.ts";
+import { DATASET_NAME } from "../catalog/names.ts";
+import { TooLarge } from "../errors.ts";
 import { listAll } from "../lib/list-all.ts";
-import { readJson } from "../lib/read-json.ts";
+import { readCapped, readJsonChecked } from "../lib/read-json.ts";
+import type { SkipReason } from "../lib/skipped.ts";
 import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import type { RowHashes } from "./rows.ts";
@@ -12,8 +18,26 @@ import type { RowHashes } from "./rows.ts";
 export const CORPUS_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 const PREFIX = LAYOUT.matrixCorpora;
 const HASHES_PREFIX = LAYOUT.matrixHashes;
+/**
+ * A record is ≈1 KiB: names, a template of at most 10,000 characters, column lists bounded by the
+ * 1 MiB JSON body they came in. 4 MiB is no record.
+ */
+const MAX_RECORD_BYTES = 4 * 1024 * 1024;
+/**
+ * Row hashes take ≈60 bytes a row (the id, two 16-character hashes). 256 MiB is ≈4 million rows:
+ * more than an index can hold at 384 dimensions (the 4 GiB vector slab, ≈2.8 million). A build
+ * whose hashes would pass it fails with that message rather than write what could not be read.
+ */
+const MAX_HASHES_BYTES = 256 * 1024 * 1024;
 
-const CalibrationSchema = v.object({ mean: v.number(), std: v.number() });
+/** The vector index that holds a corpus: derived from its name, never taken from a stored record. */
+export const indexNameFor = (corpus: string) => `matrix-${corpus}`;
+
+// Numbers finite and times real: JSON reads 1e400 as Infinity, and a record that parses is served
+// (progress rates, calibrated scores), so one that would turn them into NaN is damage.
+const num = v.pipe(v.number(), v.finite());
+const time = v.pipe(v.string(), v.isoTimestamp());
+const CalibrationSchema = v.object({ mean: num, std: num });
 
 const CorpusRecordSchema = v.object({
   name: v.string(),
@@ -25,51 +49,115 @@ const CorpusRecordSchema = v.object({
   model: v.optional(v.string()),
   /** The vector index holding the corpus. */
   index: v.string(),
-  dim: v.nullable(v.number()),
+  dim: v.nullable(num),
   state: v.picklist(["building", "ready", "failed"]),
-  rows_total: v.number(),
-  rows_done: v.number(),
-  skipped_empty: v.number(),
+  rows_total: num,
+  rows_done: num,
+  skipped_empty: num,
   error: v.optional(v.string()),
   calibration: v.optional(CalibrationSchema),
-  dataset_version: v.number(),
-  created_at: v.string(),
-  started_at: v.string(),
-  finished_at: v.optional(v.string()),
-  last_build: v.object({ embedded: v.number(), metadata_updated: v.number(), unchanged: v.number(), removed: v.number() }),
+  dataset_version: num,
+  created_at: time,
+  started_at: time,
+  finished_at: v.optional(time),
+  last_build: v.object({ embedded: num, metadata_updated: num, unchanged: num, removed: num }),
 });
 
 export type CorpusRecord = v.InferOutput<typeof CorpusRecordSchema>;
 
+/** A record object that could not be loaded; `name` when its key names a corpus (which is then unavailable). */
+export interface SkippedRecord {
+  key: string;
+  reason: SkipReason;
+  name?: string;
+}
+
+/** A record that belongs at `name`'s key: its own name, its own index, a dataset name the catalog accepts. */
+function problemWith(rec: CorpusRecord, name: string): SkipReason | null {
+  return rec.name === name && rec.index === indexNameFor(name) && DATASET_NAME.test(rec.dataset) ? null : "mismatched";
+}
+
+function checkSize(what: string, body: string, limit: number): void {
+  const bytes = Buffer.byteLength(body);
+  if (bytes > limit) throw new TooLarge(`${what} would take ${bytes} bytes, over the ${limit}-byte cap`, { limit_bytes: limit });
+}
+
+/** Row hashes as saved: an object of id → [text hash, metadata hash]. Checked in place (it can hold millions). */
+function isHashes(x: unknown): x is Record<string, [string, string]> {
+  if (x === null || typeof x !== "object" || Array.isArray(x)) return false;
+  for (const value of Object.values(x)) {
+    if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== "string" || typeof value[1] !== "string") return false;
+  }
+  return true;
+}
+
 export class CorpusStore {
   constructor(private readonly store: ObjectStore) {}
 
-  /** Every readable record; one missing (deleted meanwhile), not JSON or not a record is skipped. */
-  async list(): Promise<CorpusRecord[]> {
-    const out: CorpusRecord[] = [];
+  /**
+   * Every usable record, and what was passed over: an object that cannot be read, is too large,
+   * is not a record, or is a record of another name or index. One missing (deleted meanwhile) is
+   * neither. A failed listing (the store unreachable) throws.
+   */
+  async list(): Promise<{ records: CorpusRecord[]; skipped: SkippedRecord[] }> {
+    const records: CorpusRecord[] = [];
+    const skipped: SkippedRecord[] = [];
     for await (const item of listAll(this.store, PREFIX)) {
-      const rec = await readJson(this.store, item.key, CorpusRecordSchema);
-      if (rec) out.push(rec);
+      const m = /^([^/]+)\.json$/.exec(item.key.slice(PREFIX.length));
+      const name = m && CORPUS_NAME.test(m[1]!) ? m[1]! : undefined;
+      if (name === undefined) {
+        skipped.push({ key: item.key, reason: "bad_name" });
+        continue;
+      }
+      let reason: SkipReason | null;
+      try {
+        const read = await readJsonChecked(this.store, item.key, CorpusRecordSchema, { maxBytes: MAX_RECORD_BYTES });
+        if (read.ok) {
+          reason = problemWith(read.value, name);
+          if (reason === null) records.push(read.value);
+        } else if (read.problem === "missing") continue;
+        else reason = read.problem;
+      } catch {
+        reason = "unreadable";
+      }
+      if (reason !== null) skipped.push({ key: item.key, reason, name });
     }
-    return out;
+    // Hashes are read by builds, not here; one under a name no corpus can have is only reported.
+    for await (const item of listAll(this.store, HASHES_PREFIX)) {
+      const m = /^([^/]+)\.json$/.exec(item.key.slice(HASHES_PREFIX.length));
+      if (!m || !CORPUS_NAME.test(m[1]!)) skipped.push({ key: item.key, reason: "bad_name" });
+    }
+    return { records, skipped };
   }
 
   async save(rec: CorpusRecord): Promise<void> {
-    await this.store.put(`${PREFIX}${rec.name}.json`, JSON.stringify(rec), { contentType: "application/json" });
+    const body = JSON.stringify(rec);
+    checkSize(`corpus "${rec.name}"'s record`, body, MAX_RECORD_BYTES);
+    await this.store.put(`${PREFIX}${rec.name}.json`, body, { contentType: "application/json" });
   }
 
+  /** The corpus's row hashes (empty when it has none yet); damaged ones fail the build that needs them, saying so. */
   async loadHashes(name: string): Promise<Map<string, RowHashes>> {
-    try {
-      const obj = JSON.parse(new TextDecoder().decode(await this.store.getBytes(`${HASHES_PREFIX}${name}.json`))) as Record<string, [string, string]>;
-      return new Map(Object.entries(obj));
-    } catch (err) {
-      if (err instanceof NotFound) return new Map();
-      throw err;
+    const bytes = await readCapped(this.store, `${HASHES_PREFIX}${name}.json`, MAX_HASHES_BYTES);
+    if (bytes === "missing") return new Map();
+    let obj: unknown = null;
+    if (bytes !== "too_large") {
+      try {
+        obj = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+      } catch {
+        obj = null;
+      }
     }
+    // Starting over without them would leave rows that left the dataset in the index (what
+    // disappeared is known only from them): the corpus must be deleted and built again.
+    if (!isHashes(obj)) throw new Error(`corpus "${name}"'s row hashes are damaged; delete the corpus and build it again`);
+    return new Map(Object.entries(obj));
   }
 
   async saveHashes(name: string, hashes: ReadonlyMap<string, RowHashes>): Promise<void> {
-    await this.store.put(`${HASHES_PREFIX}${name}.json`, JSON.stringify(Object.fromEntries(hashes)), { contentType: "application/json" });
+    const body = JSON.stringify(Object.fromEntries(hashes));
+    checkSize(`corpus "${name}"'s row hashes`, body, MAX_HASHES_BYTES);
+    await this.store.put(`${HASHES_PREFIX}${name}.json`, body, { contentType: "application/json" });
   }
 
   /** The record goes first, so a crash part-way leaves no corpus pointing at half-deleted state. */

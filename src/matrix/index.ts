@@ -35,8 +35,16 @@ export async function open(ctx: ModuleContext<MatrixConfig>, ports: MatrixPorts)
     playbooks,
     health: () => {
       const { building, ready, failed } = corpora.stateCounts();
-      const detail = { corpora: building + ready + failed, building, playbooks: playbooks.size };
-      return failed > 0 ? { status: "degraded", detail: { ...detail, failed } } : { status: "ok", detail };
+      const detail: Record<string, unknown> = { corpora: building + ready + failed, building, playbooks: playbooks.size };
+      if (failed > 0) detail.failed = failed;
+      // What start-up could not load: corpora by name (each answers 503), objects by key.
+      const { unavailable, skipped } = corpora.problems();
+      const skippedPlaybooks = playbooks.skippedObjects();
+      if (Object.keys(unavailable).length > 0) detail.unavailable_corpora = unavailable;
+      if (skipped.count > 0) detail.skipped_corpus_records = skipped;
+      if (skippedPlaybooks.count > 0) detail.skipped_playbooks = skippedPlaybooks;
+      const degraded = failed > 0 || Object.keys(unavailable).length > 0 || skipped.count > 0 || skippedPlaybooks.count > 0;
+      return { status: degraded ? "degraded" : "ok", detail };
     },
     close: () => corpora.close(),
   };

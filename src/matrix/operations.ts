@@ -29,7 +29,10 @@ export interface MatrixServices extends SearchDeps {
 const CorpusParam = v.object({ name: v.pipe(v.string(), v.description("Corpus name")) });
 const PlaybookParam = v.object({ id: v.pipe(v.string(), v.description("Playbook id")) });
 const TAG = "matrix";
-const corpusNotFound = { not_found: "No such corpus" };
+const corpusUnavailable = {
+  unavailable: "The corpus could not be loaded at start-up (its record or its vector index is damaged; /health names it): delete it and build it again",
+};
+const corpusNotFound = { not_found: "No such corpus", ...corpusUnavailable };
 const embedFailed = { upstream_error: "The embedding provider failed" };
 
 export function matrixOperations(deps: MatrixServices): AnyOperation[] {
@@ -50,6 +53,7 @@ export function matrixOperations(deps: MatrixServices): AnyOperation[] {
         validation_failed: "Bad name, columns or template, or another input failed validation; details names the field",
         not_found: "Dataset not found",
         conflict: "Being built, or exists over another dataset, id column or model",
+        ...corpusUnavailable,
         ...embedFailed,
       },
       http: {
@@ -127,7 +131,7 @@ export function matrixOperations(deps: MatrixServices): AnyOperation[] {
       summary: "Record an outcome for a result of a query (durable before 201)",
       body: PlaybookBody,
       result: PlaybookResultSchema,
-      errors: { not_found: "Unknown corpus or item", ...embedFailed },
+      errors: { not_found: "Unknown corpus or item", ...corpusUnavailable, ...embedFailed },
       http: { status: 201, statuses: { 201: "Stored" } },
       handler: async (input) => (await recordPlaybooks(deps, [input]))[0]!,
     }),
@@ -139,7 +143,7 @@ export function matrixOperations(deps: MatrixServices): AnyOperation[] {
       summary: "Record many outcomes: all or none",
       body: BulkBody,
       result: PlaybookListSchema,
-      errors: { not_found: "Unknown corpus or item", ...embedFailed },
+      errors: { not_found: "Unknown corpus or item", ...corpusUnavailable, ...embedFailed },
       http: { status: 201, statuses: { 201: "Stored" } },
       handler: async ({ playbooks }) => ({ playbooks: await recordPlaybooks(deps, playbooks) }),
     }),

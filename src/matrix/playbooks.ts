@@ -3,9 +3,10 @@
 // embedding of its query, so a restart does not have to embed them again.
 import { randomBytes } from "node:crypto";
 import * as v from "valibot";
-import { NotFound } from "../errors.ts";
+import { NotFound, TooLarge } from "../errors.ts";
 import { listAll } from "../lib/list-all.ts";
-import { readJson } from "../lib/read-json.ts";
+import { readJsonChecked } from "../lib/read-json.ts";
+import { type SkippedDetail, type SkipReason, SkipReport } from "../lib/skipped.ts";
 import type { Logger } from "../log.ts";
 import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
@@ -15,6 +16,12 @@ import type { EmbedPort } from "../ports.ts";
 
 const PREFIX = LAYOUT.matrixPlaybooks;
 const WRITE_CONCURRENCY = 16;
+/**
+ * A playbook is its query and note (at most 10,000 characters each, ≤ 60 KB as JSON) and one
+ * embedding (16,384 dimensions at most, ≈400 KB as JSON): 1 MiB is no playbook. Refused on write
+ * too, so what was acknowledged always loads.
+ */
+const MAX_PLAYBOOK_BYTES = 1024 * 1024;
 
 const PlaybookSchema = v.object({
   id: v.string(),
@@ -22,11 +29,13 @@ const PlaybookSchema = v.object({
   corpus: v.string(),
   item_id: v.string(),
   outcome: v.picklist(["success", "failure"]),
-  rating: v.optional(v.number()),
+  rating: v.optional(v.pipe(v.number(), v.finite())),
   note: v.optional(v.string()),
-  created_at: v.string(),
+  // A real time and finite numbers: JSON reads 1e400 as Infinity, and either would make every
+  // boost this playbook takes part in NaN.
+  created_at: v.pipe(v.string(), v.isoTimestamp()),
   model: v.string(),
-  vector: v.array(v.number()),
+  vector: v.array(v.pipe(v.number(), v.finite())),
 });
 
 export type Playbook = v.InferOutput<typeof PlaybookSchema>;
@@ -58,6 +67,7 @@ export class Playbooks {
   /** Per model: playbooks by the item they are about; dropped on every change. */
   readonly #byItem = new Map<string, Map<string, PlaybookSignal[]>>();
   readonly #successes = new Map<string, Playbook[]>();
+  private readonly skipped = new SkipReport();
 
   private constructor(
     private readonly store: ObjectStore,
@@ -68,14 +78,33 @@ export class Playbooks {
     const p = new Playbooks(store, embed);
     for await (const item of listAll(store, PREFIX)) {
       // One bad playbook (or a failed read of it) costs that playbook, never the module's start-up.
-      const playbook = await readJson(store, item.key, PlaybookSchema).catch((err) => {
-        log.error("skipping an unreadable playbook", { key: item.key, error: String(err) });
-        return undefined;
-      });
-      if (playbook) p.items.set(playbook.id, playbook);
-      else if (playbook === null) log.error("skipping an unreadable playbook", { key: item.key });
+      let reason: SkipReason | null = null;
+      const id = /^([0-9a-z]+)\.json$/.exec(item.key.slice(PREFIX.length))?.[1];
+      if (id === undefined) reason = "bad_name";
+      else {
+        try {
+          const read = await readJsonChecked(store, item.key, PlaybookSchema, { maxBytes: MAX_PLAYBOOK_BYTES });
+          // A playbook copied under another id would be deleted by the wrong key.
+          if (read.ok) {
+            if (read.value.id === id) p.items.set(id, read.value);
+            else reason = "mismatched";
+          } else if (read.problem === "missing") continue;
+          else reason = read.problem;
+        } catch {
+          reason = "unreadable";
+        }
+      }
+      if (reason !== null) {
+        p.skipped.add(item.key, reason);
+        log.error("skipping an unreadable playbook", { key: item.key, reason });
+      }
     }
     return p;
+  }
+
+  /** Playbook objects passed over at start-up. */
+  skippedObjects(): SkippedDetail {
+    return this.skipped.detail();
   }
 
   get size(): number {
@@ -158,12 +187,18 @@ export class Playbooks {
       if (i.note !== undefined) p.note = i.note;
       return p;
     });
+    const bodies = new Map(made.map((p) => [p.id, JSON.stringify(p)]));
+    for (const body of bodies.values()) {
+      const bytes = Buffer.byteLength(body);
+      if (bytes > MAX_PLAYBOOK_BYTES)
+        throw new TooLarge(`a playbook would take ${bytes} bytes, over the ${MAX_PLAYBOOK_BYTES}-byte cap`, { limit_bytes: MAX_PLAYBOOK_BYTES });
+    }
     const written: string[] = [];
     try {
       for (let i = 0; i < made.length; i += WRITE_CONCURRENCY) {
         await Promise.all(
           made.slice(i, i + WRITE_CONCURRENCY).map(async (p) => {
-            await this.store.put(`${PREFIX}${p.id}.json`, JSON.stringify(p), { contentType: "application/json" });
+            await this.store.put(`${PREFIX}${p.id}.json`, bodies.get(p.id)!, { contentType: "application/json" });
             written.push(p.id);
           }),
         );

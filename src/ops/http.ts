@@ -30,6 +30,11 @@ export interface MountOptions {
   jsonLimit: number;
   /** Whether a token is configured: callers that got past auth then hold it. */
   tokenAuth: boolean;
+  /**
+   * Whether a caller of a public route would be let into /v1 (holds the token, inside the
+   * allowlist): its identity is then `token`. Asked only when the handler reads the identity.
+   */
+  admits?: (c: Context<AppEnv>) => boolean;
 }
 
 export function mountOperations(app: Hono<AppEnv>, registry: OperationRegistry, opts: MountOptions): void {
@@ -57,7 +62,7 @@ function routeHandler(op: AnyOperation, registry: OperationRegistry, opts: Mount
   const headerMap = Object.entries(op.http?.headers ?? {}) as [string, string][];
   const offered = Object.keys(op.http?.representations ?? {});
   const limit = op.maxBodyBytes ?? opts.jsonLimit;
-  const kind: Identity["kind"] = op.public || !opts.tokenAuth ? "anonymous" : "token";
+  const kind = identityKind(op, opts);
   const respond = (c: Context<AppEnv>, input: Record<string, unknown>, result: unknown): Response => {
     const binding = op.http;
     const status = typeof binding?.status === "function" ? binding.status(result, input) : (binding?.status ?? 200);
@@ -70,7 +75,7 @@ function routeHandler(op: AnyOperation, registry: OperationRegistry, opts: Mount
     return c.json(result, status as 200, headers);
   };
   const execute = (c: Context<AppEnv>, input: Record<string, unknown>): Response | Promise<Response> => {
-    const result = registry.run(op, input, new HttpOpContext(c, kind));
+    const result = registry.run(op, input, new HttpOpContext(c, kind, offered));
     return result instanceof Promise ? result.then((r) => respond(c, input, r)) : respond(c, input, result);
   };
   // Not async: an operation without a body whose handler answers at once (health, catalog and
@@ -105,6 +110,16 @@ function routeHandler(op: AnyOperation, registry: OperationRegistry, opts: Mount
   };
 }
 
+type Kind = Identity["kind"] | ((c: Context<AppEnv>) => Identity["kind"]);
+
+/** Who calls a route: fixed by auth, except on a public route, decided there only if asked. */
+function identityKind(op: AnyOperation, opts: MountOptions): Kind {
+  if (!opts.tokenAuth) return "anonymous";
+  if (!op.public) return "token";
+  const admits = opts.admits;
+  return admits ? (c) => (admits(c) ? "token" : "anonymous") : "anonymous";
+}
+
 /**
  * The handler's context for an HTTP request, read lazily: the client address costs a lookup and
  * the abort signal an allocation, and most handlers use neither.
@@ -112,19 +127,40 @@ function routeHandler(op: AnyOperation, registry: OperationRegistry, opts: Mount
 class HttpOpContext implements OpContext {
   constructor(
     private readonly c: Context<AppEnv>,
-    private readonly kind: Identity["kind"],
+    private readonly kind: Kind,
+    private readonly offered: readonly string[],
   ) {}
+
+  /** The same choice `respond` makes from the Accept header. */
+  get representation(): string | undefined {
+    return this.offered.length > 0 ? (pickRepresentation(this.c.req.header("accept"), this.offered) ?? undefined) : undefined;
+  }
 
   get requestId(): string {
     return this.c.get("requestId");
   }
 
   get identity(): Identity {
-    return { kind: this.kind, address: this.c.env?.ip };
+    return new HttpIdentity(this.c, typeof this.kind === "function" ? this.kind(this.c) : this.kind);
   }
 
   get signal(): AbortSignal {
     return this.c.req.raw.signal;
+  }
+}
+
+/** The caller's identity; its address is looked up only when read. (#c: never spread or serialized.) */
+class HttpIdentity implements Identity {
+  readonly #c: Context<AppEnv>;
+  constructor(
+    c: Context<AppEnv>,
+    readonly kind: Identity["kind"],
+  ) {
+    this.#c = c;
+  }
+
+  get address(): string | undefined {
+    return this.#c.env?.ip;
   }
 }
 

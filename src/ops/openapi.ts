@@ -32,7 +32,13 @@ const ERROR_SCHEMA = {
   },
 };
 
-const DEFAULT_ERRORS: Partial<Record<ErrorCode, string>> = { internal: "Unexpected failure; the server log has it under the request id" };
+// What the edge can answer on any route (src/http/host.ts, src/http/error-envelope.ts).
+const DEFAULT_ERRORS: Partial<Record<ErrorCode, string>> = {
+  bad_request: "The request has no usable Host header",
+  forbidden_host:
+    "The request is addressed (Host or Origin) to a name the server does not answer to: without auth.token only localhost, 127.0.0.1, [::1] and server.allowed_hosts are",
+  internal: "Unexpected failure; the server log has it under the request id",
+};
 
 export interface DocumentInfo {
   title: string;
@@ -169,15 +175,17 @@ function errorResponses(op: AnyOperation): Record<string, unknown> {
   const hasInput = op.params || op.query || op.headers || op.body;
   if (hasInput) codes.validation_failed = "An input failed validation; details lists each field with its problem";
   if (op.body) {
-    codes.malformed_json = "The body is not JSON";
-    codes.unsupported_media_type = "The body is not application/json";
+    codes.malformed_json = "The body is not JSON, or not valid UTF-8";
+    codes.unsupported_media_type = "The body is not application/json, or declares a charset other than UTF-8";
     codes.too_large = "The body is over the server's JSON cap";
   }
   if (!op.public) {
     codes.unauthorized = "Missing or wrong bearer token";
     codes.forbidden = "The client's address is not in the allowlist";
   }
-  Object.assign(codes, op.errors ?? {});
+  // An operation's own reason for a code the edge also answers is listed beside the edge's.
+  for (const [code, when] of Object.entries(op.errors ?? {}) as [ErrorCode, string][])
+    codes[code] = code in DEFAULT_ERRORS && code !== "internal" ? `${when}, or ${codes[code]!.replace(/^The/, "the")}` : when;
   const byStatus = new Map<number, string[]>();
   for (const [code, when] of Object.entries(codes) as [ErrorCode, string][]) {
     const status = statusFor(code);

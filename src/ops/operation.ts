@@ -21,6 +21,12 @@ export interface OpContext {
   identity: Identity;
   /** Aborted when the caller went away (HTTP) or gave up (in-process). */
   signal: AbortSignal;
+  /**
+   * The media type the result will be sent as, when the operation offers representations besides
+   * JSON and the caller chose one (HTTP Accept); undefined means JSON. A handler may prepare that
+   * representation itself (sql.query encodes exports in its worker).
+   */
+  representation?: string;
 }
 
 /** A streamed request body: storage PUT and ingest upload read this instead of a Request. */

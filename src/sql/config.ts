@@ -1,18 +1,26 @@
-// [sql] config: limits for untrusted queries and the DuckDB instance that runs them.
+// [sql] config: limits for untrusted queries and the DuckDB worker processes that run them.
 import * as v from "valibot";
-import { duckdbSize, GiB, positiveInt } from "../lib/config.ts";
+import { duckdbSize, GiB, MiB, positiveInt } from "../lib/config.ts";
 
 export const sqlSection = v.strictObject({
-  /** A statement running longer is interrupted and answered with 504. */
+  /** A statement (waiting for a worker included) running longer is interrupted and answered with 504. */
   timeout_ms: v.optional(positiveInt, 30_000),
   /** Rows returned when a request does not ask for fewer; larger results come back truncated. */
   max_rows: v.optional(positiveInt, 10_000),
-  /** DuckDB worker threads. */
+  /** DuckDB threads of each SQL worker process. */
   threads: v.optional(positiveInt, 2),
-  /** DuckDB's buffer-manager limit (not a cap on process RSS). */
+  /** DuckDB's buffer-manager limit per worker (not a cap on process RSS: see max_statement_rss). */
   memory_limit: v.optional(duckdbSize, "1GB"),
-  /** Queries running at once; more wait their turn. */
+  /** Statements running at once, one per worker process; more wait their turn (within timeout_ms). */
   max_concurrent: v.optional(positiveInt, 8),
+  /** A worker whose resident memory passes this while it runs a statement is killed: 422 resource_exhausted. */
+  max_statement_rss: v.optional(positiveInt, 2 * GiB),
+  /** Resident memory of all SQL workers together; past it the largest statement is killed (422). */
+  max_total_rss: v.optional(positiveInt, 4 * GiB),
+  /** A JSON answer is cut before it passes this many bytes (truncated: true, with a message). */
+  max_response_bytes: v.optional(positiveInt, 16 * MiB),
+  /** The same cap for Arrow and CSV answers (exports), which the server holds once while it sends them. */
+  max_export_bytes: v.optional(positiveInt, 128 * MiB),
   /** s3 backend only: local directory caching Parquet objects ("" = a directory under the system temp dir). */
   cache_dir: v.optional(v.string(), ""),
   /** s3 backend only: bytes the Parquet cache may hold before evicting the least recently used files. */

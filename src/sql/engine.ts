@@ -1,15 +1,17 @@
-// The in-process DuckDB that answers SQL: one sandboxed instance, a bounded set of connections,
-// one view per dataset. Every request is checked to be exactly one read-only statement before it
-// runs, and interrupted when it passes its time limit.
-import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, StatementType } from "@duckdb/node-api";
-import { BadRequest, LakehouseError, Timeout } from "../errors.ts";
-import { KeyedLock } from "../lib/keyed-lock.ts";
-import { Semaphore } from "../lib/semaphore.ts";
-import { explainedStatement, isReadOnly, statementTypeName } from "./statement.ts";
-import { type JsonValue, toJsonValue } from "./values.ts";
+// The SQL engine the server talks to: statements run in sandboxed worker processes (one statement
+// per worker at a time, src/sql/worker-pool.ts), each answered within its time limit: interrupted at
+// the deadline, its worker killed if the interrupt is not honoured. Results come back as Arrow IPC
+// and become the JSON answer here; an export (Arrow or CSV) comes back already encoded.
+import type { Logger } from "../log.ts";
+import type { ModuleHealth } from "../module.ts";
+import type { SqlParams, StatementRequest } from "./execute.ts";
+import { type ExportType, withEncoded } from "./formats.ts";
+import { type ErrorContext, statementError } from "./sql-errors.ts";
+import type { JsonValue } from "./values.ts";
+import { decodeWire } from "./wire.ts";
+import { WorkerPool } from "./worker-pool.ts";
 
-export type SqlParam = string | number | boolean | null;
-export type SqlParams = readonly SqlParam[] | Readonly<Record<string, SqlParam>>;
+export type { SqlParam, SqlParams } from "./execute.ts";
 
 export interface Column {
   name: string;
@@ -22,11 +24,15 @@ export interface QueryResult {
   row_count: number;
   truncated: boolean;
   ms: number;
+  /** Why the result was cut short, when a byte cap cut it. */
+  message?: string;
 }
 
 export interface QueryOptions {
   maxRows?: number;
   timeoutMs?: number;
+  /** Encode the result as this export (Arrow or CSV) in the worker instead of returning rows. */
+  export?: ExportType;
 }
 
 export interface EngineOptions {
@@ -37,183 +43,117 @@ export interface EngineOptions {
   timeoutMs: number;
   maxRows: number;
   maxConcurrent: number;
+  maxStatementRss: number;
+  maxTotalRss: number;
+  maxResponseBytes: number;
+  maxExportBytes: number;
+  log: Logger;
+  onReplayFailure(name: string, message: string): void;
 }
 
-/** At most `size` connections in use; a connection interrupted by a timeout is closed, not reused. */
-class ConnectionPool {
-  private readonly idle: DuckDBConnection[] = [];
-  private readonly slots: Semaphore;
+/**
+ * How long a statement may ignore its interrupt before its worker is killed. DuckDB honours an
+ * interrupt in about 200 ms when it does at all (list building in `range()` does not), and the
+ * answer must come by timeout_ms + 2 s.
+ */
+const KILL_GRACE_MS = 1000;
 
-  constructor(
-    private readonly instance: DuckDBInstance,
-    size: number,
-  ) {
-    this.slots = new Semaphore(size);
-  }
-
-  async acquire(): Promise<DuckDBConnection> {
-    await this.slots.acquire();
-    const idle = this.idle.pop();
-    if (idle) return idle;
-    try {
-      return await this.instance.connect();
-    } catch (err) {
-      this.slots.release();
-      throw err;
-    }
-  }
-
-  release(conn: DuckDBConnection, healthy: boolean): void {
-    if (healthy) this.idle.push(conn);
-    else conn.closeSync();
-    this.slots.release();
-  }
-
-  closeAll(): void {
-    for (const c of this.idle.splice(0)) c.closeSync();
-  }
-}
-
-const ADMIN = "admin";
-
-const refused = (what: string) => new BadRequest(`only read-only statements are allowed (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN, SUMMARIZE); this is ${what}`);
-
-function bindParams(prepared: DuckDBPreparedStatement, params: SqlParams): void {
-  const expected = prepared.parameterCount;
-  const entries: [number, SqlParam][] = Array.isArray(params)
-    ? params.map((p, i) => [i + 1, p])
-    : Object.entries(params).map(([name, p]) => {
-        let index: number;
-        try {
-          index = prepared.parameterIndex(name);
-        } catch (err) {
-          throw new BadRequest(`the statement has no parameter named "${name}"`, undefined, { cause: err });
-        }
-        return [index, p];
-      });
-  if (entries.length !== expected) throw new BadRequest(`the statement takes ${expected} parameter(s); ${entries.length} given`);
-  for (const [i, p] of entries) {
-    if (p === null) prepared.bindNull(i);
-    else if (typeof p === "boolean") prepared.bindBoolean(i, p);
-    else if (typeof p === "string") prepared.bindVarchar(i, p);
-    else if (Number.isSafeInteger(p)) prepared.bindBigInt(i, BigInt(p));
-    else prepared.bindDouble(i, p);
-  }
-}
+const mib = (bytes: number) => `${Math.round(bytes / (1024 * 1024))} MiB`;
 
 export class SqlEngine {
-  /** DDL runs one statement at a time on the engine's own connection. */
-  private readonly adminQueue = new KeyedLock();
-
   private constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly pool: ConnectionPool,
+    private readonly pool: WorkerPool,
     private readonly opts: EngineOptions,
-    private readonly admin: DuckDBConnection,
   ) {}
 
   static async open(opts: EngineOptions): Promise<SqlEngine> {
-    // Settings that fail as create options are applied with SET, in this order: directories before
-    // external access is switched off, limits, then the lock so callers cannot undo any of it.
-    const instance = await DuckDBInstance.create(":memory:", { autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
-    const admin = await instance.connect();
-    const dirs = opts.allowedDirs.map((d) => `'${d.replace(/'/g, "''")}'`).join(", ");
-    await admin.run(`SET allowed_directories=[${dirs}]`);
-    await admin.run("SET enable_external_access=false");
-    await admin.run(`SET threads=${opts.threads}`);
-    await admin.run(`SET memory_limit='${opts.memoryLimit}'`);
-    await admin.run("SET max_temp_directory_size='0B'");
-    // Dataset files are immutable (content-addressed keys), so their footers can be cached.
-    await admin.run("SET parquet_metadata_cache=true");
-    await admin.run("SET lock_configuration=true");
-    return new SqlEngine(instance, new ConnectionPool(instance, opts.maxConcurrent), opts, admin);
+    const pool = WorkerPool.open({
+      size: opts.maxConcurrent,
+      worker: { allowedDirs: opts.allowedDirs, threads: opts.threads, memoryLimit: opts.memoryLimit },
+      maxStatementRss: opts.maxStatementRss,
+      maxTotalRss: opts.maxTotalRss,
+      log: opts.log,
+      onReplayFailure: opts.onReplayFailure,
+    });
+    return new SqlEngine(pool, opts);
   }
 
-  /** Runs catalog DDL (views) one statement at a time on the engine's own connection. */
-  ddl(sql: string): Promise<void> {
-    return this.adminQueue.run(ADMIN, async () => {
-      await this.admin.run(sql);
-    });
+  /** Creates or replaces a dataset's view in every worker. */
+  setView(name: string, sql: string): Promise<void> {
+    return this.pool.setView(name, sql);
+  }
+
+  dropView(name: string, sql: string): Promise<void> {
+    return this.pool.dropView(name, sql);
   }
 
   /** Runs one read-only statement for a caller; other modules call this in-process. */
   async query(sql: string, params: SqlParams = [], options: QueryOptions = {}): Promise<QueryResult> {
     const started = performance.now();
-    const maxRows = Math.min(options.maxRows ?? this.opts.maxRows, this.opts.maxRows);
     const timeoutMs = options.timeoutMs ?? this.opts.timeoutMs;
-    const conn = await this.pool.acquire();
-    let timedOut = false;
-    let repeat: ReturnType<typeof setInterval> | undefined;
-    // An interrupt only reaches a statement that is executing; one still waiting for a worker
-    // thread would miss it, so keep interrupting until the call returns.
-    const timer = setTimeout(() => {
-      timedOut = true;
-      conn.interrupt();
-      repeat = setInterval(() => conn.interrupt(), 50);
-    }, timeoutMs);
-    const checkTime = () => {
-      if (timedOut) throw new Timeout(`the statement ran longer than ${timeoutMs} ms and was interrupted`, { timeout_ms: timeoutMs });
+    const deadline = started + timeoutMs;
+    const req: StatementRequest = {
+      sql,
+      params,
+      maxRows: Math.min(options.maxRows ?? this.opts.maxRows, this.opts.maxRows),
+      maxBytes: options.export ? this.opts.maxExportBytes : this.opts.maxResponseBytes,
+      format: options.export ?? "wire",
     };
+    const ctx: ErrorContext = {
+      timedOut: false,
+      timeoutMs,
+      memoryLimit: this.opts.memoryLimit,
+      maxStatementRss: this.opts.maxStatementRss,
+      maxTotalRss: this.opts.maxTotalRss,
+      hiddenDirs: this.opts.allowedDirs,
+    };
+    let worker: Awaited<ReturnType<WorkerPool["acquire"]>>;
     try {
-      const extracted = await conn.extractStatements(sql);
-      checkTime();
-      if (extracted.count !== 1) throw new BadRequest(`expected exactly one SQL statement, got ${extracted.count}`);
-      const prepared = await extracted.prepare(0);
-      try {
-        if (!isReadOnly(prepared.statementType)) throw refused(statementTypeName(prepared.statementType));
-        if (prepared.statementType === StatementType.EXPLAIN) await this.assertExplainsSelect(conn, sql);
-        bindParams(prepared, params);
-        checkTime();
-        const reader = await prepared.streamAndReadUntil(maxRows + 1);
-        checkTime();
-        const columns = reader.columnNames().map((name, i) => ({ name, type: reader.columnType(i).toString() }));
-        const all = reader.getRows();
-        const truncated = all.length > maxRows || !reader.done;
-        const rows = all.slice(0, maxRows).map((row) => row.map(toJsonValue));
-        return { columns, rows, row_count: rows.length, truncated, ms: Math.round((performance.now() - started) * 100) / 100 };
-      } finally {
-        prepared.destroySync();
-      }
+      worker = await this.pool.acquire(deadline, timeoutMs);
     } catch (err) {
-      checkTime();
-      throw this.clientError(err);
-    } finally {
-      clearTimeout(timer);
-      clearInterval(repeat);
-      this.pool.release(conn, !timedOut);
+      throw statementError(err, ctx);
     }
-  }
-
-  private async assertExplainsSelect(conn: DuckDBConnection, sql: string): Promise<void> {
-    const inner = explainedStatement(sql);
-    if (inner === null)
-      throw new BadRequest("EXPLAIN is allowed only in the forms EXPLAIN [ANALYZE] <query> and EXPLAIN (options) <query>, without comments before the query");
-    const extracted = await conn.extractStatements(inner);
-    if (extracted.count !== 1) throw new BadRequest("EXPLAIN must wrap exactly one query");
-    const prepared = await extracted.prepare(0);
+    const { id, answer } = worker.query(req);
+    const left = Math.max(0, deadline - performance.now());
+    const interrupt = setTimeout(() => {
+      ctx.timedOut = true;
+      worker.interrupt(id);
+    }, left);
+    const kill = setTimeout(() => this.pool.kill(worker, { kind: "timeout" }), left + KILL_GRACE_MS);
     try {
-      if (prepared.statementType !== StatementType.SELECT) throw refused(`EXPLAIN of ${statementTypeName(prepared.statementType)}`);
+      const a = await answer;
+      const ms = Math.round((performance.now() - started) * 100) / 100;
+      const result: QueryResult = { columns: a.columns, rows: [], row_count: a.rowCount, truncated: a.truncated, ms };
+      if (a.cutByBytes) result.message = this.cutMessage(options.export !== undefined);
+      if (options.export) return withEncoded(result, options.export, a.body);
+      result.rows = decodeWire(a.body).rows;
+      return result;
+    } catch (err) {
+      throw statementError(err, ctx);
     } finally {
-      prepared.destroySync();
+      clearTimeout(interrupt);
+      clearTimeout(kill);
+      this.pool.release(worker);
     }
   }
 
-  /** DuckDB's message for the caller, without this machine's paths; DuckDB's own error is the cause, for the log. */
-  private clientError(err: unknown): Error {
-    if (err instanceof LakehouseError) return err;
-    let message = err instanceof Error ? err.message : String(err);
-    for (const dir of this.opts.allowedDirs) message = message.split(dir).join("");
-    // Other absolute paths DuckDB mentions (its home directory, say) are this machine's business.
-    message = message.replace(/(["'])\/[^"'\n]*\1/g, "$1<path>$1");
-    message = message.split("\n\n")[0]!.trim();
-    return new BadRequest(message, undefined, { cause: err });
+  private cutMessage(isExport: boolean): string {
+    if (isExport)
+      return `the export was cut at sql.max_export_bytes (${mib(this.opts.maxExportBytes)}); select fewer rows or columns, or read it in parts with LIMIT and OFFSET`;
+    return (
+      `the result was cut at sql.max_response_bytes (${mib(this.opts.maxResponseBytes)} of JSON); export it as Arrow ` +
+      `(Accept: application/vnd.apache.arrow.stream) or CSV (Accept: text/csv), which may hold up to sql.max_export_bytes (${mib(this.opts.maxExportBytes)}), ` +
+      "or select fewer rows or columns"
+    );
   }
 
-  async close(): Promise<void> {
-    // Queued behind every DDL statement still pending, so none runs on a closed connection.
-    await this.adminQueue.run(ADMIN, async () => {});
-    this.pool.closeAll();
-    this.admin.closeSync();
-    this.instance.closeSync();
+  health(): ModuleHealth {
+    const stats = this.pool.stats();
+    const failing = this.pool.failing;
+    return failing ? { status: "degraded", detail: { ...stats, workers_failing: failing } } : { status: "ok", detail: { ...stats } };
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }

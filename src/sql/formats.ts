@@ -1,5 +1,7 @@
 // Encodings of a query result besides JSON: an Arrow IPC stream and RFC 4180 CSV. The HTTP edge
-// picks one by Accept header (src/ops/http.ts) and sends the bytes the encoder returns.
+// picks one by Accept header (src/ops/http.ts) and sends the bytes the encoder returns. A statement
+// run for an export is encoded inside its SQL worker (src/sql/execute.ts), so the server only holds
+// the finished bytes; a result from in-process code is encoded here from its rows.
 import { Bool, type DataType, Float64, Int32, Int64, Table, tableToIPC, Utf8, vectorFromArray } from "apache-arrow";
 import type { StreamOut } from "../ops/operation.ts";
 import type { Column, QueryResult } from "./engine.ts";
@@ -62,8 +64,33 @@ function toCsv(columns: Column[], rows: JsonValue[][]): string {
   return `${lines.join("\r\n")}\r\n`;
 }
 
+export type ExportType = typeof ARROW_STREAM | "text/csv";
+
+export const EXPORT_TYPES: readonly ExportType[] = [ARROW_STREAM, "text/csv"];
+
+/** The bytes of an export of these rows. */
+export function encodeResult(type: ExportType, columns: Column[], rows: JsonValue[][]): Uint8Array {
+  return type === ARROW_STREAM ? toArrowStream(columns, rows) : new TextEncoder().encode(toCsv(columns, rows));
+}
+
+const CONTENT_TYPES: Record<ExportType, string> = { [ARROW_STREAM]: ARROW_STREAM, "text/csv": "text/csv; charset=utf-8" };
+
+/** Exports already encoded by a worker, by the result they belong to. */
+const encoded = new WeakMap<QueryResult, { type: ExportType; body: Uint8Array }>();
+
+/** Marks `result` as an export whose body is already encoded as `type`. */
+export function withEncoded(result: QueryResult, type: ExportType, body: Uint8Array): QueryResult {
+  encoded.set(result, { type, body });
+  return result;
+}
+
+function representation(type: ExportType) {
+  return (r: QueryResult): StreamOut => {
+    const done = encoded.get(r);
+    const body = done?.type === type ? done.body : encodeResult(type, r.columns, r.rows);
+    return { body, contentType: CONTENT_TYPES[type], length: body.byteLength };
+  };
+}
+
 /** The result's other representations, by the media type an Accept header names. */
-export const resultRepresentations: Record<string, (result: QueryResult) => StreamOut> = {
-  [ARROW_STREAM]: (r) => ({ body: new Uint8Array(toArrowStream(r.columns, r.rows)), contentType: ARROW_STREAM }),
-  "text/csv": (r) => ({ body: toCsv(r.columns, r.rows), contentType: "text/csv; charset=utf-8" }),
-};
+export const resultRepresentations: Record<string, (result: QueryResult) => StreamOut> = Object.fromEntries(EXPORT_TYPES.map((t) => [t, representation(t)]));

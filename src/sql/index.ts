@@ -1,4 +1,4 @@
-// The SQL module: the sandboxed engine plus one view per dataset, kept in step with the catalog
+// The SQL module: sandboxed DuckDB worker processes holding one view per dataset, kept in step with the catalog
 // (src/sql/service.ts); its operation, POST /v1/sql, goes into the registry.
 import type { Module, ModuleContext } from "../module.ts";
 import type { SqlConfig } from "./config.ts";

@@ -30,7 +30,7 @@ export function sqlRowSource(catalog: Pick<Catalog, "get">, sql: SqlPort): RowSo
         upper as IdValue,
       ]);
       if (res.truncated) {
-        throw new Unavailable(`a page of dataset "${dataset}" is over sql.max_rows; lower matrix.read_page or raise sql.max_rows`, {
+        throw new Unavailable(`a page of dataset "${dataset}" is over sql.max_rows or sql.max_response_bytes; lower matrix.read_page or raise them`, {
           dataset,
           rows: res.row_count,
         });

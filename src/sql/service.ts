@@ -1,9 +1,9 @@
-// The SQL service: the sandboxed engine, the views kept in step with the catalog and, on the s3
+// The SQL service: the engine (sandboxed worker processes), the views kept in step with the catalog and, on the s3
 // backend, the local Parquet cache the views read through.
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Catalog } from "../catalog/catalog.ts";
-import { BadRequest } from "../errors.ts";
+import { BadRequest, Unavailable } from "../errors.ts";
 import type { EventBus } from "../events.ts";
 import type { Logger } from "../log.ts";
 import type { ModuleHealth } from "../module.ts";
@@ -12,6 +12,7 @@ import type { ObjectStore } from "../storage/store.ts";
 import type { SqlConfig } from "./config.ts";
 import { type QueryOptions, type QueryResult, SqlEngine, type SqlParams } from "./engine.ts";
 import { ParquetCache } from "./parquet-cache.ts";
+import { MissingFile } from "./sql-errors.ts";
 import { ViewSync } from "./views-sync.ts";
 
 /** What the SQL module needs of the catalog: the live datasets (word of each commit comes as an event). */
@@ -23,6 +24,8 @@ export class SqlService {
     private readonly views: ViewSync,
     private readonly catalog: CatalogView,
     private readonly cache: ParquetCache | null,
+    /** The local directory holding `datasets/` objects, as DuckDB reads them. */
+    private readonly datasetsDir: string,
   ) {}
 
   static async open(config: SqlConfig, store: ObjectStore, catalog: CatalogView, log: Logger, events: EventBus): Promise<SqlService> {
@@ -35,6 +38,7 @@ export class SqlService {
       cache = await ParquetCache.open(store, dir, config.cache_max_bytes, log);
       root = dirname(cache.pathFor(`${LAYOUT.datasets}x`));
     }
+    let views: ViewSync | undefined;
     const engine = await SqlEngine.open({
       allowedDirs: [`${root}/`],
       threads: config.threads,
@@ -42,22 +46,23 @@ export class SqlService {
       timeoutMs: config.timeout_ms,
       maxRows: config.max_rows,
       maxConcurrent: config.max_concurrent,
+      maxStatementRss: config.max_statement_rss,
+      maxTotalRss: config.max_total_rss,
+      maxResponseBytes: config.max_response_bytes,
+      maxExportBytes: config.max_export_bytes,
+      log,
+      onReplayFailure: (name, message) => views?.markFailed(name, message),
     });
-
-    if (!process.env.UV_THREADPOOL_SIZE) {
-      // DuckDB's async calls share Bun's native worker pool (one thread per core by default).
-      log.warn("UV_THREADPOOL_SIZE is not set: two long SQL statements can delay every other DuckDB call; start with UV_THREADPOOL_SIZE=8 or more");
-    }
-
-    const views = new ViewSync(engine, (key) => (cache ? cache.ensure(key) : store.localPath!(key)), log);
+    views = new ViewSync(engine, (key) => (cache ? cache.ensure(key) : store.localPath!(key)), log);
     for (const m of catalog.list()) await views.apply(m);
     // The catalog publishes each commit under the dataset's lock and waits for its listeners, so
-    // the writer's next query sees the new view.
+    // the writer's next query sees the new view, in every worker.
+    const sync = views;
     events.on("catalog.committed", async ({ name, deleted }) => {
       const live = deleted ? undefined : catalog.get(name);
-      await (live ? views.apply(live) : views.drop(name));
+      await (live ? sync.apply(live) : sync.drop(name));
     });
-    return new SqlService(engine, views, catalog, cache);
+    return new SqlService(engine, views, catalog, cache, root);
   }
 
   /** One read-only statement under the sandbox and limits; the same checks as POST /v1/sql. */
@@ -68,13 +73,45 @@ export class SqlService {
       // A cache file was evicted: fetch the missing files again, then retry once. The cache must
       // hold at least what one query reads.
       const cache = this.cache;
-      if (cache && err instanceof BadRequest && /No files found|IO Error/.test(err.message)) {
+      if (cache && (err instanceof MissingFile || (err instanceof BadRequest && /IO Error/.test(err.message)))) {
         const missing = this.catalog.list().filter((m) => m.objects.some((o) => !cache.has(o.key)));
         for (const m of missing) await this.views.apply(m);
-        return this.engine.query(sql, params, opts);
+        try {
+          return await this.engine.query(sql, params, opts);
+        } catch (again) {
+          throw this.datasetError(again);
+        }
       }
-      throw err;
+      throw this.datasetError(err);
     }
+  }
+
+  /**
+   * A file a live dataset references is gone from the store (a disk error, a hand-deleted file), or
+   * the dataset's view could not be built from its files: not the caller's doing, so 503 naming the
+   * dataset, and the module degraded at once. A path the caller made up is the caller's 400.
+   */
+  private datasetError(err: unknown): unknown {
+    const viewless = err instanceof BadRequest ? /Table with name (\w+) does not exist/.exec(err.message)?.[1] : undefined;
+    if (viewless && this.views.isFailed(viewless) && this.catalog.get(viewless)) {
+      return new Unavailable(
+        `dataset "${viewless}" cannot be read: its SQL view could not be built from its data files (see health)`,
+        { dataset: viewless },
+        { cause: err },
+      );
+    }
+    if (!(err instanceof MissingFile)) return err;
+    const prefix = `${this.datasetsDir}/`;
+    const key = err.path.startsWith(prefix) ? `${LAYOUT.datasets}${err.path.slice(prefix.length)}` : null;
+    const name = key?.split("/")[1];
+    const dataset = name ? this.catalog.get(name) : undefined;
+    if (!dataset?.objects.some((o) => o.key === key)) return err;
+    this.views.markMissing(dataset.name);
+    return new Unavailable(
+      `dataset "${dataset.name}" is missing data files in the store; it cannot be read until it is written again`,
+      { dataset: dataset.name },
+      { cause: err },
+    );
   }
 
   /** s3 backend: seeds the Parquet cache with a just-stored object's local copy (no-op on fs). */
@@ -83,10 +120,20 @@ export class SqlService {
   }
 
   health(): ModuleHealth {
-    const detail: Record<string, unknown> = {};
+    const engine = this.engine.health();
+    const detail: Record<string, unknown> = { ...engine.detail };
     if (this.cache) detail.cache_bytes = this.cache.bytes;
-    if (this.views.failedCount > 0) return { status: "degraded", detail: { ...detail, views_failed: this.views.failedCount } };
-    return Object.keys(detail).length ? { status: "ok", detail } : { status: "ok" };
+    let status = engine.status;
+    if (this.views.failedCount > 0) {
+      status = "degraded";
+      detail.views_failed = this.views.failedCount;
+    }
+    const missing = this.views.missingData;
+    if (missing.length > 0) {
+      status = "degraded";
+      detail.datasets_missing_data = missing;
+    }
+    return { status, detail };
   }
 
   close(): Promise<void> {

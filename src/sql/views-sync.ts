@@ -1,6 +1,7 @@
-// Keeps one DuckDB view per dataset in step with the catalog: created on open, replaced on each
-// commit, dropped on delete. A view that cannot be built (an object missing from the store, say) is
-// remembered as failed so health reports it, and retried on the dataset's next commit.
+// Keeps one DuckDB view per dataset in step with the catalog, in every SQL worker: created on open,
+// replaced on each commit, dropped on delete. A view that cannot be built (an object missing from
+// the store, say), or whose files went missing later, is remembered as failed so health reports it
+// at once, and retried on the dataset's next commit.
 import type { Manifest } from "../catalog/manifest.ts";
 import type { Logger } from "../log.ts";
 import { LAYOUT } from "../storage/layout.ts";
@@ -12,9 +13,10 @@ export type LocalPath = (key: string) => Promise<string> | string;
 
 export class ViewSync {
   private readonly failed = new Set<string>();
+  private readonly missing = new Set<string>();
 
   constructor(
-    private readonly engine: SqlEngine,
+    private readonly engine: Pick<SqlEngine, "setView" | "dropView">,
     private readonly localPath: LocalPath,
     private readonly log: Logger,
   ) {}
@@ -24,21 +26,44 @@ export class ViewSync {
     return this.failed.size;
   }
 
+  /** Whether the dataset's view could not be built (it does not exist in the workers). */
+  isFailed(name: string): boolean {
+    return this.failed.has(name);
+  }
+
+  /** Datasets whose files a statement found missing since their last commit. */
+  get missingData(): string[] {
+    return [...this.missing];
+  }
+
   /** Creates or replaces the dataset's view; a failure is logged and counted, never thrown. */
   async apply(m: Manifest): Promise<void> {
     try {
       const paths = await Promise.all(m.objects.map((o) => this.pathFor(m, o.key)));
-      await this.engine.ddl(createViewSql(m.name, m.fields, paths));
+      await this.engine.setView(m.name, createViewSql(m.name, m.fields, paths));
       this.failed.delete(m.name);
+      this.missing.delete(m.name);
     } catch (err) {
-      this.failed.add(m.name);
-      this.log.error("could not create the SQL view for a dataset", { dataset: m.name, error: String(err) });
+      this.markFailed(m.name, String(err));
     }
+  }
+
+  /** A view that failed outside `apply` (replayed into a new worker). */
+  markFailed(name: string, error: string): void {
+    this.failed.add(name);
+    this.log.error("could not create the SQL view for a dataset", { dataset: name, error });
+  }
+
+  /** A statement found the dataset's files gone: health says so until the dataset is written again. */
+  markMissing(name: string): void {
+    if (!this.missing.has(name)) this.log.error("a dataset's data files are missing from the store", { dataset: name });
+    this.missing.add(name);
   }
 
   async drop(name: string): Promise<void> {
     this.failed.delete(name);
-    await this.engine.ddl(dropViewSql(name));
+    this.missing.delete(name);
+    await this.engine.dropView(name, dropViewSql(name));
   }
 
   private pathFor(m: Manifest, key: string): Promise<string> | string {

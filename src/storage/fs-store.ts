@@ -2,10 +2,11 @@
 // first, is fsynced, and only then renamed (put) or hard-linked (putIfAbsent, which fails if the
 // key exists) into place, so a crash never leaves a torn object and a reader never sees one.
 import type { Dirent, Stats } from "node:fs";
-import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { type FileHandle, link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Conflict, NotFound, RangeNotSatisfiable } from "../errors.ts";
+import { Conflict, NotFound } from "../errors.ts";
 import { fsyncPath } from "../lib/fsync.ts";
+import { fileStream, readWhole, resolveRange, SMALL_READ } from "./fs-read.ts";
 import { assertValidKey, assertValidPrefix } from "./keys.ts";
 import {
   type Body,
@@ -20,38 +21,30 @@ import {
   type ObjectStore,
 } from "./store.ts";
 
-const READ_CHUNK = 256 * 1024;
-/** Objects (or ranges) up to this size are read in one call and the file closed at once. */
-const SMALL_READ = 64 * 1024;
-
 const errno = (err: unknown) => (err as NodeJS.ErrnoException)?.code;
 
 function infoFrom(key: string, st: Stats): ObjectInfo {
   return { key, size: st.size, etag: `${st.ino.toString(16)}-${st.size.toString(16)}-${Math.floor(st.mtimeMs * 1000).toString(16)}`, lastModified: st.mtime };
 }
 
-function resolveRange(size: number, range: ByteRange | undefined): { start: number; end: number } | undefined {
-  if (!range) return undefined;
-  const end = Math.min(range.end ?? size - 1, size - 1);
-  if (range.start >= size || range.start < 0 || end < range.start) {
-    throw new RangeNotSatisfiable(`range starts past the end of the object (${size} bytes)`, { size });
-  }
-  return { start: range.start, end };
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (st) => st.isDirectory(),
+    () => false,
+  );
 }
 
-/** Reads `length` bytes at `position` and closes the file. */
-async function readWhole(fh: FileHandle, position: number, length: number): Promise<Uint8Array<ArrayBuffer>> {
+/**
+ * A file put there by hand (a restore, a copy) can have a name no key may have (a backslash, a
+ * control character, a path over the key length): it is not an object of this store, so listings
+ * leave it out instead of failing on it, and every listing, start-up's included, keeps working.
+ */
+function isValidKey(key: string): boolean {
   try {
-    const buf = new Uint8Array(length);
-    let n = 0;
-    while (n < length) {
-      const { bytesRead } = await fh.read(buf, n, length - n, position + n);
-      if (bytesRead === 0) break;
-      n += bytesRead;
-    }
-    return n === length ? buf : buf.subarray(0, n);
-  } finally {
-    await fh.close();
+    assertValidKey(key);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -143,7 +136,10 @@ export class FsObjectStore implements ObjectStore {
       return infoFrom(key, st);
     } catch (err) {
       const code = errno(err);
-      if (code === "EEXIST" && how === "link") throw new Conflict(`object "${key}" already exists`, undefined, { cause: err });
+      // link() says EEXIST for a folder of that name too: only a file there is "the object exists".
+      if (code === "EEXIST" && how === "link" && !(await isDirectory(target))) {
+        throw new Conflict(`object "${key}" already exists`, undefined, { cause: err });
+      }
       if (code === "EISDIR" || code === "ENOTDIR" || code === "EEXIST" || code === "ENOTEMPTY") {
         throw new Conflict(`key "${key}" cannot be stored: it is a prefix of other objects on this filesystem store`, undefined, { cause: err });
       }
@@ -188,36 +184,13 @@ export class FsObjectStore implements ObjectStore {
       await fh.close();
       throw err;
     }
-    let position = served?.start ?? 0;
+    const position = served?.start ?? 0;
     const end = served ? served.end + 1 : st.size;
     if (end - position <= SMALL_READ) {
       const bytes = await readWhole(fh, position, end - position);
       return { info: infoFrom(key, st), body: new Blob([bytes]).stream(), bytes, range: served };
     }
-    const file = fh;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const want = Math.min(READ_CHUNK, end - position);
-        if (want <= 0) {
-          await file.close();
-          controller.close();
-          return;
-        }
-        const buf = new Uint8Array(want);
-        const { bytesRead } = await file.read(buf, 0, want, position);
-        if (bytesRead === 0) {
-          await file.close();
-          controller.close();
-          return;
-        }
-        position += bytesRead;
-        controller.enqueue(bytesRead === want ? buf : buf.subarray(0, bytesRead));
-      },
-      async cancel() {
-        await file.close();
-      },
-    });
-    return { info: infoFrom(key, st), body, range: served };
+    return { info: infoFrom(key, st), body: fileStream(fh, position, end), range: served };
   }
 
   async getBytes(key: string): Promise<Uint8Array> {
@@ -244,7 +217,7 @@ export class FsObjectStore implements ObjectStore {
     const startDir = slash === -1 ? "" : prefix.slice(0, slash);
     const keys: string[] = [];
     await this.walk(startDir, (key) => {
-      if (key.startsWith(prefix) && (after === undefined || Buffer.compare(Buffer.from(key), Buffer.from(after)) > 0)) keys.push(key);
+      if (key.startsWith(prefix) && (after === undefined || Buffer.compare(Buffer.from(key), Buffer.from(after)) > 0) && isValidKey(key)) keys.push(key);
     });
     keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     const page = keys.slice(0, limit);
@@ -275,10 +248,28 @@ export class FsObjectStore implements ObjectStore {
     assertValidKey(key);
     try {
       await unlink(join(this.objects, key));
-      return true;
     } catch (err) {
       if (errno(err) === "ENOENT" || errno(err) === "ENOTDIR" || errno(err) === "EISDIR") return false;
       throw err;
+    }
+    await this.pruneEmptyParents(key);
+    return true;
+  }
+
+  /**
+   * Removes the folders a delete left empty, so that a later object may take a folder's name, as on
+   * S3 (an empty folder named "c" made a PUT of "c" a 409 forever). A put racing into a folder
+   * removed here finds its parent gone and creates it again (place retries on ENOENT).
+   */
+  private async pruneEmptyParents(key: string): Promise<void> {
+    for (let dir = dirname(key); dir !== "."; dir = dirname(dir)) {
+      const path = join(this.objects, dir);
+      this.knownDirs.delete(path);
+      try {
+        await rmdir(path);
+      } catch {
+        return; // ENOTEMPTY: it still holds objects, and so do its parents
+      }
     }
   }
 

@@ -1,33 +1,63 @@
 // The process's own operations: health (public) and this API's OpenAPI document.
 import * as v from "valibot";
-import { named } from "../ops/openapi.ts";
-import { type AnyOperation, op } from "../ops/operation.ts";
 import type { Module } from "../module.ts";
+import { named } from "../ops/openapi.ts";
+import { type AnyOperation, type OpContext, op } from "../ops/operation.ts";
 import { VERSION } from "../version.ts";
 
+const State = v.picklist(["ok", "degraded"]);
 const Health = named(
   "Health",
-  v.object({
-    status: v.picklist(["ok", "degraded"]),
-    version: v.string(),
-    uptime_s: v.number(),
-    modules: v.record(v.string(), v.picklist(["ok", "degraded"])),
-    details: v.optional(v.record(v.string(), v.unknown())),
-  }),
+  v.pipe(
+    v.object({
+      status: State,
+      version: v.optional(v.string()),
+      uptime_s: v.optional(v.number()),
+      modules: v.optional(v.record(v.string(), State)),
+      details: v.optional(v.record(v.string(), v.unknown())),
+    }),
+    v.description(
+      "`status` for everyone (what a load balancer needs); version, uptime, module states and details only for a caller who would be let into /v1 (the bearer token, from inside the allowlist), or for every caller when no token is configured (dev mode, loopback only).",
+    ),
+  ),
 );
 
-export function systemOperations(modules: () => readonly Module[], startedAt: number, document: () => Record<string, unknown>): AnyOperation[] {
+// The two answers an unauthenticated probe can get, built once.
+const OK = { status: "ok" } as const;
+const DEGRADED = { status: "degraded" } as const;
+
+export interface SystemOptions {
+  /** auth.token is set: the health detail is then for token holders only. */
+  tokenAuth: boolean;
+}
+
+export function systemOperations(
+  modules: () => readonly Module[],
+  startedAt: number,
+  document: () => Record<string, unknown>,
+  opts: SystemOptions,
+): AnyOperation[] {
+  // Without a token the server is loopback-only and /v1 is open to every local caller: the version
+  // and module states are no secret from anyone who can ask. The rebinding gate (src/http/host.ts)
+  // keeps browsers' foreign pages out. In-process callers ("internal") always see it all.
+  // (The identity is read only when a token is configured: reading it costs the token check.)
+  const statusOnly = (ctx: OpContext) => opts.tokenAuth && ctx.identity.kind === "anonymous";
   return [
     op({
       name: "system.health",
       method: "get",
       path: "/health",
       tag: "system",
-      summary: "Liveness and module health (no auth)",
+      summary: "Liveness; module health for authenticated callers (no auth needed)",
       public: true,
       result: Health,
-      // Answered on every load-balancer probe: one pass over the modules, no intermediate arrays.
-      handler: () => {
+      // Answered on every load-balancer probe: one pass over the modules, no intermediate arrays;
+      // a probe without the token gets one of two prebuilt objects.
+      handler: (_input, ctx) => {
+        if (statusOnly(ctx)) {
+          for (const m of modules()) if (m.health().status === "degraded") return DEGRADED;
+          return OK;
+        }
         const states: Record<string, "ok" | "degraded"> = {};
         let details: Record<string, unknown> | undefined;
         let degraded = false;

@@ -55,6 +55,12 @@ function checkHeader(path: string, p: GraphParams): void {
   }
   const vectorBytes = Number(header.readBigUInt64LE(32) - header.readBigUInt64LE(40));
   const m = Number(header.readBigUInt64LE(72));
+  const maxElements = header.readBigUInt64LE(8);
+  const count = header.readBigUInt64LE(16);
+  // hnswlib allocates for maxElements before it looks further (2^40 failed as "not enough memory";
+  // a smaller lie would be allocated and zeroed). Graphs here never hold more than 1.5 × count + 1
+  // (add grows by 1.5×, a rebuild sizes for 1.25 × live + 16), nor less than MIN_CAPACITY.
+  if (count > maxElements || maxElements > 2n * count + BigInt(MIN_CAPACITY)) throw new Error("saved graph's capacity does not match its element count");
   if (vectorBytes !== p.dim * 4) throw new Error(`saved graph holds ${vectorBytes / 4}-dimensional vectors, the index has ${p.dim}`);
   if (m !== p.m) throw new Error(`saved graph has M=${m}, the index has M=${p.m}`);
 }

@@ -30,7 +30,12 @@ export async function open(ctx: ModuleContext<VectorSection>): Promise<VectorMod
     service,
     health: () => {
       const unavailable = service.unavailable();
-      return unavailable.length > 0 ? { status: "degraded", detail: { unavailable_indexes: unavailable } } : { status: "ok" };
+      const skipped = service.skipped();
+      if (unavailable.length === 0 && skipped.count === 0) return { status: "ok" };
+      const detail: Record<string, unknown> = {};
+      if (unavailable.length > 0) detail.unavailable_indexes = unavailable;
+      if (skipped.count > 0) detail.skipped = skipped;
+      return { status: "degraded", detail };
     },
     close: () => service.close(),
   };

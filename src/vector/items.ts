@@ -2,6 +2,7 @@
 // found is reported with its position (items[3].vector[5]) and nothing of the batch is written.
 import { ValidationFailed } from "../errors.ts";
 import type { Metadata } from "../filter/compile.ts";
+import { depthMessage, exceedsJsonDepth, MAX_JSON_DEPTH } from "../lib/json-depth.ts";
 import { type Metric, toVector } from "./vectors.ts";
 
 const MAX_ID_BYTES = 256;
@@ -32,6 +33,8 @@ function checkId(id: unknown, path: string): string {
 function checkMetadata(metadata: unknown, path: string): Metadata | undefined {
   if (metadata === undefined || metadata === null) return metadata;
   if (typeof metadata !== "object" || Array.isArray(metadata)) return fail(path, "expected an object or null");
+  // Before the size check: JSON.stringify recurses, and a deep enough value overflows the stack.
+  if (exceedsJsonDepth(metadata, MAX_JSON_DEPTH)) return fail(path, depthMessage(MAX_JSON_DEPTH));
   if (Buffer.byteLength(JSON.stringify(metadata), "utf8") > MAX_METADATA_BYTES) return fail(path, `metadata is at most ${MAX_METADATA_BYTES} bytes of JSON`);
   return metadata as Record<string, unknown>;
 }

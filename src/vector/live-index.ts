@@ -11,7 +11,7 @@
 //
 // The index owns its lifecycle too: replaying its log at start, snapshotting, closing and
 // dropping. Its applier and its files (log and snapshots) are its own; nothing reaches into them.
-import { NotFound, ValidationFailed } from "../errors.ts";
+import { NotFound, Unavailable, ValidationFailed } from "../errors.ts";
 import type { Metadata } from "../filter/compile.ts";
 import type { Logger } from "../log.ts";
 import { EXACT_FILTER_FLOATS, type IndexTuning } from "./config.ts";
@@ -124,6 +124,7 @@ export class LiveIndex {
   upsert(items: readonly UpsertItem[]): { upserted: number; seq: number } {
     const { items: checked, vectors } = checkUpsertBatch(items, this.dim, this.metric);
     if (checked.length === 0) return { upserted: 0, seq: this.lastSeq };
+    const seq = this.nextSeq();
     const allocated: number[] = [];
     const recItems: UpsertItemRecord[] = checked.map((item: CheckedItem) => {
       let label = this.idToLabel.get(item.id);
@@ -133,7 +134,7 @@ export class LiveIndex {
       }
       return "metadata" in item ? { id: item.id, label, metadata: item.metadata ?? null } : { id: item.id, label };
     });
-    const rec: WalRecord = { seq: this.lastSeq + 1, kind: "upsert", items: recItems, vectors };
+    const rec: WalRecord = { seq, kind: "upsert", items: recItems, vectors };
     try {
       // Room for the new labels first: once the record is in the log, applying it must not fail.
       this.slab.reserve(allocated.reduce((max, l) => Math.max(max, l + 1), 0));
@@ -150,10 +151,22 @@ export class LiveIndex {
   delete(ids: readonly string[]): { deleted: number; seq: number } {
     const present = [...new Set(ids)].filter((id) => this.idToLabel.has(id));
     if (present.length === 0) return { deleted: 0, seq: this.lastSeq };
-    const rec: WalRecord = { seq: this.lastSeq + 1, kind: "delete", ids: present, labels: present.map((id) => this.idToLabel.get(id)!) };
+    const rec: WalRecord = { seq: this.nextSeq(), kind: "delete", ids: present, labels: present.map((id) => this.idToLabel.get(id)!) };
     this.files.append(rec);
     this.apply(rec);
     return { deleted: present.length, seq: rec.seq };
+  }
+
+  /**
+   * The next write's sequence. Past 2^53 - 1 it would stop being exact (seq + 1 === seq) and
+   * records would collide; no index gets there by writing, only from a stored snapshot that says
+   * so, and then writes are refused rather than logged under a number already used.
+   */
+  private nextSeq(): number {
+    if (this.lastSeq >= Number.MAX_SAFE_INTEGER) {
+      throw new Unavailable(`vector index "${this.params.name}" has used its last sequence number; rebuild it under a new name`, { index: this.params.name });
+    }
+    return this.lastSeq + 1;
   }
 
   /** Commits a durable record: used for new writes and for replay on start. */

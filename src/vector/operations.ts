@@ -10,7 +10,7 @@ const MAX_K = 1000;
 // Metadata and filters are checked in the domain: valibot's record() would turn an array into an
 // object (["x"] → {"0": "x"}) and copy every metadata object of a batch.
 const JsonObject = (description: string) => v.pipe(v.unknown(), v.description(description));
-const Metadata = JsonObject("a JSON object (≤ 64 KiB) or null");
+const Metadata = JsonObject("a JSON object (≤ 64 KiB, nested ≤ 64 levels) or null");
 // Vectors are checked element by element in the domain (with the element's path), not here:
 // even v.array(v.unknown()) copies every element, a fifth of the cost of a large batch.
 const Vector = v.pipe(
@@ -33,7 +33,7 @@ const UpsertBody = v.strictObject({
     v.strictObject({
       id: v.string(),
       vector: Vector,
-      metadata: v.optional(JsonObject("a JSON object (≤ 64 KiB); omitted keeps the item's metadata; null clears it")),
+      metadata: v.optional(JsonObject("a JSON object (≤ 64 KiB, nested ≤ 64 levels); omitted keeps the item's metadata; null clears it")),
     }),
   ),
 });

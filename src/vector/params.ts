@@ -6,6 +6,7 @@ import type { GraphParams } from "./hnsw.ts";
 import type { Metric } from "./vectors.ts";
 
 const INDEX_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+export const isIndexName = (name: string): boolean => INDEX_NAME.test(name);
 const MAX_DIM = 16_384;
 export const METRICS = ["cosine", "l2", "ip"] as const satisfies readonly Metric[];
 

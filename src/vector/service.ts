@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Conflict, NotFound, TooLarge, Unavailable } from "../errors.ts";
 import type { EventBus } from "../events.ts";
 import type { Metadata } from "../filter/compile.ts";
+import { type SkippedDetail, SkipReport } from "../lib/skipped.ts";
 import type { Logger } from "../log.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import { type IndexTuning, tuningOf, type VectorConfig } from "./config.ts";
@@ -37,6 +38,8 @@ export interface VectorService {
   deleteItem(name: string, id: string): { seq: number };
   /** Indexes that failed to load at start-up (corrupt log or snapshot): unavailable until dropped. */
   unavailable(): string[];
+  /** Objects under _vectors/ passed over at start-up because no index can have their name. */
+  skipped(): SkippedDetail;
   /** Resolves once the graph holds every acknowledged write of the index (tests and benchmarks). */
   waitIndexed(name: string): Promise<void>;
 }
@@ -47,6 +50,7 @@ export class VectorIndexes implements VectorService {
   private readonly busy = new Set<string>();
   /** Indexes that failed to load, with the reason (for the log; callers get a generic message). */
   private readonly failed = new Map<string, string>();
+  private readonly skippedObjects = new SkipReport();
   private readonly tuning: IndexTuning;
 
   private constructor(
@@ -63,7 +67,12 @@ export class VectorIndexes implements VectorService {
   static async open(store: ObjectStore, config: VectorConfig, walRoot: string, log: Logger, events?: EventBus): Promise<VectorIndexes> {
     const svc = new VectorIndexes(store, config, walRoot, log, events);
     mkdirSync(walRoot, { recursive: true });
-    for (const name of await listIndexNames(store)) {
+    const { names, skipped } = await listIndexNames(store);
+    for (const { key, reason } of skipped) {
+      svc.skippedObjects.add(key, reason);
+      log.warn("skipping a vector manifest in a folder no index can be named", { key });
+    }
+    for (const name of names) {
       const started = performance.now();
       try {
         const index = await svc.load(name);
@@ -108,6 +117,10 @@ export class VectorIndexes implements VectorService {
 
   unavailable(): string[] {
     return [...this.failed.keys()].sort();
+  }
+
+  skipped(): SkippedDetail {
+    return this.skippedObjects.detail();
   }
 
   async dropIndex(name: string): Promise<void> {

@@ -4,7 +4,9 @@
 // replaced last (an atomic put), so a crash mid-snapshot leaves the previous snapshot current.
 // Both JSON objects are validated when read back, like the catalog's manifests: one that does not
 // hold together is a damaged index (unavailable until repaired or dropped), never a crash or a
-// silently wrong id map.
+// silently wrong id map. Every read is capped: the manifest at a size no manifest reaches, the
+// envelope and the graph at the sizes the manifest recorded when the snapshot was committed, so
+// an oversized object is refused without being read.
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -13,12 +15,16 @@ import * as v from "valibot";
 import type { Metadata } from "../filter/compile.ts";
 import { listAll } from "../lib/list-all.ts";
 import { readJson } from "../lib/read-json.ts";
+import type { SkippedObject } from "../lib/skipped.ts";
 import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import { Graph } from "./hnsw.ts";
-import { graphParamsOf, type IndexParams, IndexParamsSchema } from "./params.ts";
+import { graphParamsOf, type IndexParams, IndexParamsSchema, isIndexName } from "./params.ts";
 
-const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+/** Exact integers only: a sequence past 2^53 would stop counting (seq + 1 === seq) and collide. */
+const count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
+/** A manifest is the parameters and one snapshot reference, ≈400 bytes; 64 KiB is no manifest. */
+const MAX_MANIFEST_BYTES = 64 * 1024;
 
 const SnapshotRefSchema = v.object({ seq: count, count, graph: v.string(), envelope: v.string(), bytes: count });
 
@@ -71,7 +77,7 @@ const json = (x: unknown) => JSON.stringify(x);
 
 /** Reads and checks an index's manifest; one that is not JSON, not a manifest, or not this index's is damage. */
 export async function readManifest(store: ObjectStore, name: string): Promise<Manifest> {
-  const manifest = await readJson(store, manifestKey(name), ManifestSchema);
+  const manifest = await readJson(store, manifestKey(name), ManifestSchema, { maxBytes: MAX_MANIFEST_BYTES });
   if (!manifest || manifest.params.name !== name) throw new Error("manifest.json is missing, unreadable or not this index's");
   const snap = manifest.snapshot;
   // Its snapshot must lie in the index's own folder: a manifest is never a pointer elsewhere.
@@ -80,14 +86,20 @@ export async function readManifest(store: ObjectStore, name: string): Promise<Ma
   return manifest;
 }
 
-/** Lists the indexes that have a manifest. */
-export async function listIndexNames(store: ObjectStore): Promise<string[]> {
+/**
+ * Lists the indexes that have a manifest. A manifest in a folder no index can be called (no
+ * create makes that name, no drop can reach it) is skipped and handed back to be reported.
+ */
+export async function listIndexNames(store: ObjectStore): Promise<{ names: string[]; skipped: SkippedObject[] }> {
   const names: string[] = [];
+  const skipped: SkippedObject[] = [];
   for await (const item of listAll(store, LAYOUT.vectors)) {
     const m = /^([^/]+)\/manifest\.json$/.exec(item.key.slice(LAYOUT.vectors.length));
-    if (m) names.push(m[1]!);
+    if (!m) continue;
+    if (isIndexName(m[1]!)) names.push(m[1]!);
+    else skipped.push({ key: item.key, reason: "bad_name" });
   }
-  return names;
+  return { names, skipped };
 }
 
 /** Uploads a graph file already saved locally plus its envelope, then points the manifest at them. */
@@ -111,7 +123,11 @@ export async function commitSnapshot(store: ObjectStore, manifest: Manifest, gra
 }
 
 /** Gives a local path for the snapshot's graph file: the object itself on fs, a download on s3. */
-async function fetchGraphFile(store: ObjectStore, key: string, scratchDir: string): Promise<{ path: string; release(): Promise<void> }> {
+async function fetchGraphFile(store: ObjectStore, snap: SnapshotRef, scratchDir: string): Promise<{ path: string; release(): Promise<void> }> {
+  const key = snap.graph;
+  // Never larger than the snapshot it belongs to: a bigger object is not that graph (and is not downloaded).
+  const info = await store.head(key);
+  if (!info || info.size > snap.bytes) throw new Error(`snapshot ${snap.seq}: the graph is missing or larger than the snapshot`);
   if (store.localPath) return { path: store.localPath(key), release: async () => {} };
   const path = join(scratchDir, "download.hnsw");
   const got = await store.get(key);
@@ -121,7 +137,8 @@ async function fetchGraphFile(store: ObjectStore, key: string, scratchDir: strin
 
 /** Reads and checks a snapshot's envelope against the manifest that names it. */
 async function readEnvelope(store: ObjectStore, snap: SnapshotRef): Promise<Envelope> {
-  const env = await readJson(store, snap.envelope, EnvelopeSchema);
+  // snap.bytes is the graph's size plus the envelope's, as uploaded: the envelope is no bigger.
+  const env = await readJson(store, snap.envelope, EnvelopeSchema, { maxBytes: snap.bytes });
   if (!env) throw new Error(`snapshot ${snap.seq}: the envelope is missing, unreadable or inconsistent`);
   if (env.seq !== snap.seq || env.ids.length !== snap.count) throw new Error(`snapshot ${snap.seq}: the envelope does not match the manifest`);
   return env;
@@ -132,7 +149,7 @@ export async function restoreSnapshot(store: ObjectStore, manifest: Manifest, sc
   const { params, snapshot } = manifest;
   if (!snapshot) return emptyState(params);
   const env = await readEnvelope(store, snapshot);
-  const file = await fetchGraphFile(store, snapshot.graph, scratchDir);
+  const file = await fetchGraphFile(store, snapshot, scratchDir);
   let graph: Graph;
   try {
     graph = Graph.load(file.path, graphParamsOf(params));

@@ -100,7 +100,20 @@ describe("catalog", () => {
     const reopened = (await open(store, log)).catalog;
     expect(reopened.list().map((m) => m.name)).toEqual(["a", "b"]);
     expect(reopened.get("a")!.version).toBe(1);
-    expect(reopened.health()).toEqual({ status: "degraded", detail: { datasets: 2, corrupt_manifests: 2 } });
+    expect(reopened.health()).toEqual({
+      status: "degraded",
+      detail: {
+        datasets: 2,
+        unavailable_datasets: ["c"],
+        skipped_manifests: {
+          count: 2,
+          objects: [
+            { key: manifestKey("a", 2), reason: "not_json" },
+            { key: manifestKey("c", 1), reason: "invalid" },
+          ],
+        },
+      },
+    });
     expect(log.lines.filter((l) => l.msg === "skipping corrupt catalog manifest").map((l) => l.fields?.key)).toEqual([
       manifestKey("a", 2),
       manifestKey("c", 1),
@@ -197,7 +210,17 @@ test("a version committed without its journal entry (crash in between) is journa
   const later = new Date(Date.now() + 1000).toISOString();
   const appended = { ...live, version: 3, updated_at: later, objects: [...live.objects, { key: "datasets/a/2.parquet", rows: 2, bytes: 1 }], row_count: 3 };
   await store.putIfAbsent(manifestKey("a", 3), JSON.stringify(appended));
-  await store.putIfAbsent(manifestKey("b", 1), JSON.stringify({ ...live, name: "b", dataset_id: datasetId("b"), version: 1, updated_at: later }));
+  await store.putIfAbsent(
+    manifestKey("b", 1),
+    JSON.stringify({
+      ...live,
+      name: "b",
+      dataset_id: datasetId("b"),
+      version: 1,
+      updated_at: later,
+      objects: [{ key: "datasets/b/1.parquet", rows: 1, bytes: 1 }],
+    }),
+  );
 
   const log = memoryLogger();
   const reopened = await open(store, log);

@@ -31,10 +31,13 @@ describe("health and routing", () => {
   });
   afterAll(() => lh.close());
 
-  test("GET /health is public and reports modules", async () => {
-    const res = await call(lh, "/health");
-    expect(res.status).toBe(200);
-    const body = await json(res);
+  test("GET /health is public: {status} only without the token, everything with it", async () => {
+    for (const headers of [{}, { Authorization: "Bearer wrong" }, { Authorization: "t0ken" }] as Record<string, string>[]) {
+      const res = await call(lh, "/health", { headers });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: "ok" });
+    }
+    const body = await json(call(lh, "/health", {}, { token: "t0ken" }));
     expect(body.status).toBe("ok");
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(body.uptime_s).toBeGreaterThanOrEqual(0);
@@ -71,6 +74,57 @@ describe("health and routing", () => {
   });
 });
 
+describe("health detail: for callers who would be let into /v1", () => {
+  // A module that reports itself degraded, with a detail that must not reach anonymous callers.
+  const degrade = (lh: Lh) => lh.modules.push({ name: "probe", health: () => ({ status: "degraded", detail: { secret_count: 7 } }), close: async () => {} });
+
+  test("token mode: a degraded module shows as {status: degraded} without the token, with its detail with it", async () => {
+    const lh = await testLakehouse({ auth: { token: "t0ken" } });
+    try {
+      degrade(lh);
+      const anonymous = await call(lh, "/health");
+      expect(anonymous.status).toBe(200);
+      expect(await anonymous.text()).toBe('{"status":"degraded"}');
+      const full = await json(call(lh, "/health", {}, { token: "t0ken" }));
+      expect(full).toMatchObject({ status: "degraded", modules: { probe: "degraded", storage: "ok" }, details: { probe: { secret_count: 7 } } });
+    } finally {
+      await lh.close();
+    }
+  });
+
+  test("token and allowlist: the token from outside the allowlist gets the status only, like /v1 refuses it", async () => {
+    const lh = await testLakehouse({ auth: { token: "t0ken", allowed_ips: ["10.0.0.0/8"] } });
+    try {
+      expect(await json(call(lh, "/health", {}, { token: "t0ken", ip: "192.0.2.1" }))).toEqual({ status: "ok" });
+      expect((await json(call(lh, "/health", {}, { token: "t0ken", ip: "10.1.1.1" }))).modules.storage).toBe("ok");
+    } finally {
+      await lh.close();
+    }
+  });
+
+  test("dev mode (no token, loopback only): everyone who can ask sees it all", async () => {
+    const lh = await testLakehouse();
+    try {
+      degrade(lh);
+      const body = await json(call(lh, "/health"));
+      expect(body).toMatchObject({ status: "degraded", modules: { probe: "degraded" }, details: { probe: { secret_count: 7 } } });
+      expect(typeof body.version).toBe("string");
+    } finally {
+      await lh.close();
+    }
+  });
+
+  test("in-process callers (ops.call) see it all", async () => {
+    const lh = await testLakehouse({ auth: { token: "t0ken" } });
+    try {
+      const body = (await lh.ops.call("system.health", {}, {})) as { modules?: Record<string, string> };
+      expect(body.modules?.storage).toBe("ok");
+    } finally {
+      await lh.close();
+    }
+  });
+});
+
 describe("auth", () => {
   const path = "/v1/storage/objects";
   test("token only: missing, wrong and raw tokens get 401; Bearer with the token passes", async () => {
@@ -83,6 +137,9 @@ describe("auth", () => {
       await expectEnvelope(await call(lh, path, { headers: { Authorization: "s3cret-token" } }), 401, "unauthorized");
       await expectEnvelope(await call(lh, path, { headers: { Authorization: "Basic s3cret-token" } }), 401, "unauthorized");
       await expectEnvelope(await call(lh, path, { headers: { Authorization: "Bearer s3cret-token-and-more" } }), 401, "unauthorized");
+      await expectEnvelope(await call(lh, path, { headers: { Authorization: "Bearer s3cret-toke" } }), 401, "unauthorized");
+      await expectEnvelope(await call(lh, path, { headers: { Authorization: "bearer s3cret-token" } }), 401, "unauthorized");
+      await expectEnvelope(await call(lh, path, { headers: { Authorization: "Bearer  s3cret-token" } }), 401, "unauthorized");
       expect((await call(lh, path, { headers: { Authorization: "Bearer s3cret-token" } })).status).toBe(200);
       expect((await call(lh, "/health")).status).toBe(200);
     } finally {
@@ -170,6 +227,49 @@ describe("error envelope for request bodies", () => {
 
   test("wrong content type → 415", async () => {
     await expectEnvelope(await post('{"name":"a","tags":[]}', "text/plain"), 415, "unsupported_media_type");
+  });
+
+  test("a charset other than UTF-8 → 415, naming it; UTF-8 under any of its labels passes", async () => {
+    for (const type of [
+      "application/json; charset=utf-16",
+      "application/json;charset=ISO-8859-1",
+      'application/json; charset="latin1"',
+      "application/json; charset=",
+      "application/problem+json; charset=utf-16le",
+    ]) {
+      const err = await expectEnvelope(await post('{"name":"a","tags":[]}', type), 415, "unsupported_media_type");
+      expect(err.message, type).toMatch(/UTF-8.*charset=/);
+    }
+    for (const type of [
+      "application/json; charset=utf-8",
+      "application/json;charset=UTF-8",
+      'application/json; charset="utf-8"',
+      "application/json; charset=utf8",
+      "application/json; foo=bar",
+      "application/vnd.x+json",
+    ]) {
+      expect((await post('{"name":"a","tags":[]}', type)).status, type).toBe(200);
+    }
+  });
+
+  test("a UTF-16 body → 415 when declared, 400 malformed_json when not: never read as something else", async () => {
+    const utf16 = Buffer.from('{"name":"a","tags":[]}', "utf16le");
+    const send = (type: string) => app.request("/v1/demo/things", { method: "POST", body: utf16, headers: { "Content-Type": type } });
+    await expectEnvelope(await send("application/json; charset=utf-16le"), 415, "unsupported_media_type");
+    await expectEnvelope(await send("application/json"), 400, "malformed_json");
+  });
+
+  test("invalid UTF-8 bytes → 400 malformed_json, never replaced by U+FFFD", async () => {
+    const valid = new TextEncoder().encode('{"name":"caf\u00e9","tags":[]}');
+    const res = await app.request("/v1/demo/things", { method: "POST", body: valid, headers: { "Content-Type": "application/json" } });
+    expect(await res.json()).toEqual({ name: "café", tags: [] });
+    // A lone continuation byte, a truncated sequence, an overlong encoding, a UTF-16 surrogate.
+    for (const bad of [[0x80], [0xc3], [0xc0, 0xaf], [0xed, 0xa0, 0x80]]) {
+      const body = new Uint8Array([...new TextEncoder().encode('{"name":"'), ...bad, ...new TextEncoder().encode('","tags":[]}')]);
+      const r = await app.request("/v1/demo/things", { method: "POST", body, headers: { "Content-Type": "application/json" } });
+      const err = await expectEnvelope(r, 400, "malformed_json");
+      expect(err.message).toBe("request body is not valid UTF-8");
+    }
   });
 
   test("body over the JSON cap → 413", async () => {

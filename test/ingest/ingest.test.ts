@@ -9,6 +9,9 @@ import { tempDir } from "../support/tmp.ts";
 
 type LH = Awaited<ReturnType<typeof testLakehouse>>;
 
+/** What the ingests left in the spool: the files of each instance's folder under ingest.temp_dir. */
+const spoolFiles = (spoolRoot: string) => readdirSync(spoolRoot).flatMap((dir) => readdirSync(join(spoolRoot, dir)).filter((n) => n !== "duckdb-tmp"));
+
 const PEOPLE = "id,zip,name\n1,02134,ann\n2,90210,bob\n";
 
 async function objectKeys(lh: LH, prefix: string): Promise<string[]> {
@@ -24,7 +27,7 @@ describe("ingest", () => {
   });
   afterAll(() => lh.close());
 
-  const spoolLeftovers = () => readdirSync(join(spoolRoot, `lakehouse-ingest-${process.pid}`)).filter((n) => n !== "duckdb-tmp");
+  const spoolLeftovers = () => spoolFiles(spoolRoot);
 
   test("CSV round trip: created, then queryable with inferred types", async () => {
     const res = await ingest(lh, "people", PEOPLE);
@@ -252,7 +255,7 @@ describe("ingest size cap", () => {
       form.append("file", new Blob([big]), "big.csv");
       expect((await ingest(lh, "big", form)).status).toBe(413);
       expect((await lh.storage.store.list("")).items).toEqual([]);
-      expect(readdirSync(join(spoolRoot, `lakehouse-ingest-${process.pid}`)).filter((n) => n !== "duckdb-tmp")).toEqual([]);
+      expect(spoolFiles(spoolRoot)).toEqual([]);
       expect(lh.catalog.catalog.list()).toEqual([]);
     } finally {
       await lh.close();

@@ -7,7 +7,6 @@ import type { QueryResult } from "../../src/sql/engine.ts";
 import { testLakehouse } from "../support/app.ts";
 import { json } from "../support/http.ts";
 import { ingest } from "../support/ingest.ts";
-import { tempDir } from "../support/tmp.ts";
 
 type LH = Awaited<ReturnType<typeof testLakehouse>>;
 
@@ -65,8 +64,7 @@ describe("ingest.upload", () => {
   });
 
   test("the declared length is checked before the body is read", async () => {
-    // Its own spool root: lakehouses in one process share the default one, and close removes it.
-    const small = await testLakehouse({ ingest: { max_ingest_bytes: 100, temp_dir: tempDir("lh-spool-") } });
+    const small = await testLakehouse({ ingest: { max_ingest_bytes: 100 } });
     try {
       const unread = new ReadableStream<Uint8Array>({
         pull() {

@@ -85,7 +85,7 @@ describe("versioned store", () => {
     expect(reopened.latest("a")).toEqual(notes.latest("a"));
     expect(reopened.names()).toEqual(["a"]);
     expect((await reopened.commit("a", write("a", "four")))!.record.version).toBe(4);
-    expect(reopened.health()).toEqual({ status: "ok", live: 1, corrupt: 0 });
+    expect(reopened.health()).toEqual({ status: "ok", live: 1, skipped: { count: 0, objects: [] }, unavailable: [] });
   });
 
   test("a tombstone hides the name, keeps its history, and versions keep counting", async () => {
@@ -113,7 +113,7 @@ describe("versioned store", () => {
     // The next plan sees no live record, and the version goes above the tombstone.
     const back = await reopened.commit("a", write("a", "again"));
     expect(back).toEqual({ record: expect.objectContaining({ version: 3, count: 1 }), previous: null });
-    expect(reopened.health()).toEqual({ status: "ok", live: 2, corrupt: 0 });
+    expect(reopened.health()).toEqual({ status: "ok", live: 2, skipped: { count: 0, objects: [] }, unavailable: [] });
   });
 
   test("concurrent commits of one name in one process run one at a time, each on its predecessor", async () => {
@@ -220,7 +220,21 @@ describe("versioned store", () => {
     expect(reopened.latest("a")).toMatchObject({ version: 2, text: "two" });
     expect(reopened.latest("c")).toBeNull();
     expect(reopened.names()).toEqual(["a", "b"]);
-    expect(reopened.health()).toEqual({ status: "degraded", live: 2, corrupt: 2 });
+    expect(reopened.health()).toEqual({
+      status: "degraded",
+      live: 2,
+      skipped: {
+        count: 2,
+        objects: [
+          { key: key("a", 3), reason: "not_json" },
+          { key: key("c", 1), reason: "invalid" },
+        ],
+      },
+      // "c" has a version but none readable: damaged, not absent.
+      unavailable: ["c"],
+    });
+    expect(reopened.unreadable("c")).toBe(true);
+    expect(reopened.unreadable("a")).toBe(false);
     expect(log.lines.filter((l) => l.msg === "skipping corrupt note version").map((l) => l.fields?.key)).toEqual([key("a", 3), key("c", 1)]);
     expect(await reopened.get("a", 3)).toBeNull();
 
@@ -243,7 +257,17 @@ describe("versioned store", () => {
     const reopened = await open(store, log);
     expect(reopened.latest("a")).toMatchObject({ version: 2 });
     expect(reopened.latest("b")).toBeNull();
-    expect(reopened.health()).toEqual({ status: "degraded", live: 1, corrupt: 2 });
+    expect(reopened.health()).toMatchObject({
+      status: "degraded",
+      live: 1,
+      skipped: {
+        count: 2,
+        objects: [
+          { key: key("a", 3), reason: "mismatched" },
+          { key: key("b", 1), reason: "mismatched" },
+        ],
+      },
+    });
     expect(await reopened.get("a", 3)).toBeNull();
     expect(await reopened.get("b", 1)).toBeNull();
 
@@ -258,7 +282,7 @@ describe("versioned store", () => {
     expect(reopened.latest("a")).toMatchObject({ version: 2 });
   });
 
-  test("names that fail nameOk are ignored on open and refused on commit; foreign keys are ignored", async () => {
+  test("names that fail nameOk are skipped and reported on open and refused on commit; so are foreign keys", async () => {
     const store = await FsObjectStore.open(tempDir());
     const notes = await open(store);
     await notes.commit("a", write("a", "one"));
@@ -266,7 +290,18 @@ describe("versioned store", () => {
     await store.put(`${PREFIX}a/readme.txt`, "not a version");
     const reopened = await open(store);
     expect(reopened.names()).toEqual(["a"]);
-    expect(reopened.health()).toEqual({ status: "ok", live: 1, corrupt: 0 });
+    expect(reopened.health()).toEqual({
+      status: "degraded",
+      live: 1,
+      skipped: {
+        count: 2,
+        objects: [
+          { key: `${PREFIX}Bad/000000000001.json`, reason: "bad_name" },
+          { key: `${PREFIX}a/readme.txt`, reason: "bad_name" },
+        ],
+      },
+      unavailable: [],
+    });
     expect(await reopened.versions("a")).toEqual([1]);
     await expect(reopened.commit("Bad", write("Bad", "x"))).rejects.toThrow("invalid note name");
     await expect(reopened.commit("a/b", write("a/b", "x"))).rejects.toThrow("invalid note name");
@@ -287,5 +322,69 @@ describe("versioned store", () => {
     await expect(small.commit("a", write("a", "late"))).rejects.toBeInstanceOf(Conflict);
     expect(small.latest("a")).toMatchObject({ version: 4, text: "4" });
     expect((await small.commit("a", write("a", "5")))!.record.version).toBe(5);
+  });
+
+  test("version numbers never outgrow their keys: other widths and numbers past 2^53 are skipped, the last number refuses commits", async () => {
+    const store = await FsObjectStore.open(tempDir());
+    const notes = await open(store);
+    await notes.commit("a", write("a", "one"));
+    const one = notes.latest("a")!;
+    // Valid bodies under names no commit makes: 13 digits (a number past the width), 11 digits, zero.
+    const stray = [`${PREFIX}a/9999999999999.json`, `${PREFIX}a/00000000002.json`, `${PREFIX}a/000000000000.json`];
+    for (const k of stray) await store.put(k, JSON.stringify({ ...one, version: 9999999999999 }));
+    const log = memoryLogger();
+    const reopened = await open(store, log);
+    // Not taken as the head, and the next commit is 2, not 10^13 (a 14-character key).
+    expect(reopened.latest("a")).toMatchObject({ version: 1 });
+    expect(reopened.health().skipped).toEqual({ count: 3, objects: stray.sort().map((k) => ({ key: k, reason: "bad_name" })) });
+    expect(log.lines.filter((l) => l.msg === "skipping an object that is not a note version")).toHaveLength(3);
+    expect((await reopened.commit("a", write("a", "two")))!.record.version).toBe(2);
+    expect(await reopened.versions("a")).toEqual([1, 2]);
+
+    // The last number a 12-digit key holds is in range: taken by a stray object, it leaves no
+    // number above it, so commits are refused (503) instead of writing a 13-digit key.
+    expect(reopened.maxVersion).toBe(999_999_999_999);
+    await store.put(key("a", 999_999_999_999), JSON.stringify({ ...one, version: 999_999_999_999 }));
+    const full = await open(store);
+    expect(full.latest("a")).toMatchObject({ version: 999_999_999_999 });
+    const before = await keys(store);
+    const err = await full.commit("a", write("a", "over")).catch((e) => e);
+    expect(err).toMatchObject({ code: "unavailable", details: { note: "a", max_version: 999_999_999_999 } });
+    expect(err.message).toContain("last version number");
+    expect(await keys(store)).toEqual(before);
+    // Other names are unaffected.
+    expect((await full.commit("b", write("b", "bee")))!.record.version).toBe(1);
+  });
+
+  test("with wider keys the limit is 2^53 - 1, where numbers stop being exact", async () => {
+    const store = await FsObjectStore.open(tempDir());
+    const wide = (s: ObjectStore) =>
+      VersionedStore.open({ store: s, prefix: PREFIX, schema: NoteSchema, log: silentLogger, versionDigits: 20, nameOk: (n) => /^[a-z]+$/.test(n) });
+    const notes = await wide(store);
+    expect(notes.maxVersion).toBe(Number.MAX_SAFE_INTEGER);
+    await notes.commit("a", write("a", "one"));
+    // 2^53 + 1 reads back as 2^53: past the limit, skipped rather than taken for a number it is not.
+    await store.put(`${PREFIX}a/${"9007199254740993".padStart(20, "0")}.json`, JSON.stringify({ ...notes.latest("a"), version: 2 ** 53 }));
+    const reopened = await wide(store);
+    expect(reopened.health().skipped.objects).toEqual([{ key: `${PREFIX}a/${"9007199254740993".padStart(20, "0")}.json`, reason: "bad_name" }]);
+    expect((await reopened.commit("a", write("a", "two")))!.record.version).toBe(2);
+  });
+
+  test("a record over the cap is skipped without being read, and a commit over it is refused", async () => {
+    const store = await FsObjectStore.open(tempDir());
+    const capped = (s: ObjectStore) =>
+      VersionedStore.open({ store: s, prefix: PREFIX, schema: NoteSchema, log: silentLogger, nameOk: (n) => /^[a-z]+$/.test(n), maxRecordBytes: 1024 });
+    const notes = await capped(store);
+    await notes.commit("a", write("a", "one"));
+    // A valid note, padded past the cap with whitespace JSON.parse would accept.
+    await store.put(key("a", 2), JSON.stringify({ ...notes.latest("a"), version: 2 }) + " ".repeat(2000));
+    const reopened = await capped(store);
+    expect(reopened.latest("a")).toMatchObject({ version: 1 });
+    expect(reopened.health().skipped.objects).toEqual([{ key: key("a", 2), reason: "too_large" }]);
+    const before = await keys(store);
+    await expect(reopened.commit("a", write("a", "x".repeat(2000)))).rejects.toMatchObject({ code: "too_large", details: { limit_bytes: 1024 } });
+    expect(() => reopened.assertFits({ ...reopened.latest("a")!, text: "x".repeat(2000) })).toThrow("over the 1024-byte cap");
+    expect(await keys(store)).toEqual(before);
+    expect((await reopened.commit("a", write("a", "small")))!.record.version).toBe(3);
   });
 });

@@ -7,6 +7,7 @@ import { call, json } from "../support/http.ts";
 import { ingest } from "../support/ingest.ts";
 import { rows, sql } from "../support/sql.ts";
 import { tempDir } from "../support/tmp.ts";
+import { sqlReady } from "../support/workers.ts";
 
 type LH = Awaited<ReturnType<typeof testLakehouse>>;
 
@@ -117,6 +118,8 @@ describe("statement timeout", () => {
   beforeAll(async () => {
     lh = await testLakehouse({ sql: { timeout_ms: 300 } });
     patient = await testLakehouse();
+    // Workers up first: their start-up would count against a statement's 300 ms.
+    await sqlReady(lh);
   });
   afterAll(async () => {
     await lh.close();

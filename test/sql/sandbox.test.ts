@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { testLakehouse } from "../support/app.ts";
 import { json } from "../support/http.ts";
 import { ingest } from "../support/ingest.ts";
@@ -87,6 +87,45 @@ describe("SQL sandbox", () => {
     expect(await rows(lh, "SELECT count(*) FROM duckdb_tables()")).toEqual([[0]]);
     expect(await rows(lh, "SELECT count(*) FROM people")).toEqual([[2]]);
     expect(await rows(lh, "SELECT current_setting('enable_external_access'), current_setting('lock_configuration')")).toEqual([[false, true]]);
+  });
+
+  test("DuckDB's temp directory (<cwd>/.tmp) is not readable, and there is none", async () => {
+    const tmp = join(process.cwd(), ".tmp");
+    const existed = existsSync(tmp);
+    mkdirSync(tmp, { recursive: true });
+    const planted = join(tmp, `lh-sandbox-${process.pid}.csv`);
+    writeFileSync(planted, "a\nsecret\n");
+    try {
+      for (const statement of [
+        `SELECT * FROM read_csv('${planted}')`,
+        `SELECT * FROM read_text('${planted}')`,
+        `SELECT * FROM glob('${tmp}/*')`,
+        "SELECT * FROM read_text('.tmp/*')",
+      ]) {
+        const res = await sql(lh, statement);
+        expect(res.status).toBe(400);
+        expect(JSON.stringify(await json(res))).not.toContain("secret");
+      }
+      expect(await rows(lh, "SELECT current_setting('temp_directory')")).toEqual([[""]]);
+    } finally {
+      rmSync(planted, { force: true });
+      if (!existed) rmdirSync(tmp);
+    }
+  });
+
+  test("the store's other prefixes, beside the datasets directory, are not readable", async () => {
+    const objects = dirname(dirname(datasetDir()));
+    const manifests = join(objects, "_catalog", "people");
+    const manifest = join(manifests, readdirSync(manifests)[0]!);
+    for (const statement of [
+      `SELECT * FROM read_text('${manifest}')`,
+      `SELECT * FROM glob('${objects}/_catalog/*')`,
+      `SELECT * FROM read_text('${datasetDir()}/../../_journal/*')`,
+    ]) {
+      const res = await sql(lh, statement);
+      expect(res.status).toBe(400);
+      expect((await json(res)).error.message).not.toContain(objects);
+    }
   });
 
   test.each([

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { Conflict, NotFound, RangeNotSatisfiable, TooLarge } from "../../src/errors.ts";
+import { Conflict, NotFound, RangeNotSatisfiable, TooLarge, ValidationFailed } from "../../src/errors.ts";
 import { memoryLogger } from "../../src/log.ts";
 import { FsObjectStore } from "../../src/storage/fs-store.ts";
 import { withLimits } from "../../src/storage/limits.ts";
@@ -176,6 +176,87 @@ for (const backend of backends) {
         await expect(store.get(key)).rejects.toThrow(/invalid object key/);
       }
       expect(() => store.list("../")).toThrow(/invalid prefix/);
+    });
+
+    test("a key segment over 255 bytes is refused (400) on every call, before the backend sees it", async () => {
+      const base = ns();
+      // 255 bytes is the filesystem's NAME_MAX; S3 allows it and more, but keys stay portable.
+      for (const segment of ["a".repeat(256), "é".repeat(128), `${"a".repeat(254)}é`]) {
+        const key = `${base}/${segment}/x`;
+        const calls: (() => Promise<unknown>)[] = [
+          () => store.put(key, "x"),
+          () => store.putIfAbsent(key, "x"),
+          () => store.get(key),
+          () => store.head(key),
+          () => store.delete(key),
+        ];
+        for (const call of calls) {
+          // Through a promise: a backend may throw synchronously or reject; both count.
+          const err = await Promise.resolve()
+            .then(call)
+            .then(
+              () => null,
+              (e) => e,
+            );
+          expect(err).toBeInstanceOf(ValidationFailed);
+          expect(err.details).toEqual([{ path: "key", message: "key has a segment (between two /) longer than 255 bytes" }]);
+        }
+        await expect(Promise.resolve().then(() => store.list(`${base}/${segment}/`))).rejects.toBeInstanceOf(ValidationFailed);
+      }
+      // 255 bytes, in ASCII or in two-byte characters, is a key like any other. (s3rver, the test
+      // server, keeps an object in files named <segment>._S3rver_object and ._S3rver_metadata.json,
+      // so it fails itself on long segments; AWS S3 takes 1024 bytes.)
+      const longest = backend.name === "fs" ? ["a".repeat(255), `${"é".repeat(127)}a`] : ["a".repeat(200), "é".repeat(100)];
+      for (const segment of longest) {
+        const key = `${base}/${segment}`;
+        await store.put(key, "ok");
+        expect(text(await store.getBytes(key))).toBe("ok");
+        expect(await store.delete(key)).toBe(true);
+      }
+    });
+
+    test("an object and a folder of the same name: S3 holds both, fs refuses the second with 409, never a 500", async () => {
+      const base = ns();
+      const both = backend.name === "s3";
+      const outcome = (p: Promise<unknown>) =>
+        p.then(
+          () => "stored",
+          (e) => (e instanceof Conflict ? "conflict" : e),
+        );
+      // A key under an existing object's name (ENOTDIR on a filesystem).
+      await store.put(`${base}/file`, "f");
+      expect(await outcome(store.put(`${base}/file/under`, "x"))).toBe(both ? "stored" : "conflict");
+      expect(await outcome(store.putIfAbsent(`${base}/file/deeper/still`, "x"))).toBe(both ? "stored" : "conflict");
+      if (!both) {
+        await expect(store.get(`${base}/file/under`)).rejects.toBeInstanceOf(NotFound);
+        expect(await store.head(`${base}/file/under`)).toBeNull();
+        expect(await store.delete(`${base}/file/under`)).toBe(false);
+        expect((await store.list(`${base}/file/`)).items).toEqual([]);
+      }
+      expect(text(await store.getBytes(`${base}/file`))).toBe("f");
+      // A key naming a "folder" (EISDIR on a filesystem).
+      await store.put(`${base}/dir/inside`, "i");
+      expect(await outcome(store.put(`${base}/dir`, "x"))).toBe(both ? "stored" : "conflict");
+      expect(await outcome(store.putIfAbsent(`${base}/dir`, "x"))).toBe("conflict");
+      if (!both) {
+        await expect(store.get(`${base}/dir`)).rejects.toBeInstanceOf(NotFound);
+        expect(await store.head(`${base}/dir`)).toBeNull();
+        expect(await store.delete(`${base}/dir`)).toBe(false);
+      }
+      expect(text(await store.getBytes(`${base}/dir/inside`))).toBe("i");
+    });
+
+    test("once a folder's objects are deleted, its name can be an object's", async () => {
+      const base = ns();
+      await store.put(`${base}/f/a/b`, "x");
+      await store.put(`${base}/f/c`, "y");
+      expect(await store.delete(`${base}/f/a/b`)).toBe(true);
+      await store.put(`${base}/f/a`, "now an object");
+      expect(text(await store.getBytes(`${base}/f/a`))).toBe("now an object");
+      expect(await store.delete(`${base}/f/c`)).toBe(true);
+      expect(await store.delete(`${base}/f/a`)).toBe(true);
+      await store.putIfAbsent(`${base}/f`, "and this one too");
+      expect((await store.list(`${base}/`)).items.map((i) => i.key)).toEqual([`${base}/f`]);
     });
 
     test("an object over its prefix cap is refused with TooLarge and nothing is left behind", async () => {

@@ -96,7 +96,7 @@ describe("the storage API cannot write or delete under a reserved prefix", () =>
         },
         { highWaterMark: 0 },
       );
-      const req = new Request(`http://lakehouse.test${obj(existing.get(RESERVED.catalog)!.key)}`, {
+      const req = new Request(`http://localhost${obj(existing.get(RESERVED.catalog)!.key)}`, {
         method: "PUT",
         headers,
         body,

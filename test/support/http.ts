@@ -1,6 +1,7 @@
 // The one HTTP client for tests (and benchmarks, which import it on purpose: keep it free of
 // bun:test). A target is a Lakehouse, called in-process through its app as a client at an address
-// (default loopback), or a base URL such as a child server's, called over the network.
+// (default loopback) addressed to http://localhost (what the rebinding gate answers without a token),
+// or a base URL such as a child server's, called over the network.
 import type { Lakehouse } from "../../src/app.ts";
 
 export type Target = Lakehouse | string;
@@ -23,7 +24,7 @@ export function call(target: Target, path: string, init: RequestInit = {}, opts:
     if (opts.ip !== undefined) throw new Error("a client address can only be set for in-process calls");
     return fetch(`${target}${path}`, init);
   }
-  return Promise.resolve(target.app.fetch(new Request(`http://lakehouse.test${path}`, init), { ip: opts.ip ?? "127.0.0.1" }));
+  return Promise.resolve(target.app.fetch(new Request(`http://localhost${path}`, init), { ip: opts.ip ?? "127.0.0.1" }));
 }
 
 /** A request whose body, if any, is `body` as JSON. */
