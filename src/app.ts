@@ -69,7 +69,7 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
 
     const embed = opened(await embedModule.open(ctx("embed", config.embed)));
     const catalog = opened(await catalogModule.open(ctx("catalog", {})));
-    const sql = opened(await sqlModule.open(ctx("sql", config.sql), { catalog: catalog.catalog }));
+    const sql = opened(await sqlModule.open(ctx("sql", { ...config.sql, cache_root: sqlModule.cacheRootFor(config) }), { catalog: catalog.catalog }));
     const ingest = opened(
       await ingestModule.open(ctx("ingest", { ...config.ingest, spool_root: ingestModule.spoolRootFor(config) }), { catalog: catalog.catalog, sql }),
     );

@@ -4,18 +4,16 @@
 // behind SQL statements for the server's native worker threads, its memory is returned when it
 // ends, and a crash inside DuckDB fails one upload instead of the server.
 import { createReadStream } from "node:fs";
-import { join } from "node:path";
 import { BadRequest, LakehouseError, Unavailable } from "../errors.ts";
 import type { Field } from "../catalog/schema.ts";
 import type { Logger } from "../log.ts";
 import { Semaphore } from "../lib/semaphore.ts";
+import { workerCommand, workerEnv } from "../lib/worker-process.ts";
 import { CsvScanner } from "./csv-scan.ts";
 import type { ConvertJob, ConvertOutcome, CsvOptions } from "./duckdb-convert.ts";
 import type { UploadFormat } from "./upload.ts";
 
 export type { CsvOptions } from "./duckdb-convert.ts";
-
-const WORKER = join(import.meta.dir, "convert-worker.ts");
 
 export interface Converted {
   fields: Field[];
@@ -53,11 +51,10 @@ export class Converter {
   }
 
   private async run(job: ConvertJob): Promise<ConvertOutcome> {
-    // The worker needs no configuration, so it gets none of the server's environment (secrets).
-    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" };
     let proc: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
     try {
-      proc = Bun.spawn([process.execPath, WORKER, JSON.stringify(job)], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      // The worker needs no configuration, so it gets none of the server's environment (secrets).
+      proc = Bun.spawn(workerCommand("convert", JSON.stringify(job)), { env: workerEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     } catch (err) {
       // Out of processes or memory (EAGAIN, ENOMEM): the host's state, not the upload's.
       throw new Unavailable("the conversion process could not be started; nothing was stored", undefined, { cause: err });

@@ -57,10 +57,12 @@ export function ingestOperations(ingestor: Ingestor): AnyOperation[] {
         bad_request: "Unreadable file (details.line names the line where known; an NDJSON line nested over 64 levels is one) or an empty upload",
         validation_failed: "An input failed validation, or the dataset name is invalid; details names the field",
         conflict: "Schema differs from the dataset's (details.diff), or a concurrent writer won",
-        too_large: "Over ingest.max_ingest_bytes",
+        too_large:
+          "Over ingest.max_ingest_bytes; or the converted Parquet is over the store's cap for datasets/ (storage.max_object_bytes, storage.prefix_caps); or the dataset's next manifest would pass its 16 MiB cap (each append adds a data object). Nothing was stored",
         unsupported_media_type: "The upload's format cannot be told or is not supported",
         unprocessable: "The conversion process crashed on this upload (details.signal); nothing was stored",
-        unavailable: "The conversion process was killed or failed to run (details.signal or exit_code), or the server is shutting down; nothing was stored",
+        unavailable:
+          "Nothing was stored: the catalog journal or the dataset's version numbers are used up (/health names the stray object); the dataset is unavailable (no version of its manifest could be read at start-up: details.dataset); the conversion process was killed or failed to run (details.signal or exit_code); or the server is shutting down",
       },
       http: {
         status: (r: IngestResult) => (r.result === "created" ? 201 : 200),

@@ -6,6 +6,7 @@ import { join } from "node:path";
 
 const ENTRIES = {
   sql: join(import.meta.dir, "..", "sql", "worker-main.ts"),
+  convert: join(import.meta.dir, "..", "ingest", "convert-worker.ts"),
 } as const;
 
 export type WorkerRole = keyof typeof ENTRIES;

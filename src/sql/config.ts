@@ -21,7 +21,7 @@ export const sqlSection = v.strictObject({
   max_response_bytes: v.optional(positiveInt, 16 * MiB),
   /** The same cap for Arrow and CSV answers (exports), which the server holds once while it sends them. */
   max_export_bytes: v.optional(positiveInt, 128 * MiB),
-  /** s3 backend only: local directory caching Parquet objects ("" = a directory under the system temp dir). */
+  /** s3 backend only: base of the local Parquet cache, one folder per running instance ("" = <storage.fs.root>/cache/sql). */
   cache_dir: v.optional(v.string(), ""),
   /** s3 backend only: bytes the Parquet cache may hold before evicting the least recently used files. */
   cache_max_bytes: v.optional(positiveInt, 4 * GiB),

@@ -1,10 +1,10 @@
 // The SQL service: the engine (sandboxed worker processes), the views kept in step with the catalog and, on the s3
 // backend, the local Parquet cache the views read through.
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname } from "node:path";
 import type { Catalog } from "../catalog/catalog.ts";
 import { BadRequest, Unavailable } from "../errors.ts";
 import type { EventBus } from "../events.ts";
+import { openWorkDir, type WorkDir } from "../lib/work-dir.ts";
 import type { Logger } from "../log.ts";
 import type { ModuleHealth } from "../module.ts";
 import { LAYOUT } from "../storage/layout.ts";
@@ -26,17 +26,41 @@ export class SqlService {
     private readonly cache: ParquetCache | null,
     /** The local directory holding `datasets/` objects, as DuckDB reads them. */
     private readonly datasetsDir: string,
+    /** s3 backend: this instance's own directory the cache lives in, removed on close. */
+    private readonly cacheDir: WorkDir | null,
   ) {}
 
-  static async open(config: SqlConfig, store: ObjectStore, catalog: CatalogView, log: Logger, events: EventBus): Promise<SqlService> {
+  /**
+   * `cacheRoot` (s3 backend only) is the base of the Parquet cache: this instance caches in its own
+   * `<cacheRoot>/<pid>-<random>`, and opening it removes what stopped instances left there (a crash
+   * never cleans up; src/lib/work-dir.ts). The fs backend needs no cache: DuckDB reads the store.
+   */
+  static async open(config: SqlConfig, cacheRoot: string, store: ObjectStore, catalog: CatalogView, log: Logger, events: EventBus): Promise<SqlService> {
+    const cacheDir = store.localPath ? null : await openWorkDir(cacheRoot);
+    if (cacheDir && cacheDir.leftoversRemoved > 0) log.info("removed Parquet caches left by a stopped process", { count: cacheDir.leftoversRemoved });
+    try {
+      return await SqlService.start(config, cacheDir, store, catalog, log, events);
+    } catch (err) {
+      await cacheDir?.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  private static async start(
+    config: SqlConfig,
+    cacheDir: WorkDir | null,
+    store: ObjectStore,
+    catalog: CatalogView,
+    log: Logger,
+    events: EventBus,
+  ): Promise<SqlService> {
     let cache: ParquetCache | null = null;
     let root: string;
-    if (store.localPath) {
-      root = dirname(store.localPath(`${LAYOUT.datasets}x`));
-    } else {
-      const dir = resolve(config.cache_dir || join(tmpdir(), `lakehouse-sql-cache-${process.pid}`));
-      cache = await ParquetCache.open(store, dir, config.cache_max_bytes, log);
+    if (cacheDir) {
+      cache = await ParquetCache.open(store, cacheDir.path, config.cache_max_bytes, log);
       root = dirname(cache.pathFor(`${LAYOUT.datasets}x`));
+    } else {
+      root = dirname(store.localPath!(`${LAYOUT.datasets}x`));
     }
     let views: ViewSync | undefined;
     const engine = await SqlEngine.open({
@@ -62,7 +86,7 @@ export class SqlService {
       const live = deleted ? undefined : catalog.get(name);
       await (live ? sync.apply(live) : sync.drop(name));
     });
-    return new SqlService(engine, views, catalog, cache, root);
+    return new SqlService(engine, views, catalog, cache, root, cacheDir);
   }
 
   /** One read-only statement under the sandbox and limits; the same checks as POST /v1/sql. */
@@ -136,7 +160,8 @@ export class SqlService {
     return { status, detail };
   }
 
-  close(): Promise<void> {
-    return this.engine.close();
+  async close(): Promise<void> {
+    await this.engine.close();
+    await this.cacheDir?.close();
   }
 }

@@ -1,6 +1,7 @@
 // The conversion process dying is a clean answer, never a bare 500: a crash inside DuckDB (a real
 // SIGSEGV on input nested 100,000 levels, which the ingest path now refuses before DuckDB sees it),
-// a kill from outside (SIGKILL, as the out-of-memory killer sends) and a shutdown.
+// a kill from outside (SIGKILL, as the out-of-memory killer sends) and a shutdown. And how it is
+// started: through the one place that decides how helpers are spawned.
 import { expect, test } from "bun:test";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -77,4 +78,25 @@ test("a conversion stopped by shutdown says the server is shutting down", async 
   const err = await pending;
   expect(err).toMatchObject({ code: "unavailable", details: { signal: "SIGTERM" } });
   expect(err.message).toContain("shutting down");
+}, 30_000);
+
+test("the conversion process is started as a `convert` worker (src/lib/worker-process.ts), with none of the server's environment", async () => {
+  const { spool, conv } = converter();
+  const input = join(spool, "big.csv");
+  bigCsv(input);
+  const output = join(spool, "role.parquet");
+  const saved = process.env.LH_AUTH_TOKEN;
+  process.env.LH_AUTH_TOKEN = "convert-env-secret";
+  try {
+    const pending = conv.convert(input, output, "csv", CSV_OPTS);
+    const pid = await workerPid(output);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    expect(argv.slice(0, 3)).toEqual([process.execPath, expect.stringMatching(/\/src\/ingest\/convert-worker\.ts$/), "--lakehouse-worker=convert"]);
+    expect(JSON.parse(argv[3]!)).toMatchObject({ input, output, format: "csv" });
+    expect(readFileSync(`/proc/${pid}/environ`, "utf8")).not.toContain("convert-env-secret");
+    expect(await pending).toMatchObject({ rows: 400_000 });
+  } finally {
+    if (saved === undefined) delete process.env.LH_AUTH_TOKEN;
+    else process.env.LH_AUTH_TOKEN = saved;
+  }
 }, 30_000);

@@ -1,9 +1,11 @@
 // The ingest → query round trip on the s3 backend (a real S3 server, s3rver), including a restart
-// that rebuilds the catalog and views from the bucket with an empty Parquet cache.
+// that rebuilds the catalog and views from the bucket with an empty Parquet cache, and a crashed
+// server's cache removed by the next start.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { testLakehouse } from "../support/app.ts";
+import { startChild } from "../support/child.ts";
 import { call, json } from "../support/http.ts";
 import { ingest } from "../support/ingest.ts";
 import { type RunningS3, s3Options, startS3rver } from "../support/s3rver.ts";
@@ -83,18 +85,64 @@ describe("lakehouse on the s3 backend", () => {
     // A cache too small for both datasets: loading the second evicts the first.
     const lh = await open(cache, 1000);
     try {
+      // This instance's own folder under the configured base.
+      const [instance, ...others] = readdirSync(cache);
+      expect(others).toEqual([]);
+      expect(instance).toMatch(new RegExp(`^${process.pid}-[0-9a-f]{8}$`));
+      const dir = join(cache, instance!);
       const mk = (n: number) => `id,name\n${Array.from({ length: 30 }, (_, i) => `${i},name-${n}-${i}`).join("\n")}\n`;
       expect((await ingest(lh, "first", mk(1))).status).toBe(201);
       const firstKey = lh.catalog.catalog.get("first")!.objects[0]!.key;
       expect((await ingest(lh, "second", mk(2))).status).toBe(201);
       await Bun.sleep(50);
-      expect(existsSync(join(cache, "objects", firstKey))).toBe(false);
+      expect(existsSync(join(dir, "objects", firstKey))).toBe(false);
       expect(await rows(lh, "SELECT count(*) FROM first")).toEqual([[30]]);
-      expect(existsSync(join(cache, "objects", firstKey))).toBe(true);
+      expect(existsSync(join(dir, "objects", firstKey))).toBe(true);
       expect(await rows(lh, "SELECT count(*) FROM second")).toEqual([[30]]);
-      expect(readdirSync(cache).sort()).toEqual(["objects", "tmp"]);
+      expect(readdirSync(dir).sort()).toEqual(["objects", "tmp"]);
     } finally {
       await lh.close();
     }
+    // A clean close removes the instance's folder.
+    expect(readdirSync(cache)).toEqual([]);
   });
+
+  test("a server killed with SIGKILL leaves its Parquet cache under the data root; the next start removes it", async () => {
+    const root = tempDir("lh-s3-root-");
+    const child = await startChild({
+      LH_STORAGE_FS_ROOT: root,
+      LH_STORAGE_BACKEND: "s3",
+      LH_STORAGE_S3_ENDPOINT: s3.endpoint,
+      LH_STORAGE_S3_BUCKET: s3.bucket,
+      LH_STORAGE_S3_ACCESS_KEY_ID: "S3RVER",
+      LH_STORAGE_S3_SECRET_ACCESS_KEY: "S3RVER",
+    });
+    const base = join(root, "cache", "sql");
+    let dead: string;
+    let key: string;
+    try {
+      const res = await ingest(child.url, "crashed", "id\n1\n2\n");
+      expect(res.status).toBe(201);
+      key = (await json(res)).key;
+      expect(await rows(child.url, "SELECT sum(id) FROM crashed")).toEqual([[3]]);
+      const [instance] = readdirSync(base);
+      expect(instance).toMatch(new RegExp(`^${child.proc.pid}-[0-9a-f]{8}$`));
+      dead = join(base, instance!);
+    } finally {
+      child.proc.kill("SIGKILL");
+      await child.proc.exited;
+    }
+    expect(existsSync(join(dead, "objects", key))).toBe(true);
+
+    const lh = await testLakehouse({ storage: { backend: "s3", s3: s3Options(s3), fs: { root } } });
+    try {
+      expect(existsSync(dead)).toBe(false);
+      const now = readdirSync(base);
+      expect(now).toEqual([expect.stringMatching(new RegExp(`^${process.pid}-[0-9a-f]{8}$`))]);
+      expect(await rows(lh, "SELECT sum(id) FROM crashed")).toEqual([[3]]);
+      expect(existsSync(join(base, now[0]!, "objects", key))).toBe(true);
+    } finally {
+      await lh.close();
+    }
+  }, 60_000);
 });

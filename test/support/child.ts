@@ -35,15 +35,14 @@ function collect(stream: ReadableStream<Uint8Array>, sink: { text: string }): vo
   })();
 }
 
+/** The server as its own process, from the project root, with piped output. */
+function spawnServer(env: Record<string, string>, args: string[]) {
+  return Bun.spawn(["bun", MAIN, ...args], { env: baseEnv(env), stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: join(import.meta.dir, "..", "..") });
+}
+
 /** Starts the server and resolves once it logged its startup line. */
 export async function startChild(env: Record<string, string>, args: string[] = []): Promise<Child> {
-  const proc = Bun.spawn(["bun", MAIN, ...args], {
-    env: baseEnv(env),
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    cwd: join(import.meta.dir, "..", ".."),
-  });
+  const proc = spawnServer(env, args);
   const out = { text: "" };
   const err = { text: "" };
   collect(proc.stdout, out);
@@ -61,13 +60,7 @@ export async function startChild(env: Record<string, string>, args: string[] = [
 
 /** Runs the server expecting it to exit by itself (e.g. a config error). */
 export async function runToExit(env: Record<string, string>, args: string[] = []): Promise<Exited> {
-  const proc = Bun.spawn(["bun", MAIN, ...args], {
-    env: baseEnv(env),
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    cwd: join(import.meta.dir, "..", ".."),
-  });
+  const proc = spawnServer(env, args);
   const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);

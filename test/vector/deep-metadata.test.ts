@@ -1,5 +1,7 @@
-// Metadata nested past MAX_JSON_DEPTH is a 400 naming the item, not a stack overflow (500): the
-// request JSON itself parses at any depth under Bun, so the check runs on the parsed value.
+// Metadata nested past MAX_JSON_DEPTH is a 400 naming the item, not a stack overflow (500). Over
+// HTTP a body nested past MAX_BODY_JSON_DEPTH (64 + 8) is refused before it is parsed
+// (test/http/body-depth.test.ts); metadata up to that depth, and any in-process value, is checked
+// on the parsed value.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Lakehouse } from "../../src/app.ts";
 import { testLakehouse } from "../support/app.ts";
@@ -23,12 +25,12 @@ function upsertRaw(items: string[]): Promise<Response> {
   });
 }
 
-test("metadata nested 100,000 levels is 400 validation_failed naming items[1].metadata; nothing of the batch is written", async () => {
+test("metadata nested 100,000 levels is 400 validation_failed (the body is refused before parsing); nothing of the batch is written", async () => {
   const res = await upsertRaw(['{"id":"ok","vector":[1,0],"metadata":{"x":1}}', `{"id":"deep","vector":[0,1],"metadata":${nestedText(100_000)}}`]);
   expect(res.status).toBe(400);
   const { error } = await json(res);
   expect(error.code).toBe("validation_failed");
-  expect(error.details).toEqual([{ path: "items[1].metadata", message: "nests deeper than 64 levels of objects and arrays" }]);
+  expect(error.details).toEqual([{ path: "", message: "nests deeper than 72 levels of objects and arrays" }]);
   expect((await ok(send(lh, "GET", "/v1/vectors/indexes/deep"))).count).toBe(0);
   expect((await send(lh, "GET", "/v1/vectors/indexes/deep/items/ok")).status).toBe(404);
 });
