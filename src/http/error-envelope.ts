@@ -55,6 +55,10 @@ export function describeError(err: unknown, depth = 0): Record<string, unknown> 
   return out;
 }
 
+function clientWentAway(err: Error, c: Context): boolean {
+  return err?.name === "AbortError" || c.req.raw.signal.aborted;
+}
+
 export function makeOnError(log: Logger) {
   return (err: Error, c: Context): Response => {
     const requestId = c.get("requestId" as never);
@@ -63,6 +67,12 @@ export function makeOnError(log: Logger) {
       // the log with what caused it, under the request id the caller sees.
       if (statusFor(err.code) >= 500 && err.cause !== undefined) log.warn("request failed", { request_id: requestId, code: err.code, ...describeError(err) });
       return errorResponse(c, err);
+    }
+    if (clientWentAway(err, c)) {
+      // The client closed the connection mid-request (an aborted upload): nobody reads this answer,
+      // and it is not the server's failure, so it must not count as a 500 in logs and alerts.
+      log.info("client closed the request", { request_id: requestId, method: c.req.method, path: c.req.path });
+      return c.json(envelope("bad_request", "the client closed the connection before the request was read"), 400);
     }
     log.error("unhandled error", { request_id: requestId, method: c.req.method, path: c.req.path, ...describeError(err) });
     return c.json(envelope("internal", "internal error; see the server log for this request id"), 500);

@@ -7,6 +7,7 @@ import { createReadStream } from "node:fs";
 import { BadRequest, LakehouseError, Unavailable } from "../errors.ts";
 import type { Field } from "../catalog/schema.ts";
 import type { Logger } from "../log.ts";
+import { diskFull, isDiskFull } from "../lib/disk-full.ts";
 import { Semaphore } from "../lib/semaphore.ts";
 import { workerCommand, workerEnv } from "../lib/worker-process.ts";
 import { CsvScanner } from "./csv-scan.ts";
@@ -76,6 +77,8 @@ export class Converter {
     // DuckDB's own words, spool paths and all, stay with the error for the log (it failed in the
     // conversion process, so only its message crossed over); the caller gets them scrubbed.
     const cause = { cause: new Error(raw) };
+    // Out of room for the Parquet: the host's state, not the upload's (and DuckDB's message names the spool).
+    if (isDiskFull(raw)) return diskFull("the ingest spool", cause.cause);
     if (format === "csv") {
       const problem = await scanCsv(input, csv.delimiter);
       if (problem) return new BadRequest(`the CSV is malformed: ${problem.message}`, { line: problem.line }, cause);

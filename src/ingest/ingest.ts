@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
+import { diskFull, isDiskFull } from "../lib/disk-full.ts";
 import { join } from "node:path";
 import type { Catalog } from "../catalog/catalog.ts";
 import type { DataObject, Manifest } from "../catalog/manifest.ts";
@@ -99,7 +100,9 @@ export class Ingestor {
 
   /** Loads the upload in `input` into dataset `name`; the body is streamed to disk, never held. */
   async ingest(name: string, input: StreamIn, opts: IngestOptions): Promise<IngestResult> {
-    const result = await this.run(name, input, opts);
+    const result = await this.run(name, input, opts).catch((err) => {
+      throw isDiskFull(err) ? diskFull("the ingest spool", err) : err;
+    });
     const { rows, bytes, ms } = result;
     await this.events.publish("ingest.completed", { name, rows, bytes, ms, result: result.result });
     return result;
