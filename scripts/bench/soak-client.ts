@@ -107,15 +107,3 @@ export class RowPool {
     return { csv: `${this.header}\n${slice.join("\n")}\n`, rows: slice.length };
   }
 }
-
-/** A small seeded PRNG (mulberry32), so a run's mix is the same every time. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

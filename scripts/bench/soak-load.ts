@@ -1,7 +1,8 @@
 // The soak's load (scripts/bench/soak.ts): loops of mixed requests — SQL, appends, vector upserts
 // and searches, matrix searches with playbook records, corpus rebuilds, health probes — until told
 // to stop, with what the server acknowledged kept for the checks at the end.
-import { type Answer, type Client, type RowPool, rng } from "./soak-client.ts";
+import { rng } from "../../test/support/random.ts";
+import type { Answer, Client, RowPool } from "./soak-client.ts";
 import type { Recorder } from "./soak-record.ts";
 
 export const STATES = ["IL", "TX", "CA", "NY", "OH", "FL", "MI", "PA", "GA", "MA"];
