@@ -50,19 +50,13 @@ export function requestContext(log: Logger, accessLog: boolean, gate: Gate = pas
     // Set before the handler runs, so every response built through the context carries it.
     c.header("X-Request-Id", id);
     c.json = jsonWithLength as unknown as typeof c.json;
-    if (!accessLog) {
-      const refused = gate(c);
-      if (refused) c.res = refused;
-      else await next();
-      // A response the handler built itself (not through c) gets the header here.
-      if (!c.res.headers.has("X-Request-Id")) c.res.headers.set("X-Request-Id", id);
-      return;
-    }
-    const started = performance.now();
+    const started = accessLog ? performance.now() : 0;
     const refused = gate(c);
     if (refused) c.res = refused;
     else await next();
+    // A response the handler built itself (not through c) gets the header here.
     if (!c.res.headers.has("X-Request-Id")) c.res.headers.set("X-Request-Id", id);
+    if (!accessLog) return;
     const entry = (bytes: number | null): AccessEntry => ({
       method: c.req.method,
       path: loggedPath(c),

@@ -63,20 +63,21 @@ function routeHandler(op: AnyOperation, registry: OperationRegistry, opts: Mount
   const offered = Object.keys(op.http?.representations ?? {});
   const limit = op.maxBodyBytes ?? opts.jsonLimit;
   const kind = identityKind(op, opts);
-  const respond = (c: Context<AppEnv>, input: Record<string, unknown>, result: unknown): Response => {
+  const respond = (c: Context<AppEnv>, input: Record<string, unknown>, result: unknown, chosen: string | null): Response => {
     const binding = op.http;
     const status = typeof binding?.status === "function" ? binding.status(result, input) : (binding?.status ?? 200);
     const headers = binding?.responseHeaders?.(result, input);
     if (op.method === "head") return c.body(null, status as 200, headers);
     if (op.result === "stream") return sendStream(c, result as StreamOut, status, headers);
-    const chosen = offered.length > 0 ? pickRepresentation(c.req.header("accept"), offered) : null;
     if (chosen) return sendStream(c, binding!.representations![chosen]!(result), status, headers);
     if (status === 204 || result === undefined) return c.body(null, status === 200 ? 204 : (status as 204), headers);
     return c.json(result, status as 200, headers);
   };
   const execute = (c: Context<AppEnv>, input: Record<string, unknown>): Response | Promise<Response> => {
-    const result = registry.run(op, input, new HttpOpContext(c, kind, offered));
-    return result instanceof Promise ? result.then((r) => respond(c, input, r)) : respond(c, input, result);
+    // The representation is chosen once: the handler is told (an export may be encoded differently) and the answer uses it.
+    const chosen = offered.length > 0 ? pickRepresentation(c.req.header("accept"), offered) : null;
+    const result = registry.run(op, input, new HttpOpContext(c, kind, chosen));
+    return result instanceof Promise ? result.then((r) => respond(c, input, r, chosen)) : respond(c, input, result, chosen);
   };
   // Not async: an operation without a body whose handler answers at once (health, catalog and
   // index reads) is answered without a promise or a microtask in between.
@@ -128,12 +129,12 @@ class HttpOpContext implements OpContext {
   constructor(
     private readonly c: Context<AppEnv>,
     private readonly kind: Kind,
-    private readonly offered: readonly string[],
+    private readonly chosen: string | null,
   ) {}
 
-  /** The same choice `respond` makes from the Accept header. */
+  /** The media type the answer will be sent as, when not JSON (chosen from the Accept header). */
   get representation(): string | undefined {
-    return this.offered.length > 0 ? (pickRepresentation(this.c.req.header("accept"), this.offered) ?? undefined) : undefined;
+    return this.chosen ?? undefined;
   }
 
   get requestId(): string {
