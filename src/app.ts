@@ -25,6 +25,7 @@ import { OperationRegistry } from "./ops/registry.ts";
 import * as sqlModule from "./sql/index.ts";
 import { sqlPort } from "./sql/port.ts";
 import { sqlRowSource } from "./sql/row-source.ts";
+import type { StartupState } from "./startup.ts";
 import * as storageModule from "./storage/index.ts";
 import { type Owner, scopedStore } from "./storage/layout.ts";
 import { systemOperations } from "./system/operations.ts";
@@ -50,8 +51,17 @@ export interface Lakehouse {
   close(): Promise<void>;
 }
 
-export async function createLakehouse(config: Config, log: Logger): Promise<Lakehouse> {
+/** Every module, in the order the process lists (and closes in reverse) them. */
+export const MODULE_NAMES = ["storage", "embed", "catalog", "sql", "ingest", "vector", "matrix"] as const;
+
+export interface CreateOptions {
+  /** Told when each module has opened, and what a slow one reports meanwhile (/health while starting). */
+  startup?: StartupState;
+}
+
+export async function createLakehouse(config: Config, log: Logger, opts: CreateOptions = {}): Promise<Lakehouse> {
   const startedAt = Date.now();
+  const startup = opts.startup;
   const ops = new OperationRegistry({ checkResults: config.server.check_results });
   const events = new EventBus(log);
   const modules: Module[] = [];
@@ -59,27 +69,78 @@ export async function createLakehouse(config: Config, log: Logger): Promise<Lake
     modules.push(m);
     return m;
   };
+  /** Opens one module, and says so (start-up state and log) with the time it took. */
+  const timed = async <M extends Module>(name: string, opening: Promise<M>): Promise<M> => {
+    const t0 = performance.now();
+    const m = await opening;
+    const ms = performance.now() - t0;
+    startup?.opened(name, ms);
+    log.info("module opened", { module: name, ms: Math.round(ms) });
+    return m;
+  };
+  const closeOne = async (m: Module) => {
+    const t0 = performance.now();
+    await m.close().catch((err) => log.error("module close failed", { module: m.name, error: String(err) }));
+    log.info("module closed", { module: m.name, ms: Math.round(performance.now() - t0) });
+  };
+  // One module after another, in reverse, each logged: a stop that writes snapshots for seconds says what it is doing.
   const close = async () => {
-    for (const m of [...modules].reverse()) await m.close().catch((err) => log.error("module close failed", { module: m.name, error: String(err) }));
+    for (const m of [...modules].reverse()) await closeOne(m);
   };
 
   try {
-    const storage = opened(await storageModule.open({ config: config.storage, log, ops, events }));
+    const storage = opened(await timed("storage", storageModule.open({ config: config.storage, log, ops, events })));
     const ctx = <C>(owner: Owner, section: C) => ({ config: section, store: scopedStore(storage.store, owner), log, ops, events });
 
-    const embed = opened(await embedModule.open(ctx("embed", config.embed)));
-    const catalog = opened(await catalogModule.open(ctx("catalog", {})));
-    const sql = opened(await sqlModule.open(ctx("sql", { ...config.sql, cache_root: sqlModule.cacheRootFor(config) }), { catalog: catalog.catalog }));
-    const ingest = opened(
-      await ingestModule.open(ctx("ingest", { ...config.ingest, spool_root: ingestModule.spoolRootFor(config) }), { catalog: catalog.catalog, sql }),
-    );
-    const vector = opened(await vectorModule.open(ctx("vector", { ...config.vector, wal_root: vectorModule.walRootFor(config) })));
-    const matrix = opened(
-      await matrixModule.open(ctx("matrix", config.matrix), {
-        rows: sqlRowSource(catalog.catalog, sqlPort(sql.service)),
-        vectors: vectorPort(vector.service),
-        embed: embedPort(embed.embedder),
+    // The vector module needs only its store, and loading its indexes is the slow part of a start
+    // (docs/benchmarks.md, start-up): it opens while embed, catalog, sql and ingest do. Its
+    // operations go to a registry of its own and join the main one where they always did, so the
+    // routes and the OpenAPI document keep one order whichever module finishes first.
+    const vectorOps = new OperationRegistry({ checkResults: config.server.check_results });
+    const vectorOpening = timed(
+      "vector",
+      vectorModule.open({
+        ...ctx("vector", { ...config.vector, wal_root: vectorModule.walRootFor(config) }),
+        ops: vectorOps,
+        progress: (figures) => startup?.report("vector", figures),
       }),
+    );
+    // Handled here so a failure is not reported as unhandled while the others open; awaited below.
+    vectorOpening.catch(() => {});
+    let embed: embedModule.EmbedModule;
+    let catalog: catalogModule.CatalogModule;
+    let sql: sqlModule.SqlModule;
+    let ingest: ingestModule.IngestModule;
+    try {
+      embed = opened(await timed("embed", embedModule.open(ctx("embed", config.embed))));
+      catalog = opened(await timed("catalog", catalogModule.open(ctx("catalog", config.catalog))));
+      const catalogService = catalog.catalog;
+      sql = opened(
+        await timed("sql", sqlModule.open(ctx("sql", { ...config.sql, cache_root: sqlModule.cacheRootFor(config) }), { catalog: catalogService })),
+      );
+      const sqlModuleOpen = sql;
+      ingest = opened(
+        await timed(
+          "ingest",
+          ingestModule.open(ctx("ingest", { ...config.ingest, spool_root: ingestModule.spoolRootFor(config) }), { catalog: catalogService, sql: sqlModuleOpen }),
+        ),
+      );
+    } catch (err) {
+      // Start-up stops; the vector module, still opening, is closed once it has opened.
+      await vectorOpening.then(closeOne, () => {});
+      throw err;
+    }
+    const vector = opened(await vectorOpening);
+    ops.register(...vectorOps.list());
+    const matrix = opened(
+      await timed(
+        "matrix",
+        matrixModule.open(ctx("matrix", config.matrix), {
+          rows: sqlRowSource(catalog.catalog, sqlPort(sql.service)),
+          vectors: vectorPort(vector.service),
+          embed: embedPort(embed.embedder),
+        }),
+      ),
     );
 
     let doc: Record<string, unknown> | null = null;

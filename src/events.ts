@@ -2,6 +2,7 @@
 // playbook outcome, an index created or lost) without knowing who listens; the SQL views and,
 // next, the observer subscribe. Typed by topic, so a publisher and its subscribers agree on the
 // payload at compile time.
+import type { VersionOp } from "./catalog/manifest.ts";
 import type { Logger } from "./log.ts";
 
 export interface DatasetRef {
@@ -14,7 +15,7 @@ export interface DatasetRef {
 
 export interface LakehouseEvents {
   /** A dataset version was committed (created, replaced, appended, or deleted when `deleted`). */
-  "catalog.committed": DatasetRef & { op: "register" | "replace" | "append" | "delete"; deleted: boolean };
+  "catalog.committed": DatasetRef & { op: VersionOp; deleted: boolean };
   /** An upload became (part of) a dataset. */
   "ingest.completed": { name: string; rows: number; bytes: number; ms: number; result: "created" | "replaced" | "appended" | "unchanged" };
   /** Outcomes were recorded against search results. */

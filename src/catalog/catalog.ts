@@ -14,7 +14,12 @@ import type { ObjectStore } from "../storage/store.ts";
 import type { Journal } from "./journal.ts";
 import { type DataObject, MAX_MANIFEST_BYTES, type Manifest, ManifestSchema, VERSION_DIGITS } from "./manifest.ts";
 import { assertDatasetName, DATASET_NAME, datasetId } from "./names.ts";
+import { type Collected, DataCollector } from "./gc.ts";
+import { type Retention, type VersionState, versionStates } from "./retention.ts";
 import { diffSchemas, type Field, fingerprint } from "./schema.ts";
+
+/** catalog.keep_versions and catalog.keep_days defaults (src/catalog/config.ts). */
+export const DEFAULT_RETENTION: Retention = { keepVersions: 10, keepDays: 7 };
 
 /** How many of the newest journal entries are compared with the manifests on open. */
 const JOURNAL_REPAIR_WINDOW = 100;
@@ -22,9 +27,19 @@ const JOURNAL_REPAIR_WINDOW = 100;
 /** A new version: these fields and data objects. */
 export interface CatalogChangePlan {
   fields: Field[];
+  /** An object whose own columns differ from `fields` carries its schema's fingerprint (DataObject.fingerprint). */
   objects: DataObject[];
-  /** What the journal records; a dataset's first version is always journaled as "register". */
-  op: "replace" | "append";
+  /** What the versions listing and the journal record; a dataset's first version is always "register". */
+  op: "replace" | "append" | "evolve" | "restore";
+  /**
+   * The caller checked a change of schema and accepts it (schema=evolve, a restore). Without it
+   * the live schema must be kept: Conflict with the diff otherwise.
+   */
+  schemaChange?: boolean;
+  /** Who asks: recorded in the version (src/ops/identity.ts actorOf). */
+  actor?: string;
+  /** The version a restore copies. */
+  restoredFrom?: number;
   /** Runs once the checks passed, just before the commit: e.g. upload the data objects. */
   stage?: () => Promise<void>;
   /** Runs when stage ran but the version was then not committed: e.g. delete what stage uploaded. */
@@ -48,16 +63,27 @@ export class Catalog {
   /** Why restoring the journal at start-up failed, when it did (the catalog serves regardless). */
   private repairFailure: string | null = null;
 
+  private readonly collector: DataCollector;
+
   private constructor(
     private readonly manifests: VersionedStore<Manifest>,
-    private readonly store: ObjectStore,
+    store: ObjectStore,
     private readonly journal: Journal,
     private readonly log: Logger,
     private readonly events: EventBus,
-  ) {}
+    private readonly retention: Retention,
+  ) {
+    this.collector = new DataCollector(manifests, store, retention, log);
+  }
 
   /** Commits are published as `catalog.committed` on `events` (the SQL views subscribe). */
-  static async open(store: ObjectStore, journal: Journal, log: Logger, events: EventBus = new EventBus(log)): Promise<Catalog> {
+  static async open(
+    store: ObjectStore,
+    journal: Journal,
+    log: Logger,
+    events: EventBus = new EventBus(log),
+    retention: Retention = DEFAULT_RETENTION,
+  ): Promise<Catalog> {
     const manifests = await VersionedStore.open({
       store,
       prefix: LAYOUT.catalog,
@@ -69,7 +95,7 @@ export class Catalog {
       versionDigits: VERSION_DIGITS,
       maxRecordBytes: MAX_MANIFEST_BYTES,
     });
-    return new Catalog(manifests, store, journal, log, events);
+    return new Catalog(manifests, store, journal, log, events, retention);
   }
 
   /**
@@ -113,6 +139,11 @@ export class Catalog {
     if (!prev || prev.deleted) return prev ? "register" : "replace";
     const keys = m.objects.map((o) => o.key);
     return prev.objects.length > 0 && prev.objects.every((o, i) => keys[i] === o.key) && keys.length > prev.objects.length ? "append" : "replace";
+  }
+
+  /** How long versions keep their data (catalog.keep_versions, catalog.keep_days). */
+  get retentionPolicy(): Retention {
+    return this.retention;
   }
 
   health(): ModuleHealth {
@@ -184,9 +215,9 @@ export class Catalog {
             result = { changed: false, unchanged: p.unchanged as UnchangedOf<P> };
             return null;
           }
-          this.assertSameSchema(name, live, p.fields);
+          if (!p.schemaChange) this.assertSameSchema(name, live, p.fields);
           if (!live) this.assertNoCaseTwin(name);
-          const manifest = manifestOf(name, p.fields, p.objects, live, next);
+          const manifest = manifestOf(name, p, live, next);
           this.manifests.assertFits(manifest);
           staged = p;
           await p.stage?.();
@@ -195,7 +226,7 @@ export class Catalog {
         async (c) => {
           committed = true;
           result = { changed: true, manifest: c.record, previous: c.previous ?? undefined };
-          await this.published(c, c.previous ? staged!.op : "register");
+          await this.published(c);
         },
       );
     } catch (err) {
@@ -216,15 +247,18 @@ export class Catalog {
     return done.changed ? { manifest: done.manifest, created: true } : { manifest: done.unchanged, created: false };
   }
 
-  /** Deletes a dataset by committing a tombstone version; returns the manifest it had. */
-  async delete(name: string): Promise<Manifest> {
+  /**
+   * Deletes a dataset by committing a tombstone version; returns the manifest it had. Its data
+   * objects stay while retention keeps the versions that name them, so `restore` can undo it.
+   */
+  async delete(name: string, actor?: string): Promise<Manifest> {
     assertDatasetName(name);
     this.journal.assertWritable();
-    if (this.manifests.unreadable(name)) return this.deleteUnreadable(name);
+    if (this.manifests.unreadable(name)) return this.deleteUnreadable(name, actor);
     const done = await this.manifests.tombstone(
       name,
-      (live, next) => ({ ...live, version: next.version, updated_at: next.now, deleted: true, objects: [], row_count: 0 }),
-      (c) => this.published(c, "delete"),
+      (live, next) => ({ ...withoutHistory(live), version: next.version, updated_at: next.now, deleted: true, objects: [], row_count: 0, op: "delete", actor }),
+      (c) => this.published(c),
     );
     if (!done?.previous) throw new NotFound(`dataset "${name}" not found`);
     return done.previous;
@@ -235,25 +269,106 @@ export class Catalog {
    * tombstone above its versions (which stay as history). Its data objects are unknown, so none is
    * deleted. Returns the tombstone.
    */
-  private async deleteUnreadable(name: string): Promise<Manifest> {
+  private async deleteUnreadable(name: string, actor?: string): Promise<Manifest> {
     const done = await this.manifests.commit(
       name,
-      (live, next) => (live ? null : { ...manifestOf(name, [], [], null, next), deleted: true }),
-      (c) => this.published(c, "delete"),
+      (live, next) => (live ? null : { ...manifestOf(name, { fields: [], objects: [], op: "replace", actor }, null, next), deleted: true, op: "delete" }),
+      (c) => this.published(c),
     );
     // null: another writer of this process made it live meanwhile; delete that instead.
-    return done ? done.record : this.delete(name);
+    return done ? done.record : this.delete(name, actor);
+  }
+
+  /**
+   * Every version of `name` newest first (at most `limit`, below `before` when given), with
+   * whether its data is retained. A deleted dataset keeps its history: that is how it is restored.
+   */
+  async versions(name: string, opts: { before?: number; limit?: number } = {}): Promise<VersionState[]> {
+    assertDatasetName(name);
+    const states = await versionStates(this.manifests, name, this.retention, { all: true });
+    if (states.length === 0) throw new NotFound(`dataset "${name}" not found`);
+    const below = states.filter((s) => opts.before === undefined || s.version < opts.before);
+    return below.slice(0, opts.limit ?? below.length);
+  }
+
+  /**
+   * A version readable as data: the live one or a retained older one that is not a deletion.
+   * NotFound saying why otherwise (no such version, past retention, a deletion).
+   */
+  async version(name: string, version: number): Promise<Manifest> {
+    assertDatasetName(name);
+    const live = this.manifests.latest(name);
+    if (live?.version === version) return live;
+    const states = await versionStates(this.manifests, name, this.retention);
+    const state = states.find((s) => s.version === version);
+    if (state?.manifest && !state.manifest.deleted) return state.manifest;
+    if (state?.manifest?.deleted) throw new NotFound(`version ${version} of dataset "${name}" is its deletion; it has no data`, { dataset: name, version });
+    if (state) throw new Unavailable(`version ${version} of dataset "${name}" cannot be read (its manifest is damaged)`, { dataset: name, version });
+    const found = await this.manifests.lookup(name, version);
+    if (!("problem" in found && found.problem === "missing")) {
+      throw new NotFound(
+        `version ${version} of dataset "${name}" is past retention (catalog.keep_versions = ${this.retention.keepVersions}, catalog.keep_days = ${this.retention.keepDays}); its data is gone`,
+        { dataset: name, version, keep_versions: this.retention.keepVersions, keep_days: this.retention.keepDays },
+      );
+    }
+    throw new NotFound(`dataset "${name}" has no version ${version}`, { dataset: name, version });
+  }
+
+  /**
+   * Commits a new version equal to `version` (by default the one before the newest: the undo of
+   * the last change, a delete included). Nothing is deleted; the journal records a restore.
+   */
+  async restore(name: string, version: number | undefined, actor?: string): Promise<{ manifest: Manifest; restored_from: number }> {
+    assertDatasetName(name);
+    const from = version ?? (await this.previousLive(name));
+    const target = await this.version(name, from);
+    const done = await this.commit(name, () => ({
+      fields: target.fields,
+      objects: target.objects.map((o) => (o.fingerprint ? o : { ...o, fingerprint: target.fingerprint })),
+      op: "restore" as const,
+      schemaChange: true,
+      restoredFrom: from,
+      actor,
+    }));
+    if (!done.changed) throw new Error("a restore always commits");
+    return { manifest: done.manifest, restored_from: from };
+  }
+
+  /** The newest version below the newest one that has data: what "undo" restores. */
+  private async previousLive(name: string): Promise<number> {
+    const states = await versionStates(this.manifests, name, this.retention);
+    if (states.length === 0) throw new NotFound(`dataset "${name}" not found`);
+    const earlier = states.slice(1).find((s) => s.manifest && !s.manifest.deleted);
+    if (!earlier) throw new NotFound(`dataset "${name}" has no earlier version within retention to restore`, { dataset: name });
+    return earlier.version;
+  }
+
+  /** Deletes the data objects no retained version references: in the background after a commit, or now. */
+  collect(name: string): Promise<Collected> {
+    return this.collector.collect(name);
+  }
+
+  /** Resolves when background collections have ended (tests, shutdown). */
+  collectorIdle(): Promise<void> {
+    return this.collector.idle();
+  }
+
+  /** Collects every dataset: at start-up, for what retention released while down and crash orphans. */
+  sweep(): Promise<Collected[]> {
+    return this.collector.sweep();
   }
 
   /**
    * After a commit, under the dataset's lock: journal, the event (its listeners run before the
-   * write returns, so the writer's next query sees the new view), then the unreferenced objects.
+   * write returns, so the writer's next query sees the new view), then a collection of objects no
+   * retained version needs, in the background once the lock is released.
    */
-  private async published({ record, previous }: Committed<Manifest>, op: "register" | "replace" | "append" | "delete"): Promise<void> {
+  private async published({ record }: Committed<Manifest>): Promise<void> {
     const { name, dataset_id, version, fingerprint, row_count } = record;
+    const op = record.op ?? "replace";
     await this.journal.append({ op, name, dataset_id, version, fingerprint, row_count });
     await this.events.publish("catalog.committed", { name, dataset_id, version, fingerprint, row_count, op, deleted: record.deleted });
-    if (previous) await this.deleteUnreferenced(previous.objects, record.objects);
+    this.collector.schedule(name);
   }
 
   /** SQL identifiers ignore case, so "People" and "people" would share one view. */
@@ -272,17 +387,28 @@ export class Catalog {
       diff: diffSchemas(live.fields, fields),
     });
   }
-
-  private async deleteUnreferenced(before: readonly DataObject[], after: readonly DataObject[]): Promise<void> {
-    const keep = new Set(after.map((o) => o.key));
-    for (const o of before) {
-      if (keep.has(o.key)) continue;
-      await this.store.delete(o.key).catch((err) => this.log.warn("could not delete a replaced data object", { key: o.key, error: String(err) }));
-    }
-  }
 }
 
-function manifestOf(name: string, fields: Field[], objects: DataObject[], live: Manifest | null, next: Next): Manifest {
+/** A manifest's own fields only: what describes how a version came to be is not inherited. */
+function withoutHistory(m: Manifest): Manifest {
+  const { op: _op, actor: _actor, restored_from: _from, ...rest } = m;
+  return rest;
+}
+
+function manifestOf(
+  name: string,
+  plan: Pick<CatalogChangePlan, "fields" | "objects" | "op" | "actor" | "restoredFrom">,
+  live: Manifest | null,
+  next: Next,
+): Manifest {
+  const fp = fingerprint(plan.fields);
+  // An object kept from a version with another schema remembers that schema, so the view can cast
+  // it; one whose schema is the new one needs no note.
+  const carried = new Map(live?.objects.map((o) => [o.key, o.fingerprint ?? live.fingerprint]) ?? []);
+  const objects = plan.objects.map(({ fingerprint: own, ...o }) => {
+    const schema = own ?? carried.get(o.key) ?? fp;
+    return schema === fp ? o : { ...o, fingerprint: schema };
+  });
   return {
     format: 1,
     name,
@@ -291,9 +417,12 @@ function manifestOf(name: string, fields: Field[], objects: DataObject[], live: 
     created_at: live?.created_at ?? next.now,
     updated_at: next.now,
     deleted: false,
-    fields,
-    fingerprint: fingerprint(fields),
+    fields: plan.fields,
+    fingerprint: fp,
     objects,
     row_count: objects.reduce((n, o) => n + o.rows, 0),
+    op: live || plan.op === "restore" ? plan.op : "register",
+    ...(plan.actor ? { actor: plan.actor } : {}),
+    ...(plan.restoredFrom ? { restored_from: plan.restoredFrom } : {}),
   };
 }

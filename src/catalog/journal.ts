@@ -19,6 +19,7 @@ import { type SkippedDetail, type SkipReason, SkipReport } from "../lib/skipped.
 import type { Logger } from "../log.ts";
 import { LAYOUT } from "../storage/layout.ts";
 import { encodeCursor, type ObjectStore } from "../storage/store.ts";
+import { VERSION_OPS } from "./manifest.ts";
 
 const SEQ_DIGITS = 16;
 /** 16 digits hold up to 10^16 - 1, but numbers are exact only up to 2^53 - 1 (9007199254740991). */
@@ -27,7 +28,7 @@ const COMMIT_ATTEMPTS = 20;
 /** An entry is ≈300 bytes (a 63-character name, a 64-character fingerprint); anything near this is not one. */
 const MAX_ENTRY_BYTES = 64 * 1024;
 
-const JournalOp = v.picklist(["register", "replace", "append", "delete"]);
+const JournalOp = v.picklist(VERSION_OPS);
 
 export const JournalEntrySchema = v.object({
   seq: v.number(),

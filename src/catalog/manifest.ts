@@ -20,7 +20,17 @@ const DataObjectSchema = v.object({
   bytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
   /** SHA-256 of the uploaded file it came from, so re-ingesting the same upload is recognised. */
   source_sha256: v.optional(v.string()),
+  /**
+   * The schema fingerprint of this file's own columns, when it differs from the manifest's (an
+   * object kept from before a schema change): the SQL view then reads the files by name and casts
+   * them to the manifest's schema. Absent: the file has the manifest's schema.
+   */
+  fingerprint: v.optional(v.string()),
 });
+
+/** How a version came to be; the journal records the same word. */
+export const VERSION_OPS = ["register", "replace", "append", "evolve", "restore", "delete"] as const;
+export type VersionOp = (typeof VERSION_OPS)[number];
 
 export const ManifestSchema = v.pipe(
   v.object({
@@ -36,6 +46,12 @@ export const ManifestSchema = v.pipe(
     fingerprint: v.string(),
     objects: v.array(DataObjectSchema),
     row_count: v.pipe(v.number(), v.integer(), v.minValue(0)),
+    /** How this version came to be (manifests written before it was recorded lack it). */
+    op: v.optional(v.picklist(VERSION_OPS)),
+    /** Who committed it: "token", "anonymous", "internal", with the client address where known. */
+    actor: v.optional(v.string()),
+    /** The version a restore copied. */
+    restored_from: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   }),
   // Its data objects lie in its own folder: the SQL view reads them and a replace deletes the old
   // ones, so a manifest naming another dataset's objects would read or delete that dataset's data.

@@ -5,7 +5,9 @@ import { named } from "../ops/openapi.ts";
 import { type AnyOperation, op } from "../ops/operation.ts";
 import type { Catalog } from "./catalog.ts";
 import { type Journal, JournalEntrySchema } from "./journal.ts";
-import type { Manifest } from "./manifest.ts";
+import { actorOf } from "../ops/identity.ts";
+import type { Manifest, VERSION_OPS } from "./manifest.ts";
+import type { VersionState } from "./retention.ts";
 
 const FieldSchema = named("Field", v.object({ name: v.string(), type: v.string(), nullable: v.boolean() }));
 const DatasetSchema = named(
@@ -36,6 +38,51 @@ function datasetJson(m: Manifest): DatasetJson {
     created_at: m.created_at,
     updated_at: m.updated_at,
   };
+}
+
+/** What each way a version came to be is called in the versions listing. */
+const RESULT_OF = { register: "created", replace: "replaced", append: "appended", evolve: "evolved", restore: "restored", delete: "deleted" } as const;
+const VERSION_RESULTS = Object.values(RESULT_OF);
+
+const VersionSchema = named(
+  "DatasetVersion",
+  v.object({
+    version: v.number(),
+    /** Commit time (ISO 8601). Absent when the version's manifest is damaged. */
+    at: v.optional(v.string()),
+    result: v.optional(v.picklist(VERSION_RESULTS)),
+    rows: v.optional(v.number()),
+    columns: v.optional(v.number()),
+    fingerprint: v.optional(v.string()),
+    actor: v.optional(v.string()),
+    restored_from: v.optional(v.number()),
+    /** Its data is kept: readable in SQL as "name@version", restorable. */
+    retained: v.boolean(),
+    /** False when its manifest could not be read (damaged). */
+    readable: v.boolean(),
+  }),
+);
+
+function versionJson(s: VersionState): v.InferOutput<typeof VersionSchema> {
+  const m = s.manifest;
+  if (!m) return { version: s.version, retained: s.retained, readable: false };
+  return {
+    version: s.version,
+    at: m.updated_at,
+    result: RESULT_OF[m.op ?? inferredOp(m)],
+    rows: m.row_count,
+    columns: m.fields.length,
+    fingerprint: m.fingerprint,
+    ...(m.actor ? { actor: m.actor } : {}),
+    ...(m.restored_from ? { restored_from: m.restored_from } : {}),
+    retained: s.retained,
+    readable: true,
+  };
+}
+
+/** Manifests written before versions recorded how they came to be. */
+function inferredOp(m: Manifest): (typeof VERSION_OPS)[number] {
+  return m.deleted ? "delete" : m.version === 1 ? "register" : "replace";
 }
 
 const NameParam = v.object({ name: v.pipe(v.string(), v.description("Dataset name")) });
@@ -87,7 +134,7 @@ export function catalogOperations(catalog: Catalog, journal: Journal): AnyOperat
       method: "delete",
       path: "/v1/catalog/datasets/{name}",
       tag: "catalog",
-      summary: "Delete a dataset, its data objects and its SQL view",
+      summary: "Delete a dataset and its SQL view (a tombstone version: restorable within retention)",
       params: NameParam,
       result: DatasetSchema,
       errors: {
@@ -95,7 +142,60 @@ export function catalogOperations(catalog: Catalog, journal: Journal): AnyOperat
         conflict: "Another writer changed the dataset meanwhile; retry",
         unavailable: "The catalog journal has used its last sequence number (/health: journal_full), so catalog writes are refused",
       },
-      handler: async ({ name }) => datasetJson(await catalog.delete(name)),
+      handler: async ({ name }, ctx) => datasetJson(await catalog.delete(name, actorOf(ctx.identity))),
+    }),
+    op({
+      name: "catalog.versions",
+      method: "get",
+      path: "/v1/catalog/datasets/{name}/versions",
+      tag: "catalog",
+      summary: 'A dataset\'s versions, newest first, with whether each is retained (readable as "name@version" in SQL, restorable)',
+      params: NameParam,
+      query: v.object({
+        before: v.optional(queryInt(1, Number.MAX_SAFE_INTEGER)),
+        limit: v.optional(queryInt(1, 1000), 100),
+      }),
+      result: named(
+        "DatasetVersions",
+        v.object({
+          name: v.string(),
+          versions: v.array(VersionSchema),
+          /** Pass as `before` for the next page; absent on the last page. */
+          next_before: v.optional(v.number()),
+          keep_versions: v.number(),
+          keep_days: v.number(),
+        }),
+      ),
+      errors: { not_found: "No dataset of that name has ever existed" },
+      handler: async ({ name, before, limit }) => {
+        const page = await catalog.versions(name, { before, limit: limit + 1 });
+        const versions = page.slice(0, limit).map(versionJson);
+        const { keepVersions, keepDays } = catalog.retentionPolicy;
+        return { name, versions, ...(page.length > limit ? { next_before: versions.at(-1)!.version } : {}), keep_versions: keepVersions, keep_days: keepDays };
+      },
+    }),
+    op({
+      name: "catalog.restore",
+      method: "post",
+      path: "/v1/catalog/datasets/{name}/restore",
+      tag: "catalog",
+      summary: "Commit a new version equal to an earlier retained one (undo a replace, an append or a delete); nothing is deleted",
+      params: NameParam,
+      body: v.object({
+        version: v.optional(
+          v.pipe(v.number(), v.integer(), v.minValue(1), v.description("The version to restore; by default the newest one before the current that has data")),
+        ),
+      }),
+      result: named("RestoreResult", v.object({ dataset: DatasetSchema, restored_from: v.number() })),
+      errors: {
+        not_found: "No such dataset or version, the version is past retention (details.keep_versions, keep_days), or it is a deletion",
+        conflict: "Another writer changed the dataset meanwhile; retry",
+        unavailable: "The version's manifest is damaged, or catalog writes are refused (journal full)",
+      },
+      handler: async ({ name, version }, ctx) => {
+        const done = await catalog.restore(name, version, actorOf(ctx.identity));
+        return { dataset: datasetJson(done.manifest), restored_from: done.restored_from };
+      },
     }),
     op({
       name: "catalog.journal",

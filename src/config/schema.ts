@@ -1,6 +1,7 @@
 // The one definition of every config key: its type, its default and its check. `lakehouse.toml`,
 // the secrets file and `LH_<SECTION>_<KEY>` env overrides are all validated against it.
 import * as v from "valibot";
+import { catalogSection } from "../catalog/config.ts";
 import { embedSection } from "../embed/config.ts";
 import { ingestSection } from "../ingest/config.ts";
 import { matrixSection } from "../matrix/config.ts";
@@ -102,6 +103,7 @@ export const configSchema = v.strictObject({
   server: v.optional(serverSection, {}),
   storage: v.optional(storageSection, {}),
   auth: v.optional(authSection, {}),
+  catalog: v.optional(catalogSection, {}),
   embed: v.optional(embedSection, {}),
   ingest: v.optional(ingestSection, {}),
   sql: v.optional(sqlSection, {}),

@@ -12,6 +12,7 @@ import * as v from "valibot";
 import { Conflict, TooLarge, Unavailable } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ObjectStore } from "../storage/store.ts";
+import { LRUCache } from "lru-cache";
 import { KeyedLock } from "./keyed-lock.ts";
 import { listAll } from "./list-all.ts";
 import { readJsonChecked } from "./read-json.ts";
@@ -87,6 +88,9 @@ const KEY_TAIL = /^([^/]+)\/(\d+)\.json$/;
 const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 
 type ParsedKey = { name: string; version: number } | { bad: SkipReason };
+/** Bytes of older versions kept parsed in memory (their JSON size; parsed objects take a few times that). */
+const OLDER_CACHE_BYTES = 32 * 1024 * 1024;
+
 type ReadResult<R> = { record: R } | { problem: SkipReason | "missing" };
 
 export class VersionedStore<R extends VersionedRecord> {
@@ -97,6 +101,12 @@ export class VersionedStore<R extends VersionedRecord> {
   /** Names with versions but none readable (kept in step by setEntry, so health stays O(1) when all is well). */
   private readonly unreadableNames = new Set<string>();
   private readonly lock = new KeyedLock();
+  /**
+   * Versions read before, by key: a committed version never changes, so history walks (retention,
+   * a versions listing, time travel) read each one from the store once. Bounded by body bytes.
+   */
+  private readonly older = new LRUCache<string, R>({ maxSize: OLDER_CACHE_BYTES, sizeCalculation: (_r, key) => this.sizes.get(key) ?? 1 });
+  private readonly sizes = new Map<string, number>();
   private readonly store: ObjectStore;
   private readonly prefix: string;
   private readonly schema: v.GenericSchema<unknown, R>;
@@ -173,6 +183,19 @@ export class VersionedStore<R extends VersionedRecord> {
     if (!this.nameOk(name) || !(Number.isInteger(version) && version >= 1 && version <= this.maxVersion)) return null;
     const read = await this.read(name, version);
     return "record" in read ? read.record : null;
+  }
+
+  /** One version, or why it could not be had: "missing" (no such object) or a reason it is unreadable. */
+  async lookup(name: string, version: number): Promise<{ record: R } | { problem: SkipReason | "missing" }> {
+    const head = this.entries.get(name)?.head;
+    if (head?.version === version) return { record: head };
+    if (!this.nameOk(name) || !(Number.isInteger(version) && version >= 1 && version <= this.maxVersion)) return { problem: "missing" };
+    return this.read(name, version).catch(() => ({ problem: "unreadable" as const }));
+  }
+
+  /** Runs `fn` with no commit of `name` in flight in this process (commits wait for it). */
+  locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.lock.run(name, fn);
   }
 
   /** Whether `name` has versions in the store but none readable: damaged, not absent. */
@@ -304,9 +327,18 @@ export class VersionedStore<R extends VersionedRecord> {
   }
 
   private async read(name: string, version: number): Promise<ReadResult<R>> {
-    const read = await readJsonChecked(this.store, this.key(name, version), this.schema, { maxBytes: this.maxBytes });
+    const key = this.key(name, version);
+    const cached = this.older.get(key);
+    if (cached) return { record: cached };
+    const read = await readJsonChecked(this.store, key, this.schema, { maxBytes: this.maxBytes });
     if (!read.ok) return { problem: read.problem };
-    return read.value.name === name && read.value.version === version ? { record: read.value } : { problem: "mismatched" };
+    if (read.value.name !== name || read.value.version !== version) return { problem: "mismatched" };
+    if (read.bytes <= OLDER_CACHE_BYTES / 4) {
+      this.sizes.set(key, read.bytes);
+      this.older.set(key, read.value);
+      this.sizes.delete(key);
+    }
+    return { record: read.value };
   }
 
   private skip(key: string, reason: SkipReason): void {

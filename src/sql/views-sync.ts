@@ -6,7 +6,7 @@ import type { Manifest } from "../catalog/manifest.ts";
 import type { Logger } from "../log.ts";
 import { LAYOUT } from "../storage/layout.ts";
 import type { SqlEngine } from "./engine.ts";
-import { createViewSql, dropViewSql } from "./views.ts";
+import { createViewSql, dropViewSql, versionViewName } from "./views.ts";
 
 /** Where DuckDB reads a dataset object: the store's own file (fs) or the local cache (s3). */
 export type LocalPath = (key: string) => Promise<string> | string;
@@ -39,13 +39,33 @@ export class ViewSync {
   /** Creates or replaces the dataset's view; a failure is logged and counted, never thrown. */
   async apply(m: Manifest): Promise<void> {
     try {
-      const paths = await Promise.all(m.objects.map((o) => this.pathFor(m, o.key)));
-      await this.engine.setView(m.name, createViewSql(m.name, m.fields, paths));
+      await this.engine.setView(m.name, await this.viewSql(m.name, m));
       this.failed.delete(m.name);
       this.missing.delete(m.name);
     } catch (err) {
       this.markFailed(m.name, String(err));
     }
+  }
+
+  /**
+   * Creates the view "name@version" over an earlier version (time travel). Unlike `apply`, a
+   * failure is the caller's to report: the statement that asked for it fails.
+   */
+  async applyVersion(m: Manifest): Promise<void> {
+    const view = versionViewName(m.name, m.version);
+    await this.engine.setView(view, await this.viewSql(view, m));
+  }
+
+  async dropVersion(name: string, version: number): Promise<void> {
+    const view = versionViewName(name, version);
+    await this.engine.dropView(view, dropViewSql(view));
+  }
+
+  private async viewSql(view: string, m: Manifest): Promise<string> {
+    const paths = await Promise.all(m.objects.map((o) => this.pathFor(m, o.key)));
+    // An object noted with another schema's fingerprint was written before the schema changed.
+    const byName = m.objects.some((o) => o.fingerprint !== undefined && o.fingerprint !== m.fingerprint);
+    return createViewSql(view, m.fields, paths, byName);
   }
 
   /** A view that failed outside `apply` (replayed into a new worker). */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Catalog } from "../../src/catalog/catalog.ts";
+import { Catalog, DEFAULT_RETENTION } from "../../src/catalog/catalog.ts";
 import { Journal } from "../../src/catalog/journal.ts";
 import { type DataObject, type Manifest, manifestKey } from "../../src/catalog/manifest.ts";
 import { datasetId } from "../../src/catalog/names.ts";
@@ -12,9 +12,9 @@ import { tempDir } from "../support/tmp.ts";
 const f = (name: string, type: string) => ({ name, type, nullable: true });
 const FIELDS = [f("id", "BIGINT"), f("zip", "VARCHAR")];
 
-async function open(store: ObjectStore, log = silentLogger) {
+async function open(store: ObjectStore, log = silentLogger, retention = DEFAULT_RETENTION) {
   const journal = await Journal.open(store, log);
-  return { journal, catalog: await Catalog.open(store, journal, log) };
+  return { journal, catalog: await Catalog.open(store, journal, log, undefined, retention) };
 }
 
 /** Commits a new version with these objects through the catalog's one write path. */
@@ -123,27 +123,31 @@ describe("catalog", () => {
     expect(next.version).toBe(3);
   });
 
-  test("delete writes a tombstone, removes data objects and 404s afterwards", async () => {
+  test("delete writes a tombstone, keeps the data objects retention needs and 404s afterwards", async () => {
     const store = await FsObjectStore.open(tempDir());
     const { catalog } = await open(store);
     await store.put("datasets/a/one.parquet", "x");
     await commitTo(catalog, "a", [{ key: "datasets/a/one.parquet", rows: 1, bytes: 1 }]);
     await catalog.delete("a");
-    expect(await store.head("datasets/a/one.parquet")).toBeNull();
+    await catalog.collectorIdle();
+    // The deleted version is within retention: its object stays so the delete can be undone.
+    expect(await store.head("datasets/a/one.parquet")).not.toBeNull();
     expect(() => catalog.require("a")).toThrow(NotFound);
     await expect(catalog.delete("a")).rejects.toBeInstanceOf(NotFound);
   });
 
-  test("replacing deletes the objects the new version no longer references", async () => {
+  test("replacing deletes the objects no retained version references, once the replaced version leaves retention", async () => {
     const store = await FsObjectStore.open(tempDir());
-    const { catalog } = await open(store);
-    await store.put("datasets/a/one.parquet", "1");
-    await store.put("datasets/a/two.parquet", "2");
+    const { catalog } = await open(store, silentLogger, { keepVersions: 1, keepDays: 0 });
     const o = (k: string) => ({ key: `datasets/a/${k}.parquet`, rows: 1, bytes: 1 });
-    await commitTo(catalog, "a", [o("one")]);
-    await commitTo(catalog, "a", [o("one"), o("two")], "append");
+    // Objects are written by the commit's staging, under the dataset's lock, as ingest does.
+    const stage = (k: string) => () => store.put(`datasets/a/${k}.parquet`, k).then(() => {});
+    await catalog.commit("a", () => ({ fields: FIELDS, objects: [o("one")], op: "replace", stage: stage("one") }));
+    await catalog.commit("a", () => ({ fields: FIELDS, objects: [o("one"), o("two")], op: "append", stage: stage("two") }));
+    await catalog.collectorIdle();
     expect(await keys(store, "datasets/")).toEqual(["datasets/a/one.parquet", "datasets/a/two.parquet"]);
     await commitTo(catalog, "a", [o("two")], "replace");
+    await catalog.collectorIdle();
     expect(await keys(store, "datasets/")).toEqual(["datasets/a/two.parquet"]);
   });
 });
