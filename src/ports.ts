@@ -69,3 +69,15 @@ export interface SqlPort {
     truncated: boolean;
   }>;
 }
+
+/** Read-only SQL views over files a module writes itself (pathway_traces, observer_events). */
+export interface SqlViewPort {
+  /** A local directory of the owner's that the SQL workers may read: write a view's files here (a temp name, then rename). */
+  viewDir(owner: "pathway" | "observer"): string;
+  /**
+   * Creates or replaces the read-only view `name` as `select` (SQL over files in the owner's
+   * viewDir) in every SQL worker, before it resolves. A name a dataset has is refused (Conflict).
+   */
+  publishView(name: string, select: string): Promise<void>;
+  dropView(name: string): Promise<void>;
+}
