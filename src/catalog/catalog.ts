@@ -13,7 +13,7 @@ import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import type { Journal } from "./journal.ts";
 import { type DataObject, MAX_MANIFEST_BYTES, type Manifest, ManifestSchema, VERSION_DIGITS } from "./manifest.ts";
-import { assertDatasetName, DATASET_NAME, datasetId } from "./names.ts";
+import { assertDatasetName, assertNotModuleView, DATASET_NAME, datasetId } from "./names.ts";
 import { type Collected, DataCollector } from "./gc.ts";
 import { type Retention, type VersionState, versionStates } from "./retention.ts";
 import { diffSchemas, type Field, fingerprint } from "./schema.ts";
@@ -216,7 +216,10 @@ export class Catalog {
             return null;
           }
           if (!p.schemaChange) this.assertSameSchema(name, live, p.fields);
-          if (!live) this.assertNoCaseTwin(name);
+          if (!live) {
+            assertNotModuleView(name);
+            this.assertNoCaseTwin(name);
+          }
           const manifest = manifestOf(name, p, live, next);
           this.manifests.assertFits(manifest);
           staged = p;

@@ -1,9 +1,24 @@
 // Dataset names become SQL view names and object-key segments, so they are held to a strict shape
 // (no quoting games); the id is derived from the name so every machine agrees on it.
 import { createHash } from "node:crypto";
-import { ValidationFailed } from "../errors.ts";
+import { Conflict, ValidationFailed } from "../errors.ts";
 
 export const DATASET_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+
+/**
+ * SQL view names other modules publish over their own data (src/sql/derived-views.ts): a dataset
+ * of one of these names would replace that view in the SQL workers, so none can be created.
+ */
+export const MODULE_VIEW_NAMES: readonly string[] = ["pathway_traces", "observer_events"];
+
+/** Throws Conflict when `name` is taken by a module's SQL view (names compare without case, as SQL's do). */
+export function assertNotModuleView(name: string): void {
+  if (MODULE_VIEW_NAMES.includes(name.toLowerCase())) {
+    throw new Conflict(`"${name}" is the name of a SQL view the lakehouse publishes (${MODULE_VIEW_NAMES.join(", ")}); choose another dataset name`, {
+      dataset: name,
+    });
+  }
+}
 
 /** Fixed namespace for dataset ids; changing it would change every id. */
 const DATASET_NAMESPACE = "6f1c3d4e-9a2b-5c7d-8e0f-1a2b3c4d5e6f";

@@ -1,7 +1,12 @@
 import { describe, expect, test } from "bun:test";
+import { Catalog } from "../../src/catalog/catalog.ts";
+import { Journal } from "../../src/catalog/journal.ts";
 import { assertDatasetName, datasetId, uuidV5 } from "../../src/catalog/names.ts";
 import { diffSchemas, fingerprint } from "../../src/catalog/schema.ts";
 import { ValidationFailed } from "../../src/errors.ts";
+import { silentLogger } from "../../src/log.ts";
+import { FsObjectStore } from "../../src/storage/fs-store.ts";
+import { tempDir } from "../support/tmp.ts";
 
 describe("dataset names", () => {
   test.each(["a", "People", "sales_2024", "x".repeat(63)])("accepts %p", (name) => {
@@ -63,4 +68,13 @@ describe("schema diff", () => {
     const d = diffSchemas([f("a", "BIGINT"), f("b", "VARCHAR")], [f("b", "VARCHAR"), f("a", "BIGINT")]);
     expect(d).toEqual({ added: [], removed: [], retyped: [], reordered: true });
   });
+});
+
+test("a dataset cannot take the name of a SQL view a module publishes", async () => {
+  const store = await FsObjectStore.open(tempDir());
+  const catalog = await Catalog.open(store, await Journal.open(store, silentLogger), silentLogger);
+  const fields = [{ name: "id", type: "BIGINT", nullable: false }];
+  await expect(catalog.register("Pathway_Traces", fields)).rejects.toThrow("SQL view the lakehouse publishes");
+  await expect(catalog.register("observer_events", fields)).rejects.toThrow("choose another dataset name");
+  expect((await catalog.register("pathway_traces2", fields)).created).toBe(true);
 });
