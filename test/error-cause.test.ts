@@ -33,6 +33,8 @@ describe("SQL engine", () => {
       maxTotalRss: 2 ** 31,
       maxResponseBytes: 2 ** 20,
       maxExportBytes: 2 ** 20,
+      exportTimeoutMs: 10_000,
+      exportDir: tempDir(),
       log: silentLogger,
       onReplayFailure: () => {},
     });

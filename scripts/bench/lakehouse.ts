@@ -3,9 +3,10 @@
 // process, against raw DuckDB converting the same file in its own process (the ceiling), then SQL
 // latency over HTTP against the same queries run through a SQL worker process from this process
 // (the per-statement cost of the process boundary) and in-process on the same Parquet; last, a
-// statement past sql.max_statement_rss, with the server's memory before and after.
+// statement past sql.max_statement_rss, with the server's memory before and after; then the 3M-row
+// case (scripts/bench/lakehouse-3m.ts): SQL's fixed cost per statement and whole-result exports.
 //
-//   bun scripts/bench/lakehouse.ts [--rows 500000] [--runs 3] [--queries 50]
+//   bun scripts/bench/lakehouse.ts [--rows 500000] [--runs 3] [--queries 50] [--rows3m 3000000] [--only 3m]
 import { DuckDBInstance } from "@duckdb/node-api";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -15,6 +16,7 @@ import { SqlEngine } from "../../src/sql/engine.ts";
 import { runStatement } from "../../src/sql/execute.ts";
 import { createViewSql } from "../../src/sql/views.ts";
 import { sqlWorkers } from "../../test/support/workers.ts";
+import { run3m } from "./lakehouse-3m.ts";
 import { machineLine, percentile, writeSection } from "./report.ts";
 
 const args = Object.fromEntries(
@@ -30,6 +32,12 @@ const ROOT = join(import.meta.dir, "..", "..");
 const WORK = "/tmp/lh-bench";
 const CSV = join(WORK, `workers_${ROWS}.csv`);
 const MiB = 1024 * 1024;
+const ROWS_3M = Number(args.rows3m ?? 3_000_000);
+
+if (args.only === "3m") {
+  await run3m({ root: ROOT, work: WORK, rows: ROWS_3M, runs: RUNS, queries: QUERY_RUNS });
+  process.exit(0);
+}
 
 mkdirSync(WORK, { recursive: true });
 if (!existsSync(CSV)) {
@@ -172,6 +180,8 @@ const engine = await SqlEngine.open({
   maxTotalRss: 4096 * MiB,
   maxResponseBytes: 16 * MiB,
   maxExportBytes: 128 * MiB,
+  exportTimeoutMs: 600_000,
+  exportDir: join(WORK, `export-${process.pid}`),
   log: silentLogger,
   onReplayFailure: () => {},
 });
@@ -271,3 +281,4 @@ before it. The next statement (\`count(*)\`, on a fresh or spare worker) answere
 `;
 writeSection("lakehouse", md);
 console.log(md);
+await run3m({ root: ROOT, work: WORK, rows: ROWS_3M, runs: RUNS, queries: QUERY_RUNS });

@@ -1,36 +1,78 @@
 // Converts a spooled upload to Parquet (Snappy) with DuckDB's readers and writer: bounded memory,
 // and types inferred over the whole file (sample_size=-1), so a leading-zero code on row 400,000
-// still keeps its column a string. Each conversion runs in its own process: it does not wait
-// behind SQL statements for the server's native worker threads, its memory is returned when it
-// ends, and a crash inside DuckDB fails one upload instead of the server.
+// still keeps its column a string; or, for an existing dataset, the upload read with its column
+// types (typed-read.ts). Conversions run outside the server process: they do not wait behind SQL
+// statements for the server's native worker threads, and a crash inside DuckDB fails one upload
+// instead of the server. An upload up to ingest.inline_max_bytes goes to the warm, reused
+// conversion process (warm-worker.ts: no process start per ingest); a larger one gets its own
+// process, whose memory is returned when it ends.
 import { createReadStream } from "node:fs";
-import { BadRequest, LakehouseError, Unavailable } from "../errors.ts";
+import { stat } from "node:fs/promises";
+import { BadRequest, type LakehouseError } from "../errors.ts";
 import type { Field } from "../catalog/schema.ts";
 import type { Logger } from "../log.ts";
 import { diskFull, isDiskFull } from "../lib/disk-full.ts";
 import { Semaphore } from "../lib/semaphore.ts";
 import { workerCommand, workerEnv } from "../lib/worker-process.ts";
 import { CsvScanner } from "./csv-scan.ts";
-import type { ConvertJob, ConvertOutcome, CsvOptions } from "./duckdb-convert.ts";
+import type { ConvertJob, ConvertOutcome, ConvertTarget, CsvOptions } from "./duckdb-convert.ts";
+import { cannotStart, processFailure } from "./process-failure.ts";
+import { WarmWorker } from "./warm-worker.ts";
 import type { UploadFormat } from "./upload.ts";
 
-export type { CsvOptions } from "./duckdb-convert.ts";
+export type { ConvertTarget, CsvOptions } from "./duckdb-convert.ts";
 
 export interface Converted {
   fields: Field[];
   rows: number;
+  /** Columns schema=evolve widened because a value did not fit the dataset's type. */
+  widened?: { name: string; from: string; to: string }[];
 }
 
 export interface ConverterOptions {
   threads: number;
   memoryLimit: string;
   concurrency: number;
+  /** Uploads up to this size go to the warm process; 0 (the default) sends every one to its own. */
+  inlineMaxBytes?: number;
+  /** When the warm process is replaced (warm-worker.ts). */
+  warmMaxJobs?: number;
+  warmMaxRssBytes?: number;
 }
+
+/**
+ * The upload's columns are not the dataset's and schema=strict: no conversion happened. ingest.ts
+ * answers 409 with the diff against the live schema.
+ */
+export class ColumnsDiffer extends Error {
+  constructor(
+    readonly added: { name: string; type: string }[],
+    readonly missing: string[],
+  ) {
+    super("the upload's columns differ from the dataset's");
+  }
+}
+
+/** Longest value quoted back in an error message. */
+const MAX_SHOWN_VALUE = 200;
+
+/**
+ * The warm process is replaced after this many jobs: a bound on anything a job could leave behind
+ * in DuckDB's instance (its caches, allocator fragmentation) whatever the RSS says.
+ */
+const WARM_MAX_JOBS = 500;
+/**
+ * …or when its RSS after a job is past this. Idle with DuckDB loaded it holds ≈110 MiB (measured
+ * here); a job on an 8 MiB upload peaks well under 300 MiB.
+ */
+const WARM_MAX_RSS_BYTES = 384 * 1024 * 1024;
 
 export class Converter {
   private readonly gate: Semaphore;
   private readonly running = new Set<{ kill(): void }>();
   private closing = false;
+  /** The reused process for small uploads; null when inlineMaxBytes is 0. */
+  readonly warm: WarmWorker | null;
 
   constructor(
     private readonly spoolDir: string,
@@ -38,17 +80,30 @@ export class Converter {
     private readonly log: Logger,
   ) {
     this.gate = new Semaphore(opts.concurrency);
+    this.warm =
+      (opts.inlineMaxBytes ?? 0) > 0
+        ? new WarmWorker(
+            { spoolDir, threads: opts.threads, memoryLimit: opts.memoryLimit },
+            { maxJobs: opts.warmMaxJobs ?? WARM_MAX_JOBS, maxRssBytes: opts.warmMaxRssBytes ?? WARM_MAX_RSS_BYTES },
+            log,
+          )
+        : null;
   }
 
-  /** Writes `input` as Parquet to `output`; BadRequest (naming the line where it can) when unreadable. */
-  convert(input: string, output: string, format: UploadFormat, csv: CsvOptions): Promise<Converted> {
-    return this.gate.run(async () => {
-      const job: ConvertJob = { input, output, format, csv, spoolDir: this.spoolDir, threads: this.opts.threads, memoryLimit: this.opts.memoryLimit };
-      const outcome = await this.run(job);
-      this.log.info("ingest conversion", { format, ok: outcome.ok, peak_rss_bytes: outcome.peak_rss_bytes });
-      if (!outcome.ok) throw await this.explain(outcome.message, input, format, csv);
-      return { fields: outcome.fields, rows: outcome.rows };
-    });
+  /**
+   * Writes `input` as Parquet to `output`, read with `target`'s types when given. BadRequest
+   * (naming the line, column and value where it can) when unreadable; ColumnsDiffer under strict.
+   */
+  async convert(input: string, output: string, format: UploadFormat, csv: CsvOptions, target?: ConvertTarget): Promise<Converted> {
+    const job: ConvertJob = { input, output, format, csv, spoolDir: this.spoolDir, threads: this.opts.threads, memoryLimit: this.opts.memoryLimit, target };
+    // Small uploads do not queue behind a large conversion: the warm process has its own queue.
+    const warm = this.warm && (await stat(input)).size <= (this.opts.inlineMaxBytes ?? 0) ? this.warm : null;
+    const outcome = warm ? await warm.run(job) : await this.gate.run(() => this.run(job));
+    this.log.info("ingest conversion", { format, warm: warm !== null, ok: outcome.ok, peak_rss_bytes: outcome.peak_rss_bytes });
+    if (outcome.ok) return { fields: outcome.fields, rows: outcome.rows, ...(outcome.widened ? { widened: outcome.widened } : {}) };
+    if (outcome.kind === "schema") throw new ColumnsDiffer(outcome.added, outcome.missing);
+    if (outcome.kind === "cast") throw castError(outcome.failure, format, target?.evolve ?? false, outcome.message);
+    throw await this.explain(outcome.message, input, format, csv);
   }
 
   private async run(job: ConvertJob): Promise<ConvertOutcome> {
@@ -57,8 +112,7 @@ export class Converter {
       // The worker needs no configuration, so it gets none of the server's environment (secrets).
       proc = Bun.spawn(workerCommand("convert", JSON.stringify(job)), { env: workerEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     } catch (err) {
-      // Out of processes or memory (EAGAIN, ENOMEM): the host's state, not the upload's.
-      throw new Unavailable("the conversion process could not be started; nothing was stored", undefined, { cause: err });
+      throw cannotStart(err);
     }
     this.running.add(proc);
     try {
@@ -92,10 +146,11 @@ export class Converter {
     );
   }
 
-  /** Stops conversions still running (shutdown). */
+  /** Stops conversions still running and the warm process (shutdown). */
   close(): void {
     this.closing = true;
     for (const proc of this.running) proc.kill();
+    this.warm?.close();
   }
 }
 
@@ -110,29 +165,6 @@ function parseOutcome(stdout: string): ConvertOutcome | null {
   }
 }
 
-/** Signals a process dies of when it crashes: the same upload would crash it again. */
-const CRASH_SIGNALS = new Set(["SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT"]);
-
-/**
- * What a caller is told when the conversion process ended without an outcome: nothing was stored
- * either way (the spool is removed, no commit happened), and the message says which way it died.
- */
-function processFailure(signal: string | undefined, code: number | null, closing: boolean): LakehouseError {
-  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-  const details = signal ? { signal } : { exit_code: code };
-  if (closing) return new Unavailable("the server is shutting down; the upload was not stored, send it again", details);
-  if (signal && CRASH_SIGNALS.has(signal)) {
-    // A crash inside DuckDB on this input: answering 5xx would invite a retry that crashes again.
-    return new LakehouseError(
-      "unprocessable",
-      `the upload could not be converted: the conversion process ${how} while reading it; nothing was stored`,
-      details,
-    );
-  }
-  // SIGKILL is most often the kernel's out-of-memory killer; an exit code, a failure to start.
-  return new Unavailable(`the conversion process ${how}${signal === "SIGKILL" ? " (out of memory?)" : ""}; nothing was stored`, details);
-}
-
 async function scanCsv(path: string, delimiter: string) {
   const scanner = new CsvScanner(delimiter.charCodeAt(0));
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
@@ -140,4 +172,22 @@ async function scanCsv(path: string, delimiter: string) {
     if (scanner.found) break;
   }
   return scanner.found ?? scanner.finish();
+}
+
+/** 400 for a value that does not fit its column: the line (or row), the column, the value, the type. */
+function castError(
+  f: { column: string; value: string; type: string; line?: number; row?: number },
+  format: UploadFormat,
+  evolve: boolean,
+  raw: string,
+): LakehouseError {
+  const value = f.value.length > MAX_SHOWN_VALUE ? `${f.value.slice(0, MAX_SHOWN_VALUE)}…` : f.value;
+  const where = f.line !== undefined ? `line ${f.line}` : f.row !== undefined ? `row ${f.row}` : "a row";
+  const hint = evolve ? "" : "; fix the value, or pass schema=evolve to widen the column to a type it fits";
+  const what = format === "csv" ? "CSV" : format === "ndjson" ? "NDJSON" : "Parquet";
+  return new BadRequest(
+    `the ${what} upload does not fit the dataset's schema: ${where}, column "${f.column}": ${JSON.stringify(value)} is not a valid ${f.type}${hint}; nothing was stored`,
+    { ...(f.line !== undefined ? { line: f.line } : {}), ...(f.row !== undefined ? { row: f.row } : {}), column: f.column, value, type: f.type },
+    { cause: new Error(raw) },
+  );
 }

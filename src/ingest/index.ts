@@ -37,7 +37,11 @@ export async function open(ctx: ModuleContext<IngestSection>, ports: IngestPorts
   // This instance's own directory; what crashed instances left under the root goes now.
   const spool = await openWorkDir(config.spool_root);
   if (spool.leftoversRemoved > 0) log.info("removed ingest spools left by a stopped process", { count: spool.leftoversRemoved });
-  const converter = new Converter(spool.path, { threads: config.threads, memoryLimit: config.memory_limit, concurrency: config.max_concurrent }, log);
+  const converter = new Converter(
+    spool.path,
+    { threads: config.threads, memoryLimit: config.memory_limit, concurrency: config.max_concurrent, inlineMaxBytes: config.inline_max_bytes },
+    log,
+  );
   const sql = ports.sql;
   const ingestor = new Ingestor({
     store: ctx.store,

@@ -7,6 +7,8 @@ import { join } from "node:path";
 const ENTRIES = {
   sql: join(import.meta.dir, "..", "sql", "worker-main.ts"),
   convert: join(import.meta.dir, "..", "ingest", "convert-worker.ts"),
+  /** The reused conversion process for small uploads: jobs on stdin, outcomes on stdout. */
+  "convert-warm": join(import.meta.dir, "..", "ingest", "convert-warm-worker.ts"),
 } as const;
 
 export type WorkerRole = keyof typeof ENTRIES;

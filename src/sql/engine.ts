@@ -1,11 +1,14 @@
 // The SQL engine the server talks to: statements run in sandboxed worker processes (one statement
 // per worker at a time, src/sql/worker-pool.ts), each answered within its time limit: interrupted at
 // the deadline, its worker killed if the interrupt is not honoured. Results come back as Arrow IPC
-// and become the JSON answer here; an export (Arrow or CSV) comes back already encoded.
+// and become the JSON answer here; an Accept representation (Arrow or CSV) comes back already
+// encoded; an export streams through (src/sql/export-stream.ts).
 import type { Logger } from "../log.ts";
 import type { ModuleHealth } from "../module.ts";
 import type { SqlParams, StatementRequest } from "./execute.ts";
-import { type ExportType, withEncoded } from "./formats.ts";
+import type { ExportAnswer, ExportRequest } from "./export.ts";
+import { ExportStream } from "./export-stream.ts";
+import { EXPORT_FORMATS, type ExportFormat, type ExportType, withEncoded } from "./formats.ts";
 import { type ErrorContext, statementError } from "./sql-errors.ts";
 import type { JsonValue } from "./values.ts";
 import { decodeWire } from "./wire.ts";
@@ -31,8 +34,15 @@ export interface QueryResult {
 export interface QueryOptions {
   maxRows?: number;
   timeoutMs?: number;
-  /** Encode the result as this export (Arrow or CSV) in the worker instead of returning rows. */
+  /** Encode the result as this representation (Arrow or CSV) in the worker instead of returning rows. */
   export?: ExportType;
+}
+
+/** An export under way: its columns are known, its body streams. */
+export interface ExportStarted {
+  columns: Column[];
+  contentType: string;
+  body: ReadableStream<Uint8Array>;
 }
 
 export interface EngineOptions {
@@ -47,6 +57,10 @@ export interface EngineOptions {
   maxTotalRss: number;
   maxResponseBytes: number;
   maxExportBytes: number;
+  /** The deadline of a whole export (sql.export_timeout_ms). */
+  exportTimeoutMs: number;
+  /** Where each worker makes its directory for Parquet exports. */
+  exportDir: string;
   log: Logger;
   onReplayFailure(name: string, message: string): void;
 }
@@ -69,7 +83,7 @@ export class SqlEngine {
   static async open(opts: EngineOptions): Promise<SqlEngine> {
     const pool = WorkerPool.open({
       size: opts.maxConcurrent,
-      worker: { allowedDirs: opts.allowedDirs, threads: opts.threads, memoryLimit: opts.memoryLimit },
+      worker: { allowedDirs: opts.allowedDirs, threads: opts.threads, memoryLimit: opts.memoryLimit, exportDir: opts.exportDir },
       maxStatementRss: opts.maxStatementRss,
       maxTotalRss: opts.maxTotalRss,
       log: opts.log,
@@ -95,18 +109,11 @@ export class SqlEngine {
     const req: StatementRequest = {
       sql,
       params,
-      maxRows: Math.min(options.maxRows ?? this.opts.maxRows, this.opts.maxRows),
+      maxRows: options.maxRows ?? this.opts.maxRows,
       maxBytes: options.export ? this.opts.maxExportBytes : this.opts.maxResponseBytes,
       format: options.export ?? "wire",
     };
-    const ctx: ErrorContext = {
-      timedOut: false,
-      timeoutMs,
-      memoryLimit: this.opts.memoryLimit,
-      maxStatementRss: this.opts.maxStatementRss,
-      maxTotalRss: this.opts.maxTotalRss,
-      hiddenDirs: this.opts.allowedDirs,
-    };
+    const ctx = this.errorContext(timeoutMs);
     let worker: Awaited<ReturnType<WorkerPool["acquire"]>>;
     try {
       worker = await this.pool.acquire(deadline, timeoutMs);
@@ -125,8 +132,9 @@ export class SqlEngine {
       const ms = Math.round((performance.now() - started) * 100) / 100;
       const result: QueryResult = { columns: a.columns, rows: [], row_count: a.rowCount, truncated: a.truncated, ms };
       if (a.cutByBytes) result.message = this.cutMessage(options.export !== undefined);
+      else if (a.truncated) result.message = this.rowsMessage(req.maxRows);
       if (options.export) return withEncoded(result, options.export, a.body);
-      result.rows = decodeWire(a.body).rows;
+      result.rows = a.rows ?? decodeWire(a.body).rows;
       return result;
     } catch (err) {
       throw statementError(err, ctx);
@@ -137,14 +145,96 @@ export class SqlEngine {
     }
   }
 
+  private errorContext(timeoutMs: number): ErrorContext {
+    return {
+      timedOut: false,
+      timeoutMs,
+      memoryLimit: this.opts.memoryLimit,
+      maxStatementRss: this.opts.maxStatementRss,
+      maxTotalRss: this.opts.maxTotalRss,
+      hiddenDirs: [...this.opts.allowedDirs, this.opts.exportDir],
+    };
+  }
+
+  /**
+   * Streams a whole result (POST /v1/sql/export) under sql.export_timeout_ms and sql.max_export_bytes.
+   * Resolves once the statement has started producing (a failure before that is thrown, as for any
+   * statement); the worker is held until the body ends, is cut, or the client goes away (`signal`).
+   */
+  async export(sql: string, params: SqlParams, format: ExportFormat, signal?: AbortSignal): Promise<ExportStarted> {
+    const timeoutMs = this.opts.exportTimeoutMs;
+    const deadline = performance.now() + timeoutMs;
+    const ctx = this.errorContext(timeoutMs);
+    let worker: Awaited<ReturnType<WorkerPool["acquire"]>>;
+    try {
+      worker = await this.pool.acquire(deadline, timeoutMs);
+    } catch (err) {
+      throw statementError(err, ctx);
+    }
+    const req: ExportRequest = { sql, params, format, maxBytes: this.opts.maxExportBytes };
+    let id = 0;
+    let clientGone = false;
+    let streaming = false;
+    const stop = () => {
+      clientGone = true;
+      worker.interrupt(id);
+    };
+    const stream = new ExportStream({ ack: () => worker.ack(id), cancel: stop });
+    const started = worker.exportQuery(req, stream.listener);
+    id = started.id;
+    const left = Math.max(0, deadline - performance.now());
+    const interrupt = setTimeout(() => {
+      ctx.timedOut = true;
+      worker.interrupt(id);
+    }, left);
+    const kill = setTimeout(() => this.pool.kill(worker, { kind: "timeout" }), left + KILL_GRACE_MS);
+    signal?.addEventListener("abort", stop, { once: true });
+    const done = started.answer.then(
+      (answer) => this.exportFailure(answer, ctx, clientGone),
+      (err: unknown) => statementError(err, ctx),
+    );
+    void done.then((failure) => {
+      clearTimeout(interrupt);
+      clearTimeout(kill);
+      signal?.removeEventListener("abort", stop);
+      this.pool.release(worker);
+      stream.finish(failure);
+      if (!streaming || !failure) return;
+      if (clientGone) this.opts.log.info("a SQL export's client went away; its statement was stopped", { format, bytes: stream.bytesSent });
+      else this.opts.log.warn("a SQL export ended before its result did; its response was cut", { format, error: failure.message, bytes: stream.bytesSent });
+    });
+    const head = await stream.head;
+    if (!head) {
+      // Ended before its first piece: an ordinary error answer.
+      const failure = await done;
+      if (failure) throw failure;
+    }
+    streaming = true;
+    return { columns: head?.columns ?? [], contentType: EXPORT_FORMATS[format], body: stream.body };
+  }
+
+  /** Why an export that reported its end did not deliver the whole result, or null when it did. */
+  private exportFailure(a: ExportAnswer, ctx: ErrorContext, clientGone: boolean): Error | null {
+    if (a.cutByBytes) return new Error(`the export passed sql.max_export_bytes (${mib(this.opts.maxExportBytes)}) and was cut`);
+    if (a.cancelled) {
+      if (ctx.timedOut) return new Error(`the export ran longer than sql.export_timeout_ms (${ctx.timeoutMs} ms) and was cut`);
+      return new Error(clientGone ? "the client went away" : "the export was stopped");
+    }
+    return null;
+  }
+
   private cutMessage(isExport: boolean): string {
     if (isExport)
-      return `the export was cut at sql.max_export_bytes (${mib(this.opts.maxExportBytes)}); select fewer rows or columns, or read it in parts with LIMIT and OFFSET`;
+      return `the answer was cut at sql.max_export_bytes (${mib(this.opts.maxExportBytes)}); POST /v1/sql/export streams the whole result (csv, ndjson, arrow or parquet)`;
     return (
-      `the result was cut at sql.max_response_bytes (${mib(this.opts.maxResponseBytes)} of JSON); export it as Arrow ` +
-      `(Accept: application/vnd.apache.arrow.stream) or CSV (Accept: text/csv), which may hold up to sql.max_export_bytes (${mib(this.opts.maxExportBytes)}), ` +
-      "or select fewer rows or columns"
+      `the result was cut at sql.max_response_bytes (${mib(this.opts.maxResponseBytes)} of JSON); POST /v1/sql/export streams the whole result ` +
+      `(csv, ndjson, arrow or parquet); Arrow (Accept: application/vnd.apache.arrow.stream) or CSV (Accept: text/csv) answers here may hold up to ` +
+      `sql.max_export_bytes (${mib(this.opts.maxExportBytes)}) within max_rows`
     );
+  }
+
+  private rowsMessage(maxRows: number): string {
+    return `the result has more than max_rows (${maxRows}) rows and was cut there; POST /v1/sql/export streams the whole result (csv, ndjson, arrow or parquet)`;
   }
 
   health(): ModuleHealth {

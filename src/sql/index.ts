@@ -3,6 +3,7 @@
 import { join, resolve } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { Module, ModuleContext } from "../module.ts";
+import type { SqlViewPort } from "../ports.ts";
 import type { SqlConfig } from "./config.ts";
 import type { QueryOptions, QueryResult, SqlParams } from "./engine.ts";
 import { sqlOperations } from "./operations.ts";
@@ -29,6 +30,8 @@ export interface SqlModule extends Module {
   query(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<QueryResult>;
   /** s3 backend: seeds the Parquet cache with a just-stored object's local copy (no-op on fs). */
   cacheLocalCopy(key: string, path: string): Promise<void>;
+  /** Views over files other modules write themselves (pathway_traces, observer_events). */
+  readonly views: SqlViewPort;
 }
 
 export async function open(ctx: ModuleContext<SqlSection>, ports: { catalog: CatalogView }): Promise<SqlModule> {
@@ -39,6 +42,7 @@ export async function open(ctx: ModuleContext<SqlSection>, ports: { catalog: Cat
     service,
     query: (sql, params, opts) => service.query(sql, params, opts),
     cacheLocalCopy: (key, path) => service.cacheLocalCopy(key, path),
+    views: service.derived,
     health: () => service.health(),
     close: () => service.close(),
   };

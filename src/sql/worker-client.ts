@@ -6,6 +6,7 @@ import type { Subprocess } from "bun";
 import type { Logger } from "../log.ts";
 import { workerCommand, workerEnv } from "../lib/worker-process.ts";
 import type { StatementAnswer, StatementRequest } from "./execute.ts";
+import type { ExportAnswer, ExportHead, ExportRequest } from "./export.ts";
 import type { FromWorker, ToWorker, WorkerFailure, WorkerOptions } from "./worker-protocol.ts";
 
 export type ExitReason =
@@ -44,9 +45,16 @@ const STDERR_TAIL = 4096;
 
 type Pending = { resolve: (m: FromWorker) => void; reject: (err: Error) => void };
 
+/** Where an export's head and pieces go as they arrive (its end settles the request as usual). */
+export interface ExportListener {
+  head(head: ExportHead): void;
+  piece(bytes: Uint8Array): void;
+}
+
 export class SqlWorker {
   private readonly proc: Subprocess<"ignore", "ignore", "pipe">;
   private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Map<number, ExportListener>();
   private nextId = 0;
   private killedFor: ExitReason | null = null;
   private stderr = "";
@@ -90,6 +98,7 @@ export class SqlWorker {
         ready.reject(new WorkerGone(reason));
         for (const p of this.pending.values()) p.reject(new WorkerGone(reason));
         this.pending.clear();
+        this.listeners.clear();
         onGone(this, reason);
         exited();
       },
@@ -108,6 +117,13 @@ export class SqlWorker {
 
   private settle(m: FromWorker): void {
     if (!("id" in m)) return;
+    if (m.t === "head" || m.t === "piece") {
+      const l = this.listeners.get(m.id);
+      if (m.t === "head") l?.head(m.head);
+      else l?.piece(m.bytes);
+      return;
+    }
+    this.listeners.delete(m.id);
     const p = this.pending.get(m.id);
     this.pending.delete(m.id);
     p?.resolve(m);
@@ -136,6 +152,26 @@ export class SqlWorker {
       return m.answer;
     });
     return { id, answer };
+  }
+
+  /** Starts an export; its head and pieces go to `listener`, `answer` settles at its end. */
+  exportQuery(req: ExportRequest, listener: ExportListener): { id: number; answer: Promise<ExportAnswer> } {
+    const { id, reply } = this.request((id) => {
+      this.listeners.set(id, listener);
+      return { t: "export", id, req };
+    });
+    const answer = reply.then((m) => {
+      if (m.t !== "export") throw new Error("unexpected reply from the SQL worker");
+      if (!m.ok) throw new WorkerFailed(m.failure);
+      return m.answer;
+    });
+    answer.catch(() => this.listeners.delete(id));
+    return { id, answer };
+  }
+
+  /** Tells the worker its export piece was taken by the client. */
+  ack(id: number): void {
+    if (!this.gone) this.send({ t: "ack", id });
   }
 
   /** Asks the worker to interrupt statement `id` (repeatedly, until it returns). */

@@ -40,7 +40,12 @@ describe("dataset versions over HTTP", () => {
     expect((await call(lh, "/v1/catalog/datasets/people", { method: "DELETE" })).status).toBe(200);
     expect((await sql(lh, "select * from people")).status).toBe(400);
     expect((await call(lh, "/v1/catalog/datasets/people")).status).toBe(404);
-    expect((await json(call(lh, "/v1/catalog/datasets/people/versions"))).versions[0]).toMatchObject({ version: 5, result: "deleted", rows: 0, actor: "anonymous@127.0.0.1" });
+    expect((await json(call(lh, "/v1/catalog/datasets/people/versions"))).versions[0]).toMatchObject({
+      version: 5,
+      result: "deleted",
+      rows: 0,
+      actor: "anonymous@127.0.0.1",
+    });
     const undone = await json(post(lh, "/v1/catalog/datasets/people/restore", {}));
     expect(undone).toMatchObject({ restored_from: 4, dataset: { version: 6, row_count: 3 } });
     expect(await rows(lh, "select count(*) from people")).toEqual([[3]]);

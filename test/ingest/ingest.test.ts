@@ -63,32 +63,56 @@ describe("ingest", () => {
     expect(await objectKeys(lh, "datasets/same/")).toHaveLength(1);
   });
 
-  test("replace with the same schema swaps the data and deletes the old object", async () => {
+  test("replace (mode=replace) with the same schema swaps the data; the old object stays for the versions retention keeps", async () => {
     await ingest(lh, "swap", PEOPLE);
     const oldKey = lh.catalog.catalog.get("swap")!.objects[0]!.key;
-    const res = await ingest(lh, "swap", "id,zip,name\n7,00501,zed\n");
+    const res = await ingest(lh, "swap", "id,zip,name\n7,00501,zed\n", { query: { mode: "replace" } });
     expect(res.status).toBe(200);
-    expect((await json(res)).result).toBe("replaced");
+    expect(await json(res)).toMatchObject({ result: "replaced", version: 2 });
     expect(await rows(lh, "SELECT id, zip FROM swap")).toEqual([[7, "00501"]]);
-    expect(await lh.storage.store.head(oldKey)).toBeNull();
+    expect(await lh.storage.store.head(oldKey)).not.toBeNull();
   });
 
-  test("schema drift is a 409 with the diff; the old data and manifest stay and stay queryable", async () => {
+  test("no mode into an existing dataset is a 409 naming the modes; nothing changes", async () => {
+    await ingest(lh, "nomode", PEOPLE);
+    const before = lh.catalog.catalog.get("nomode")!;
+    const keysBefore = await objectKeys(lh, "");
+    const res = await ingest(lh, "nomode", "id,zip,name\n7,00501,zed\n");
+    expect(res.status).toBe(409);
+    const err = (await json(res)).error;
+    expect(err.code).toBe("conflict");
+    expect(err.message).toContain("mode=append");
+    expect(err.message).toContain("mode=replace");
+    expect(err.details).toEqual({ dataset: "nomode", version: 1, row_count: 2, modes: ["append", "replace"] });
+    expect(lh.catalog.catalog.get("nomode")).toEqual(before);
+    expect(await objectKeys(lh, "")).toEqual(keysBefore);
+    expect(await rows(lh, "SELECT count(*) FROM nomode")).toEqual([[2]]);
+  });
+
+  test("schema drift under strict is a 409 with the diff naming schema=evolve; the old data and manifest stay and stay queryable", async () => {
     await ingest(lh, "drift", PEOPLE);
     const before = lh.catalog.catalog.get("drift")!;
-    const keysBefore = await objectKeys(lh, "");
+    const keysBefore = await objectKeys(lh, "datasets/drift/");
     for (const mode of ["replace", "append"]) {
       const res = await ingest(lh, "drift", "id,zip,name,rate\n3,12345,cy,1.5\n", { query: { mode } });
       expect(res.status).toBe(409);
       const err = (await json(res)).error;
       expect(err.code).toBe("conflict");
       expect(err.details.diff.added).toEqual([{ name: "rate", type: "DOUBLE" }]);
+      expect(err.details.accept).toBe("schema=evolve");
+      expect(err.message).toContain("schema=evolve");
     }
-    const retyped = await json(ingest(lh, "drift", "id,zip,name\n3,12345,cy\n"));
-    expect(retyped.error.details.diff.retyped).toEqual([{ name: "zip", from: "VARCHAR", to: "BIGINT" }]);
+    // Refused before anything was converted or stored.
+    expect(await objectKeys(lh, "datasets/drift/")).toEqual(keysBefore);
     expect(lh.catalog.catalog.get("drift")).toEqual(before);
-    expect(await objectKeys(lh, "")).toEqual(keysBefore);
-    expect(await rows(lh, "SELECT count(*) FROM drift")).toEqual([[2]]);
+    const missing = (await json(ingest(lh, "drift", "id,zip\n3,12345\n", { query: { mode: "append" } }))).error;
+    expect(missing.details.diff.removed).toEqual([{ name: "name", type: "VARCHAR" }]);
+    expect(missing.message).toContain("fill the missing ones with NULL");
+    // A zip that looks numeric is read as the dataset's VARCHAR, not re-inferred.
+    expect((await json(ingest(lh, "drift", "id,zip,name\n3,12345,cy\n", { query: { mode: "replace" } }))).result).toBe("replaced");
+    expect(await rows(lh, "SELECT zip FROM drift")).toEqual([["12345"]]);
+    expect(lh.catalog.catalog.get("drift")!.fingerprint).toBe(before.fingerprint);
+    expect((await objectKeys(lh, "datasets/drift/")).length).toBe(keysBefore.length + 1);
   });
 
   test("append adds rows under the same schema; appending the same file again is unchanged", async () => {
@@ -221,7 +245,8 @@ describe("ingest", () => {
     const key = lh.catalog.catalog.get("gone")!.objects[0]!.key;
     expect((await call(lh, "/v1/catalog/datasets/gone", { method: "DELETE" })).status).toBe(200);
     expect((await call(lh, "/v1/catalog/datasets/gone")).status).toBe(404);
-    expect(await lh.storage.store.head(key)).toBeNull();
+    // The delete is a version: its data stays while retention keeps the version that names it.
+    expect(await lh.storage.store.head(key)).not.toBeNull();
     const q = await sql(lh, "SELECT * FROM gone");
     expect(q.status).toBe(400);
     expect((await json(q)).error.message).toContain("does not exist");
@@ -254,7 +279,8 @@ describe("ingest size cap", () => {
       const form = new FormData();
       form.append("file", new Blob([big]), "big.csv");
       expect((await ingest(lh, "big", form)).status).toBe(413);
-      expect((await lh.storage.store.list("")).items).toEqual([]);
+      // Nothing of the uploads anywhere ingest or the catalog write (other modules keep their own state).
+      for (const prefix of ["datasets/", "_catalog/", "_journal/"]) expect((await lh.storage.store.list(prefix)).items).toEqual([]);
       expect(spoolFiles(spoolRoot)).toEqual([]);
       expect(lh.catalog.catalog.list()).toEqual([]);
     } finally {
@@ -268,12 +294,11 @@ describe("concurrent ingests", () => {
     const lh = await testLakehouse();
     try {
       const bodies = Array.from({ length: 4 }, (_, i) => `id,zip\n${i},0000${i}\n`);
-      const results = await Promise.all(bodies.map((b) => ingest(lh, "race", b).then((r) => json(r))));
+      const results = await Promise.all(bodies.map((b) => ingest(lh, "race", b, { query: { mode: "replace" } }).then((r) => json(r))));
       expect(results.map((r) => r.result).sort()).toEqual(["created", "replaced", "replaced", "replaced"]);
       const live = lh.catalog.catalog.get("race")!;
       expect(live.version).toBe(4);
       expect(live.objects).toHaveLength(1);
-      expect((await lh.storage.store.list("datasets/race/")).items.map((i) => i.key)).toEqual([live.objects[0]!.key]);
       const [[id, zip]] = (await rows(lh, "SELECT id, zip FROM race")) as [[number, string]];
       expect(zip).toBe(`0000${id}`);
 

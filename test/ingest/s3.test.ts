@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { SCRATCH } from "../../src/sql/service.ts";
 import { testLakehouse } from "../support/app.ts";
 import { startChild } from "../support/child.ts";
 import { call, json } from "../support/http.ts";
@@ -35,6 +36,7 @@ describe("lakehouse on the s3 backend", () => {
       expect((await json(ingest(lh, "people", "id,zip\n1,02134\n2,90210\n"))).result).toBe("unchanged");
       expect((await ingest(lh, "people", "id,zip\n3,00501\n", { query: { mode: "append" } })).status).toBe(200);
       expect((await ingest(lh, "people", "id,zip,extra\n3,00501,x\n")).status).toBe(409);
+      expect((await ingest(lh, "people", "id,zip,extra\n3,00501,x\n", { query: { mode: "append" } })).status).toBe(409);
       expect(await rows(lh, "SELECT count(*) FROM people")).toEqual([[3]]);
       const text = await (await sql(lh, "SELECT * FROM read_csv('/etc/passwd')")).text();
       expect(text).not.toContain("S3RVER");
@@ -56,7 +58,8 @@ describe("lakehouse on the s3 backend", () => {
       ]);
       expect((await call(again, "/v1/catalog/datasets/people", { method: "DELETE" })).status).toBe(200);
       expect((await sql(again, "SELECT * FROM people")).status).toBe(400);
-      expect((await again.storage.store.list("datasets/")).items).toEqual([]);
+      // The delete is a version: its data stays while retention keeps the versions that name it.
+      expect((await again.storage.store.list("datasets/")).items).toHaveLength(2);
     } finally {
       await again.close();
     }
@@ -86,7 +89,8 @@ describe("lakehouse on the s3 backend", () => {
     const lh = await open(cache, 1000);
     try {
       // This instance's own folder under the configured base.
-      const [instance, ...others] = readdirSync(cache);
+      // (SCRATCH holds the instances' export folders, each removed the same way.)
+      const [instance, ...others] = readdirSync(cache).filter((n) => n !== SCRATCH);
       expect(others).toEqual([]);
       expect(instance).toMatch(new RegExp(`^${process.pid}-[0-9a-f]{8}$`));
       const dir = join(cache, instance!);
@@ -104,7 +108,8 @@ describe("lakehouse on the s3 backend", () => {
       await lh.close();
     }
     // A clean close removes the instance's folder.
-    expect(readdirSync(cache)).toEqual([]);
+    expect(readdirSync(cache).filter((n) => n !== SCRATCH)).toEqual([]);
+    expect(readdirSync(join(cache, SCRATCH))).toEqual([]);
   });
 
   test("a server killed with SIGKILL leaves its Parquet cache under the data root; the next start removes it", async () => {
@@ -125,7 +130,7 @@ describe("lakehouse on the s3 backend", () => {
       expect(res.status).toBe(201);
       key = (await json(res)).key;
       expect(await rows(child.url, "SELECT sum(id) FROM crashed")).toEqual([[3]]);
-      const [instance] = readdirSync(base);
+      const [instance] = readdirSync(base).filter((n) => n !== SCRATCH);
       expect(instance).toMatch(new RegExp(`^${child.proc.pid}-[0-9a-f]{8}$`));
       dead = join(base, instance!);
     } finally {
@@ -137,7 +142,9 @@ describe("lakehouse on the s3 backend", () => {
     const lh = await testLakehouse({ storage: { backend: "s3", s3: s3Options(s3), fs: { root } } });
     try {
       expect(existsSync(dead)).toBe(false);
-      const now = readdirSync(base);
+      const now = readdirSync(base).filter((n) => n !== SCRATCH);
+      // The dead server's scratch folder went too; this instance's is the only one.
+      expect(readdirSync(join(base, SCRATCH))).toEqual([expect.stringMatching(new RegExp(`^${process.pid}-[0-9a-f]{8}$`))]);
       expect(now).toEqual([expect.stringMatching(new RegExp(`^${process.pid}-[0-9a-f]{8}$`))]);
       expect(await rows(lh, "SELECT sum(id) FROM crashed")).toEqual([[3]]);
       expect(existsSync(join(base, now[0]!, "objects", key))).toBe(true);

@@ -125,7 +125,7 @@ describe("data files missing from the store", () => {
   });
 
   test("writing the dataset again clears it", async () => {
-    expect((await ingest(lh, "people", "id,name\n3,cy\n")).status).toBe(200);
+    expect((await ingest(lh, "people", "id,name\n3,cy\n", { query: { mode: "replace" } })).status).toBe(200);
     expect(await rows(lh, "SELECT name FROM people")).toEqual([["cy"]]);
     expect(lh.sql.service.health().status).toBe("ok");
   });

@@ -54,16 +54,45 @@ describe("SQL results", () => {
     expect(wrong.status).toBe(400);
   });
 
-  test("results over max_rows are truncated, and a request may ask for fewer", async () => {
+  test("results over max_rows are truncated with a message pointing at export, and a request may ask for fewer", async () => {
     const all = await json(sql(lh, "SELECT * FROM range(1000)"));
     expect(all).toMatchObject({ row_count: 50, truncated: true });
+    expect(all.message).toContain("max_rows (50)");
+    expect(all.message).toContain("/v1/sql/export");
     const few = await json(sql(lh, "SELECT * FROM range(1000)", { max_rows: 3 }));
     expect(few.rows).toEqual([[0], [1], [2]]);
     expect(few.truncated).toBe(true);
+    expect(few.message).toContain("max_rows (3)");
     const exact = await json(sql(lh, "SELECT * FROM range(3)", { max_rows: 3 }));
     expect(exact.truncated).toBe(false);
-    const more = await json(sql(lh, "SELECT * FROM range(10)", { max_rows: 1000 }));
-    expect(more).toMatchObject({ row_count: 10, truncated: false });
+    expect(exact.message).toBeUndefined();
+    const atCap = await json(sql(lh, "SELECT * FROM range(10)", { max_rows: 50 }));
+    expect(atCap).toMatchObject({ row_count: 10, truncated: false });
+  });
+
+  test("max_rows over sql.max_rows is a 400 naming the cap, not silently lowered", async () => {
+    const res = await sql(lh, "SELECT * FROM range(10)", { max_rows: 51 });
+    expect(res.status).toBe(400);
+    const { error } = await json(res);
+    expect(error.code).toBe("validation_failed");
+    expect(error.message).toContain("sql.max_rows (50)");
+    expect(error.details).toEqual([{ path: "max_rows", message: "at most 50 (sql.max_rows)" }]);
+    await expect(lh.sql.query("SELECT 1", [], { maxRows: 51 })).rejects.toThrow("sql.max_rows (50)");
+  });
+
+  test('shape "objects" returns rows keyed by column name; "arrays" stays the default', async () => {
+    const objects = await json(sql(lh, "SELECT id, name, 1 AS x, 2 AS x FROM people ORDER BY id LIMIT 2", { shape: "objects" }));
+    expect(objects.rows).toEqual([
+      { id: 1, name: "ann", x: 1, x_1: 2 },
+      { id: 2, name: "bob", x: 1, x_1: 2 },
+    ]);
+    expect(objects.columns.map((c: { name: string }) => c.name)).toEqual(["id", "name", "x", "x"]);
+    const arrays = await json(sql(lh, "SELECT id, name FROM people ORDER BY id LIMIT 1"));
+    expect(arrays.rows).toEqual([[1, "ann"]]);
+    expect((await json(sql(lh, "SELECT 1", { shape: "arrays" }))).rows).toEqual([[1]]);
+    const wrong = await sql(lh, "SELECT 1", { shape: "rows" });
+    expect(wrong.status).toBe(400);
+    expect((await json(wrong)).error.details[0].path).toBe("shape");
   });
 
   test("Arrow IPC stream parses with apache-arrow", async () => {
@@ -78,10 +107,13 @@ describe("SQL results", () => {
     const table = tableFromIPC(new Uint8Array(await res.arrayBuffer()));
     expect(table.schema.fields.map((f) => f.name)).toEqual(["id", "name", "x", "big", "d"]);
     expect(table.numRows).toBe(3);
+    // Typed: the DATE is an Arrow Date32 (epoch milliseconds when read), not text.
+    expect(String(table.schema.fields[4]!.type)).toBe("Date32<DAY>");
+    const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
     expect(table.toArray().map((r) => r.toJSON())).toEqual([
-      { id: 1n, name: "ann", x: 0.5, big: false, d: "2024-01-02" },
-      { id: 2n, name: "bob", x: 1, big: true, d: "2024-01-03" },
-      { id: 3n, name: "cy", x: 1.5, big: true, d: "2024-01-04" },
+      { id: 1n, name: "ann", x: 0.5, big: false, d: day("2024-01-02") },
+      { id: 2n, name: "bob", x: 1, big: true, d: day("2024-01-03") },
+      { id: 3n, name: "cy", x: 1.5, big: true, d: day("2024-01-04") },
     ]);
   });
 

@@ -78,6 +78,46 @@ describe("SQL sandbox", () => {
     expect(body.error.message).not.toMatch(/"\/(root|home|etc|tmp)\b/);
   });
 
+  // DuckDB cannot even bind most writes against a view ("Binder Error: Can only delete from base
+  // table"): the read-only refusal must still be what the caller hears, for every kind.
+  test.each([
+    ["DELETE FROM people", "DELETE"],
+    ["DELETE FROM people WHERE id = ?", "DELETE"],
+    ["UPDATE people SET name = 'x'", "UPDATE"],
+    ["INSERT INTO people VALUES (3, 'x')", "INSERT"],
+    ["INSERT INTO no_such_table VALUES (1)", "INSERT"],
+    ["TRUNCATE people", "TRUNCATE"],
+    ["WITH x AS (SELECT 1) DELETE FROM people", "a WITH that does not end in a query"],
+    ["/* a comment */ -- and another\n DELETE FROM people", "DELETE"],
+    ["ALTER VIEW people RENAME TO p2", "ALTER"],
+    ["CREATE TABLE people2 AS SELECT * FROM people", "CREATE"],
+    ["COPY no_such_table TO 'x.csv'", "COPY"],
+    ["ATTACH 'x.duckdb' AS x", "ATTACH"],
+    ["SET threads = 1", "SET"],
+    ["EXPLAIN ANALYZE DELETE FROM people", "DELETE"],
+  ])("a writing statement is refused first: %s", async (statement, kind) => {
+    const res = await sql(lh, statement, statement.includes("?") ? { params: [1] } : {});
+    expect(res.status).toBe(400);
+    const { error } = await json(res);
+    expect(error.code).toBe("bad_request");
+    expect(error.message).toStartWith("only read-only statements are allowed");
+    expect(error.message).toContain(kind);
+    expect(error.message).not.toMatch(/Binder Error|Catalog Error|base table/);
+  });
+
+  test("a query DuckDB cannot bind keeps DuckDB's own message (it is no write)", async () => {
+    for (const statement of [
+      "SELECT * FROM no_such_table",
+      "DESCRIBE no_such_table",
+      "EXPLAIN SELECT * FROM no_such_table",
+      "PRAGMA table_info('no_such_table')",
+    ]) {
+      const { error } = await json(sql(lh, statement));
+      expect(error.message).toContain("no_such_table");
+      expect(error.message).not.toContain("read-only");
+    }
+  });
+
   test("nothing was written and the views and configuration are intact", async () => {
     expect(existsSync("/tmp/lh-escape.csv")).toBe(false);
     expect(existsSync("/tmp/lh-escape.duckdb")).toBe(false);

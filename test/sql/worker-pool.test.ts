@@ -14,7 +14,7 @@ import { tempDir } from "../support/tmp.ts";
 const GiB = 1024 ** 3;
 const options = (size: number, extra: Partial<PoolOptions> = {}): PoolOptions => ({
   size,
-  worker: { allowedDirs: [`${tempDir()}/`], threads: 1, memoryLimit: "256MB" },
+  worker: { allowedDirs: [`${tempDir()}/`], threads: 1, memoryLimit: "256MB", exportDir: tempDir() },
   maxStatementRss: 2 * GiB,
   maxTotalRss: 8 * GiB,
   log: silentLogger,
@@ -23,7 +23,11 @@ const options = (size: number, extra: Partial<PoolOptions> = {}): PoolOptions =>
 });
 
 const request = (sql: string): StatementRequest => ({ sql, params: [], maxRows: 100, maxBytes: 1 << 20, format: "wire" });
-const rowsOn = async (w: SqlWorker, sql: string) => decodeWire((await w.query(request(sql)).answer).body).rows;
+const rowsOn = async (w: SqlWorker, sql: string) => {
+  const answer = await w.query(request(sql)).answer;
+  // A small answer crosses as JSON values, a large one as an Arrow stream.
+  return answer.rows ?? decodeWire(answer.body).rows;
+};
 const far = () => performance.now() + 30_000;
 
 let pool: WorkerPool | undefined;
@@ -60,7 +64,10 @@ describe("views in every worker", () => {
     const failures: string[] = [];
     const dir = tempDir();
     pool = WorkerPool.open(
-      options(1, { worker: { allowedDirs: [`${dir}/`], threads: 1, memoryLimit: "256MB" }, onReplayFailure: (name) => failures.push(name) }),
+      options(1, {
+        worker: { allowedDirs: [`${dir}/`], threads: 1, memoryLimit: "256MB", exportDir: tempDir() },
+        onReplayFailure: (name) => failures.push(name),
+      }),
     );
     await Bun.write(`${dir}/a.csv`, "x\n1\n");
     pool.release(await pool.acquire(far(), 30_000));
@@ -90,7 +97,7 @@ describe("waiting for a worker", () => {
 
   test("workers that cannot start: callers get 503 with Retry-After at once, and the pool says why", async () => {
     // A memory limit DuckDB refuses makes the sandbox fail in the worker.
-    pool = WorkerPool.open(options(1, { worker: { allowedDirs: ["/nonexistent/"], threads: 1, memoryLimit: "lots" } }));
+    pool = WorkerPool.open(options(1, { worker: { allowedDirs: ["/nonexistent/"], threads: 1, memoryLimit: "lots", exportDir: tempDir() } }));
     const err = await pool.acquire(far(), 30_000).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Unavailable);
     expect((err as Unavailable).retryAfter).toBe(1);
