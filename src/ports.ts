@@ -81,3 +81,17 @@ export interface SqlViewPort {
   publishView(name: string, select: string): Promise<void>;
   dropView(name: string): Promise<void>;
 }
+
+/** Writing a dataset from inside the process (the observer's distillation export): the same path as POST /v1/ingest/{name}. */
+export interface DatasetWriterPort {
+  /**
+   * Loads `ndjson` (one JSON object per line) into dataset `name` as its next version. `mode`
+   * absent: create only. Answers like the ingest operation (result created, replaced, appended or
+   * unchanged; 409 when the dataset exists and no mode was given).
+   */
+  writeNdjson(
+    name: string,
+    ndjson: ReadableStream<Uint8Array> | Uint8Array,
+    opts: { mode?: "replace" | "append"; schema?: "strict" | "evolve"; actor?: string },
+  ): Promise<{ name: string; rows: number; version?: number; result: "created" | "replaced" | "appended" | "unchanged" }>;
+}

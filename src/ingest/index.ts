@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { openWorkDir } from "../lib/work-dir.ts";
 import type { Module, ModuleContext } from "../module.ts";
+import type { DatasetWriterPort } from "../ports.ts";
 import type { IngestConfig } from "./config.ts";
 import { Converter } from "./convert.ts";
 import { type IngestCatalog, Ingestor } from "./ingest.ts";
@@ -15,6 +16,8 @@ export type IngestSection = IngestConfig & { spool_root: string };
 
 export interface IngestModule extends Module {
   readonly ingestor: Ingestor;
+  /** DatasetWriterPort: other modules write datasets through the same path as an upload. */
+  readonly writer: DatasetWriterPort;
 }
 
 export interface IngestPorts {
@@ -54,9 +57,17 @@ export async function open(ctx: ModuleContext<IngestSection>, ports: IngestPorts
     onStored: sql && ((key, path) => sql.cacheLocalCopy(key, path)),
   });
   ctx.ops.register(...ingestOperations(ingestor));
+  const writer: DatasetWriterPort = {
+    writeNdjson: (name, ndjson, opts) => {
+      const body = ndjson instanceof Uint8Array ? new Blob([ndjson]).stream() : ndjson;
+      const csv = { header: true, delimiter: ",", nulls: [""] };
+      return ingestor.ingest(name, { body, contentType: "application/x-ndjson" }, { ...opts, format: "ndjson", csv });
+    },
+  };
   return {
     name: "ingest",
     ingestor,
+    writer,
     health: () => ({ status: "ok" }),
     close: async () => {
       converter.close();
