@@ -128,7 +128,7 @@ for (let i = 0; i < RUNS; i++) {
   runRaw(i);
   const name = i === RUNS - 1 ? "workers" : `workers_run${i}`;
   const t = performance.now();
-  const res = await fetch(`${url}/v1/ingest/${name}`, { method: "POST", headers: { "content-type": "text/csv" }, body: Bun.file(CSV) });
+  const res = await fetch(`${url}/v1/ingest/${name}?mode=replace`, { method: "POST", headers: { "content-type": "text/csv" }, body: Bun.file(CSV) });
   const body = (await res.json()) as { rows: number; ms: number; result: string };
   const ms = performance.now() - t;
   if (res.status !== 201 || body.rows !== ROWS) throw new Error(`ingest failed: ${res.status} ${JSON.stringify(body)}`);

@@ -64,7 +64,7 @@ try {
     ["workers", workersCsv],
     ["candidates", candidatesCsv],
   ] as const) {
-    const res = await fetch(`${base}/v1/ingest/${name}`, { method: "POST", headers: { "content-type": "text/csv" }, body: Bun.file(file) });
+    const res = await fetch(`${base}/v1/ingest/${name}?mode=replace`, { method: "POST", headers: { "content-type": "text/csv" }, body: Bun.file(file) });
     if (!res.ok) throw new Error(`ingest ${name}: ${await res.text()}`);
   }
 

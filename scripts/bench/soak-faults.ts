@@ -226,7 +226,7 @@ export async function spoolNearlyFull(c: FaultContext): Promise<void> {
   const bytes = Buffer.byteLength(probe.csv);
   fill(spool, Math.ceil(bytes / 4096) * 4096 + 64 * 1024);
   const left = freeBytes(spool);
-  const res = await c.client.call("fault:spool-convert", "POST", "/v1/ingest/soak_spool_probe", undefined, { raw: probe.csv, contentType: "text/csv" });
+  const res = await c.client.call("fault:spool-convert", "POST", "/v1/ingest/soak_spool_probe?mode=replace", undefined, { raw: probe.csv, contentType: "text/csv" });
   unlinkSync(join(spool, FILLER));
   c.ctl.pauseIngest = false;
   f.end = c.rec.now();
@@ -274,7 +274,7 @@ export async function abortedUpload(c: FaultContext): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const sock = connect(Number(url.port), url.hostname, async () => {
       sock.write(
-        `POST /v1/ingest/soak_aborted HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: ${c.client.auth}\r\nX-Request-Id: ${rid}\r\nContent-Type: text/csv\r\nContent-Length: ${8 * 1024 * 1024}\r\n\r\n`,
+        `POST /v1/ingest/soak_aborted?mode=replace HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: ${c.client.auth}\r\nX-Request-Id: ${rid}\r\nContent-Type: text/csv\r\nContent-Length: ${8 * 1024 * 1024}\r\n\r\n`,
       );
       for (let i = 0; i < 16; i++) {
         sock.write(chunk);

@@ -130,7 +130,7 @@ try {
     return res;
   };
   const seedStart = performance.now();
-  await must("seed ingest", client.call("seed", "POST", "/v1/ingest/workers", undefined, { raw: seedCsv, contentType: "text/csv" }));
+  await must("seed ingest", client.call("seed", "POST", "/v1/ingest/workers?mode=replace", undefined, { raw: seedCsv, contentType: "text/csv" }));
   await must("vector index", client.call("seed", "POST", "/v1/vectors/indexes", { name: VECTOR_INDEX, dim: VECTOR_DIM, metric: "cosine" }));
   for (let b = 0; b < 10; b++) {
     const items = Array.from({ length: 500 }, (_, i) => ({
