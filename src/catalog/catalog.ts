@@ -168,6 +168,12 @@ export class Catalog {
     return this.manifests.latest(name) ?? undefined;
   }
 
+  /** The tombstone of a dataset whose newest version is a deletion (SQL names it in its 404). */
+  deletion(name: string): Manifest | undefined {
+    const head = this.manifests.head(name);
+    return head?.deleted ? head : undefined;
+  }
+
   require(name: string): Manifest {
     assertDatasetName(name);
     const m = this.get(name);

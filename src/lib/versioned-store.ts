@@ -164,6 +164,11 @@ export class VersionedStore<R extends VersionedRecord> {
     return head && !head.deleted ? head : null;
   }
 
+  /** The newest readable version of `name`, a tombstone included; null when it has none. */
+  head(name: string): R | null {
+    return this.entries.get(name)?.head ?? null;
+  }
+
   /** Names with a live record, sorted. */
   names(): string[] {
     return this.records().map((r) => r.name);

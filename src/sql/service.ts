@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Catalog } from "../catalog/catalog.ts";
-import { BadRequest, Unavailable, ValidationFailed } from "../errors.ts";
+import { BadRequest, NotFound, Unavailable, ValidationFailed } from "../errors.ts";
 import type { EventBus } from "../events.ts";
 import { openWorkDir, type WorkDir } from "../lib/work-dir.ts";
 import type { Logger } from "../log.ts";
@@ -23,7 +23,7 @@ import { ViewSync } from "./views-sync.ts";
 export const SCRATCH = "work";
 
 /** What the SQL module needs of the catalog: the live datasets (word of each commit comes as an event). */
-export type CatalogView = Pick<Catalog, "list" | "get" | "version">;
+export type CatalogView = Pick<Catalog, "list" | "get" | "version" | "deletion">;
 
 export class SqlService {
   private constructor(
@@ -179,6 +179,14 @@ export class SqlService {
       return new Unavailable(
         `dataset "${viewless}" cannot be read: its SQL view could not be built from its data files (see health)`,
         { dataset: viewless },
+        { cause: err },
+      );
+    }
+    const deleted = viewless ? this.catalog.deletion(viewless) : undefined;
+    if (deleted) {
+      return new NotFound(
+        `dataset "${deleted.name}" was deleted (version ${deleted.version}, ${deleted.updated_at}); POST /v1/catalog/datasets/${deleted.name}/restore brings it back within retention`,
+        { dataset: deleted.name, version: deleted.version },
         { cause: err },
       );
     }

@@ -38,7 +38,11 @@ describe("dataset versions over HTTP", () => {
 
     // Undo a delete: the dataset and its view come back with no version named.
     expect((await call(lh, "/v1/catalog/datasets/people", { method: "DELETE" })).status).toBe(200);
-    expect((await sql(lh, "select * from people")).status).toBe(400);
+    const gone = await sql(lh, "select * from people");
+    expect(gone.status).toBe(404);
+    expect((await json(gone)).error.message).toBe(
+      `dataset "people" was deleted (version 5, ${lh.catalog.catalog.deletion("people")!.updated_at}); POST /v1/catalog/datasets/people/restore brings it back within retention`,
+    );
     expect((await call(lh, "/v1/catalog/datasets/people")).status).toBe(404);
     expect((await json(call(lh, "/v1/catalog/datasets/people/versions"))).versions[0]).toMatchObject({
       version: 5,
