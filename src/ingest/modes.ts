@@ -54,8 +54,8 @@ export function columnsConflict(
   // The diff is the upload's columns against the dataset's (what is missing shows as removed).
   const diff = diffSchemas(live.fields, evolvedFields(live.fields, added, missing, "replace"));
   const parts: string[] = [];
-  if (added.length > 0) parts.push(`it has column${added.length > 1 ? "s" : ""} the dataset lacks (${added.map((a) => a.name).join(", ")})`);
-  if (missing.length > 0) parts.push(`it lacks column${missing.length > 1 ? "s" : ""} the dataset has (${missing.join(", ")})`);
+  if (added.length > 0) parts.push(`it has ${added.length > 1 ? "columns" : "a column"} the dataset lacks (${added.map((a) => a.name).join(", ")})`);
+  if (missing.length > 0) parts.push(`it lacks ${missing.length > 1 ? "columns" : "a column"} the dataset has (${missing.join(", ")})`);
   const effects: string[] = [];
   if (added.length > 0) effects.push("add the new columns (NULL in earlier rows)");
   if (missing.length > 0) effects.push(mode === "append" ? "fill the missing ones with NULL" : "drop the missing ones");
