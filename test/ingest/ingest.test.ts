@@ -248,8 +248,8 @@ describe("ingest", () => {
     // The delete is a version: its data stays while retention keeps the version that names it.
     expect(await lh.storage.store.head(key)).not.toBeNull();
     const q = await sql(lh, "SELECT * FROM gone");
-    expect(q.status).toBe(400);
-    expect((await json(q)).error.message).toContain("does not exist");
+    expect(q.status).toBe(404);
+    expect((await json(q)).error.message).toContain('dataset "gone" was deleted');
     const entries = (await json(call(lh, `/v1/journal?since=${lh.catalog.journal.lastSeq - 2}`))).entries;
     expect(entries.map((e: { op: string; name: string }) => [e.op, e.name])).toEqual([
       ["register", "gone"],
