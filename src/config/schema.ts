@@ -5,6 +5,7 @@ import { catalogSection } from "../catalog/config.ts";
 import { embedSection } from "../embed/config.ts";
 import { ingestSection } from "../ingest/config.ts";
 import { matrixSection } from "../matrix/config.ts";
+import { pathwaySection } from "../pathway/config.ts";
 import { sqlSection } from "../sql/config.ts";
 import { vectorSection } from "../vector/config.ts";
 import { parseCidr } from "../http/cidr.ts";
@@ -109,6 +110,7 @@ export const configSchema = v.strictObject({
   sql: v.optional(sqlSection, {}),
   vector: v.optional(vectorSection, {}),
   matrix: v.optional(matrixSection, {}),
+  pathway: v.optional(pathwaySection, {}),
 });
 
 export type Config = v.InferOutput<typeof configSchema>;
