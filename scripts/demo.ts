@@ -3,8 +3,14 @@
 // corpora with a progress bar, runs three searches, records a playbook outcome and shows the boost.
 //
 //   bun run demo                          # starts a server on a temporary data directory
-//   bun run demo -- --url http://127.0.0.1:3110 [--token T] [--workers 3000] [--candidates 2000]
-import { mkdtempSync } from "node:fs";
+//   bun run demo -- --url http://127.0.0.1:3110 [--token T] [--workers 3000] [--candidates 2000] [--reset]
+//
+// Against a running server it touches only its own names (DEMO below): datasets demo_workers and
+// demo_candidates, corpora demo-workers and demo-candidates (indexes matrix-demo-*), and the
+// playbooks it records on those corpora. If any of them exists it refuses (exit 3) and lists
+// them; `--reset` deletes exactly those and runs again. It cannot tell its own earlier run from a
+// user's edit to those names, so a second run refuses too (docs/matrix.md, "The demo").
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -13,6 +19,14 @@ for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i]!;
   if (a.startsWith("--")) args.set(a.slice(2), process.argv[i + 1]?.startsWith("--") === false ? process.argv[++i]! : "true");
 }
+const DEMO = {
+  datasets: { workers: "demo_workers", candidates: "demo_candidates" },
+  corpora: { workers: "demo-workers", candidates: "demo-candidates" },
+} as const;
+const CORPORA: string[] = Object.values(DEMO.corpora);
+const indexOf = (corpus: string) => `matrix-${corpus}`;
+/** Exit status when a demo name is taken and --reset was not given. */
+const REFUSED = 3;
 const WORKERS = Number(args.get("workers") ?? 3000);
 const CANDIDATES = Number(args.get("candidates") ?? 2000);
 const token = args.get("token") ?? process.env.LH_AUTH_TOKEN ?? "";
@@ -22,7 +36,7 @@ const work = mkdtempSync(join(tmpdir(), "lakehouse-demo-"));
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
 const dim = (s: string) => `\x1b[2m${s}\x1b[0m`;
 
-async function startServer(): Promise<{ url: string; stop: () => void }> {
+async function startServer(): Promise<{ url: string; stop: () => Promise<unknown> }> {
   const proc = Bun.spawn(["bun", join(ROOT, "src", "main.ts")], {
     env: { ...process.env, LH_STORAGE_FS_ROOT: join(work, "data"), LH_SERVER_BIND: "127.0.0.1:0", LH_SERVER_ACCESS_LOG: "false" },
     stdout: "pipe",
@@ -36,21 +50,75 @@ async function startServer(): Promise<{ url: string; stop: () => void }> {
     text += new TextDecoder().decode(value);
   }
   const line = text.split("\n").find((l) => l.includes('"lakehouse started"'))!;
-  return { url: JSON.parse(line).listen, stop: () => proc.kill("SIGTERM") };
+  // Keep reading its log (unshown): a pipe nobody reads would fill, or break at its shutdown lines.
+  void (async () => {
+    while (!(await reader.read()).done) {}
+  })();
+  return {
+    url: JSON.parse(line).listen,
+    stop: () => {
+      proc.kill("SIGTERM");
+      return proc.exited;
+    },
+  };
 }
 
-const server = args.has("url") ? { url: args.get("url")!, stop: () => {} } : await startServer();
+const server = args.has("url") ? { url: args.get("url")!, stop: async () => {} } : await startServer();
 const headers = (extra: Record<string, string> = {}) => ({ ...extra, ...(token ? { authorization: `Bearer ${token}` } : {}) });
 
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${server.url}${path}`, {
+function request(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${server.url}${path}`, {
     method,
     headers: headers(body === undefined ? {} : { "content-type": "application/json" }),
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<any> {
+  const res = await request(method, path, body);
   const out: any = await res.json();
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${JSON.stringify(out.error)}`);
   return out;
+}
+
+/** Whether `path` names something: 404 no; 200, or 503 for one that exists but failed to load, yes. */
+async function exists(path: string): Promise<boolean> {
+  const res = await request("GET", path);
+  await res.body?.cancel();
+  if (res.status === 404) return false;
+  if (res.ok || res.status === 503) return true;
+  throw new Error(`GET ${path} → ${res.status}`);
+}
+
+/** A server that is still opening its modules answers 503 "starting": wait for it. */
+async function waitReady(): Promise<void> {
+  for (let shown = false; ; ) {
+    const res = await fetch(`${server.url}/health`, { headers: headers() });
+    const body: any = await res.json();
+    if (body.status !== "starting") return;
+    if (!shown) console.log(dim("  the server is starting; waiting for it"));
+    shown = true;
+    await Bun.sleep(250);
+  }
+}
+
+/** Everything under the demo's names that exists now, as "kind name" lines (what --reset deletes). */
+async function taken(): Promise<{ what: string; remove: () => Promise<unknown> }[]> {
+  const found: { what: string; remove: () => Promise<unknown> }[] = [];
+  const { playbooks } = await api("GET", "/v1/matrix/playbooks");
+  for (const p of playbooks as { id: string; corpus: string }[]) {
+    if (CORPORA.includes(p.corpus)) found.push({ what: `playbook ${p.id} (corpus ${p.corpus})`, remove: () => api("DELETE", `/v1/matrix/playbooks/${p.id}`) });
+  }
+  for (const corpus of CORPORA) {
+    // Deleting the corpus drops its index; an index left without its corpus is deleted on its own.
+    if (await exists(`/v1/matrix/corpora/${corpus}`)) found.push({ what: `corpus ${corpus}`, remove: () => api("DELETE", `/v1/matrix/corpora/${corpus}`) });
+    else if (await exists(`/v1/vectors/indexes/${indexOf(corpus)}`))
+      found.push({ what: `vector index ${indexOf(corpus)}`, remove: () => api("DELETE", `/v1/vectors/indexes/${indexOf(corpus)}`) });
+  }
+  for (const name of Object.values(DEMO.datasets)) {
+    if (await exists(`/v1/catalog/datasets/${name}`)) found.push({ what: `dataset ${name}`, remove: () => api("DELETE", `/v1/catalog/datasets/${name}`) });
+  }
+  return found;
 }
 
 async function generate(kind: "workers" | "candidates", rows: number): Promise<string> {
@@ -61,7 +129,8 @@ async function generate(kind: "workers" | "candidates", rows: number): Promise<s
 }
 
 async function ingest(name: string, file: string): Promise<void> {
-  const res = await fetch(`${server.url}/v1/ingest/${name}?mode=replace`, {
+  // No mode: create only. Were the name taken after the check above, this is a 409, never a replace.
+  const res = await fetch(`${server.url}/v1/ingest/${name}`, {
     method: "POST",
     headers: headers({ "content-type": "text/csv" }),
     body: Bun.file(file),
@@ -135,38 +204,68 @@ async function search(title: string, body: Record<string, unknown>, highlight?: 
   return res;
 }
 
+let status = 0;
 try {
   console.log(bold(`lakehouse matrix demo — server ${server.url}`));
+  await waitReady();
+  const existing = await taken();
+  if (existing.length > 0 && !args.has("reset")) {
+    console.error(`the demo's names are taken on this server; it changes nothing and stops:\n${existing.map((e) => `  ${e.what}`).join("\n")}`);
+    console.error("run it again with --reset to delete exactly these and start over (nothing else is touched)");
+    status = REFUSED;
+  } else {
+    if (existing.length > 0) {
+      console.log(`\n${bold("0. --reset: deleting the demo's earlier data")}`);
+      for (const e of existing) {
+        await e.remove();
+        console.log(`  deleted ${e.what}`);
+      }
+    }
+    await run();
+  }
+} catch (err) {
+  console.error(err instanceof Error ? err.message : String(err));
+  status = 1;
+} finally {
+  await server.stop();
+  // Against a running server the generated CSVs are all that is here: the data lives on the server.
+  if (args.has("url")) rmSync(work, { recursive: true, force: true });
+}
+process.exit(status);
+
+async function run(): Promise<void> {
   console.log(`\n${bold("1. Generate and ingest staffing data")}`);
-  await ingest("workers", await generate("workers", WORKERS));
-  await ingest("candidates", await generate("candidates", CANDIDATES));
+  await ingest(DEMO.datasets.workers, await generate("workers", WORKERS));
+  await ingest(DEMO.datasets.candidates, await generate("candidates", CANDIDATES));
 
   console.log(`\n${bold("2. Build two corpora")}`);
   await build({
-    name: "workers",
-    dataset: "workers",
+    name: DEMO.corpora.workers,
+    dataset: DEMO.datasets.workers,
     id_column: "worker_id",
     template: "{primary_skill} in {city}, {state}: {resume_text}",
     metadata: ["first_name", "last_name", "primary_skill", "city", "state", "hourly_rate", "available", "reliability_score", "shift_preference"],
   });
   await build({
-    name: "candidates",
-    dataset: "candidates",
+    name: DEMO.corpora.candidates,
+    dataset: DEMO.datasets.candidates,
     id_column: "candidate_id",
     template: "{desired_role} in {city}, {state}. Skills: {skills}. {notes}",
     metadata: ["name", "desired_role", "city", "state", "expected_rate", "status"],
   });
 
   const q1 = "forklift operator near Chicago IL";
-  const first = await search("3a. Both corpora, fused (calibrated), Illinois only", { query: q1, k: 8, filter: { state: "IL" } });
+  // Always the demo's own corpora: a search over "all" would show the server's other corpora too.
+  const first = await search("3a. Both corpora, fused (calibrated), Illinois only", { query: q1, corpora: CORPORA, k: 8, filter: { state: "IL" } });
   await search("3b. Workers available now in Illinois under $22/h", {
     query: "forklift operator, available now",
-    corpora: ["workers"],
+    corpora: [DEMO.corpora.workers],
     k: 8,
     filter: { state: "IL", available: true, hourly_rate: { $lte: 22 } },
   });
   await search("3c. Welders: the word must appear, with a score-gap cut", {
     query: "certified welder MIG TIG",
+    corpora: CORPORA,
     k: 8,
     relevance: { required_terms: ["welder"], gap: 1.5 },
   });
@@ -183,10 +282,8 @@ try {
   });
   await search(
     "5. The same kind of search again, phrased differently: the placed person rises",
-    { query: "forklift operators near Chicago, IL", k: 8, filter: { state: "IL" } },
+    { query: "forklift operators near Chicago, IL", corpora: CORPORA, k: 8, filter: { state: "IL" } },
     pick.id,
   );
-  console.log(dim(`\ndata in ${work}`));
-} finally {
-  server.stop();
+  if (!args.has("url")) console.log(dim(`\ndata in ${work}`));
 }

@@ -19,6 +19,8 @@ import * as ingestModule from "./ingest/index.ts";
 import type { Logger } from "./log.ts";
 import * as matrixModule from "./matrix/index.ts";
 import type { Module } from "./module.ts";
+import * as observerModule from "./observer/index.ts";
+import * as pathwayModule from "./pathway/index.ts";
 import { allowedMethods, mountOperations } from "./ops/http.ts";
 import { openApiDocument } from "./ops/openapi.ts";
 import { OperationRegistry } from "./ops/registry.ts";
@@ -31,6 +33,7 @@ import { type Owner, scopedStore } from "./storage/layout.ts";
 import { systemOperations } from "./system/operations.ts";
 import { VERSION } from "./version.ts";
 import * as vectorModule from "./vector/index.ts";
+import * as workflowsModule from "./workflows/index.ts";
 import { vectorPort } from "./vector/port.ts";
 
 export interface Lakehouse {
@@ -45,6 +48,9 @@ export interface Lakehouse {
   ingest: ingestModule.IngestModule;
   vector: vectorModule.VectorModule;
   matrix: matrixModule.MatrixModule;
+  pathway: pathwayModule.PathwayModule;
+  observer: observerModule.ObserverModule;
+  workflows: workflowsModule.WorkflowsModule;
   /** The OpenAPI 3.1 document of every operation. */
   document(): Record<string, unknown>;
   /** Closes modules in reverse order of opening. */
@@ -52,7 +58,7 @@ export interface Lakehouse {
 }
 
 /** Every module, in the order the process lists (and closes in reverse) them. */
-export const MODULE_NAMES = ["storage", "embed", "catalog", "sql", "ingest", "vector", "matrix"] as const;
+export const MODULE_NAMES = ["storage", "embed", "catalog", "sql", "ingest", "vector", "matrix", "pathway", "observer", "workflows"] as const;
 
 export interface CreateOptions {
   /** Told when each module has opened, and what a slow one reports meanwhile (/health while starting). */
@@ -114,15 +120,11 @@ export async function createLakehouse(config: Config, log: Logger, opts: CreateO
     try {
       embed = opened(await timed("embed", embedModule.open(ctx("embed", config.embed))));
       catalog = opened(await timed("catalog", catalogModule.open(ctx("catalog", config.catalog))));
-      const catalogService = catalog.catalog;
-      sql = opened(
-        await timed("sql", sqlModule.open(ctx("sql", { ...config.sql, cache_root: sqlModule.cacheRootFor(config) }), { catalog: catalogService })),
-      );
-      const sqlModuleOpen = sql;
+      sql = opened(await timed("sql", sqlModule.open(ctx("sql", { ...config.sql, cache_root: sqlModule.cacheRootFor(config) }), { catalog: catalog.catalog })));
       ingest = opened(
         await timed(
           "ingest",
-          ingestModule.open(ctx("ingest", { ...config.ingest, spool_root: ingestModule.spoolRootFor(config) }), { catalog: catalogService, sql: sqlModuleOpen }),
+          ingestModule.open(ctx("ingest", { ...config.ingest, spool_root: ingestModule.spoolRootFor(config) }), { catalog: catalog.catalog, sql }),
         ),
       );
     } catch (err) {
@@ -142,6 +144,33 @@ export async function createLakehouse(config: Config, log: Logger, opts: CreateO
         }),
       ),
     );
+
+    const pathway = opened(
+      await timed(
+        "pathway",
+        pathwayModule.open(ctx("pathway", pathwayModule.sectionFor(config.pathway, config.storage)), {
+          embed: embedPort(embed.embedder),
+          vector: vectorPort(vector.service),
+          sqlViews: sql.views,
+        }),
+      ),
+    );
+
+    const observer = opened(
+      await timed(
+        "observer",
+        observerModule.open(ctx("observer", observerModule.sectionFor(config.observer, config.storage)), {
+          // The service itself, not sqlPort(): a review's SQL evidence passes its own shorter timeoutMs.
+          sql: { query: (statement, params, o) => sql.service.query(statement, params, o) },
+          sqlViews: sql.views,
+          embed: embedPort(embed.embedder),
+          writer: ingest.writer,
+        }),
+      ),
+    );
+
+    // Last: its steps call every other module's operations through the registry.
+    const workflows = opened(await timed("workflows", workflowsModule.open(ctx("workflows", workflowsModule.sectionFor(config.workflows, config.storage)))));
 
     let doc: Record<string, unknown> | null = null;
     const document = () =>
@@ -169,7 +198,7 @@ export async function createLakehouse(config: Config, log: Logger, opts: CreateO
       return c.json(envelope(err.code, err.message), 404);
     });
     app.onError(makeOnError(log));
-    return { app, ops, events, modules, storage, embed, catalog, sql, ingest, vector, matrix, document, close };
+    return { app, ops, events, modules, storage, embed, catalog, sql, ingest, vector, matrix, pathway, observer, workflows, document, close };
   } catch (err) {
     await close();
     throw err;

@@ -19,6 +19,11 @@ export interface ModuleContext<C> {
   log: Logger;
   ops: OperationRegistry;
   events: EventBus;
+  /**
+   * Figures about a slow open (e.g. indexes loaded of total), shown by /health while the process
+   * starts (src/startup.ts). Optional: a module that opens quickly reports nothing.
+   */
+  progress?: (figures: Record<string, unknown>) => void;
 }
 
 export interface Module {

@@ -52,6 +52,61 @@ test("SIGTERM drains an in-flight upload, then exits 0", async () => {
   await expect(call(child.url, "/health")).rejects.toThrow();
 });
 
+test("SIGTERM twice: 'shutting down' once, the second heard and ignored, each module closed in reverse with its ms, then 'stopped' with the total", async () => {
+  const root = tempDir("lh-serve-");
+  const child = await startChild({ LH_STORAGE_FS_ROOT: root });
+  // An index with items, so the vector module has a final snapshot to write and log.
+  await call(child.url, "/v1/vectors/indexes", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "v", dim: 2 }),
+  });
+  const upsert = await call(child.url, "/v1/vectors/indexes/v/upsert", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ items: [{ id: "a", vector: [1, 0] }] }),
+  });
+  expect(upsert.status).toBe(200);
+  // An upload in flight holds the drain open, so the second signal lands during shutdown
+  // (two signals sent back to back are merged into one by the kernel).
+  let push!: (chunk: Uint8Array | null) => void;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      push = (chunk) => (chunk ? controller.enqueue(chunk) : controller.close());
+    },
+  });
+  const upload = call(child.url, "/v1/storage/objects/slow/object.bin", { method: "PUT", body, duplex: "half" } as RequestInit);
+  push(new Uint8Array(1024).fill(1));
+  await Bun.sleep(100);
+  child.proc.kill("SIGTERM");
+  while (!child.stdout().includes('"draining in-flight requests"')) await Bun.sleep(10);
+  child.proc.kill("SIGTERM");
+  while (!child.stdout().includes('"signal heard during shutdown')) await Bun.sleep(10);
+  push(null);
+  expect((await upload).status).toBe(201);
+  expect(await child.proc.exited).toBe(0);
+  const lines = child
+    .stdout()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l));
+  const msgs = lines.map((l) => l.msg);
+  expect(msgs.filter((m) => m === "shutting down")).toHaveLength(1);
+  expect(msgs.filter((m) => m === "stopped")).toHaveLength(1);
+  expect(msgs).toContain("signal heard during shutdown; still stopping (SIGKILL stops at once; the logs keep acknowledged writes)");
+  const opened = lines.filter((l) => l.msg === "module opened").map((l) => l.module);
+  const closed = lines.filter((l) => l.msg === "module closed").map((l) => l.module);
+  expect(closed).toEqual([...lines.find((l) => l.msg === "lakehouse started").modules].reverse());
+  expect(new Set(closed)).toEqual(new Set(opened));
+  for (const l of lines.filter((l) => l.msg === "module closed")) expect(l.ms).toBeGreaterThanOrEqual(0);
+  expect(lines.find((l) => l.msg === "vector index closed" && l.index === "v")).toMatchObject({ count: 1, pending: 0, snapshot: true });
+  const stopped = lines.find((l) => l.msg === "stopped");
+  expect(stopped.ms).toBeGreaterThanOrEqual(0);
+  // In that order: shutting down, the modules, the last line.
+  expect(msgs.indexOf("shutting down")).toBeLessThan(msgs.indexOf("module closed"));
+  expect(msgs.at(-1)).toBe("stopped");
+});
+
 test("an acknowledged PUT survives kill -9 and restart", async () => {
   const root = tempDir("lh-serve-");
   const first = await startChild({ LH_STORAGE_FS_ROOT: root });

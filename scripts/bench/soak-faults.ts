@@ -226,7 +226,10 @@ export async function spoolNearlyFull(c: FaultContext): Promise<void> {
   const bytes = Buffer.byteLength(probe.csv);
   fill(spool, Math.ceil(bytes / 4096) * 4096 + 64 * 1024);
   const left = freeBytes(spool);
-  const res = await c.client.call("fault:spool-convert", "POST", "/v1/ingest/soak_spool_probe?mode=replace", undefined, { raw: probe.csv, contentType: "text/csv" });
+  const res = await c.client.call("fault:spool-convert", "POST", "/v1/ingest/soak_spool_probe?mode=replace", undefined, {
+    raw: probe.csv,
+    contentType: "text/csv",
+  });
   unlinkSync(join(spool, FILLER));
   c.ctl.pauseIngest = false;
   f.end = c.rec.now();

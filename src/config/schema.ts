@@ -5,6 +5,8 @@ import { catalogSection } from "../catalog/config.ts";
 import { embedSection } from "../embed/config.ts";
 import { ingestSection } from "../ingest/config.ts";
 import { matrixSection } from "../matrix/config.ts";
+import { observerSection } from "../observer/config.ts";
+import { workflowsSection } from "../workflows/config.ts";
 import { pathwaySection } from "../pathway/config.ts";
 import { sqlSection } from "../sql/config.ts";
 import { vectorSection } from "../vector/config.ts";
@@ -111,9 +113,11 @@ export const configSchema = v.strictObject({
   vector: v.optional(vectorSection, {}),
   matrix: v.optional(matrixSection, {}),
   pathway: v.optional(pathwaySection, {}),
+  observer: v.optional(observerSection, {}),
+  workflows: v.optional(workflowsSection, {}),
 });
 
 export type Config = v.InferOutput<typeof configSchema>;
 
 /** Keys that may hold secrets: accepted from the secrets file, never logged. */
-export const SECRET_KEYS = ["auth.token", "storage.s3.access_key_id", "storage.s3.secret_access_key", "embed.openai.api_key"];
+export const SECRET_KEYS = ["auth.token", "storage.s3.access_key_id", "storage.s3.secret_access_key", "embed.openai.api_key", "workflows.llm.openai.api_key"];

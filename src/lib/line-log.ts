@@ -89,6 +89,8 @@ export class LineLog {
   private broken: unknown = null;
   bytesSinceRotate = 0;
   totalBytes = 0;
+  /** Bytes appended but not yet on disk (queued or being written): a caller can refuse work past a bound (back-pressure). */
+  queuedBytes = 0;
   /** How many flushes (write + fsync) ran, and how many records they carried: group commit at work. */
   readonly stats = { flushes: 0, records: 0 };
 
@@ -155,6 +157,7 @@ export class LineLog {
     const bytes = enc.encode(encodeLine(record));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ bytes, resolve, reject });
+      this.queuedBytes += bytes.length;
       this.flushing ??= this.flushLoop();
     });
   }
@@ -179,10 +182,16 @@ export class LineLog {
         try {
           this.inflight = this.write(group);
           await this.inflight;
-          for (const w of group) w.resolve();
+          for (const w of group) {
+            this.queuedBytes -= w.bytes.length;
+            w.resolve();
+          }
         } catch (err) {
           this.broken = err;
-          for (const w of [...group, ...this.queue]) w.reject(err);
+          for (const w of [...group, ...this.queue]) {
+            this.queuedBytes -= w.bytes.length;
+            w.reject(err);
+          }
           this.queue = [];
         }
       }

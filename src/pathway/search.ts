@@ -37,6 +37,8 @@ export async function findTraces(deps: SearchDeps, vector: readonly number[], k:
   await deps.vectors.settled();
   const { state } = deps.memory;
   const port = deps.vectors.port;
+  // No trace was ever embedded: nothing to find.
+  if (!deps.vectors.exists) return [];
   const total = port.stats(INDEX_NAME).count;
   let fetch = Math.min(overfetch(k), Math.max(total, 1));
   for (;;) {
@@ -96,7 +98,7 @@ export async function searchTraces(deps: SearchDeps, input: SearchInput): Promis
   if (Object.keys(exact).length > 0) parts.push(exact);
   const filter = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : { $and: parts };
   let vector = input.vector;
-  if (vector && vector.length !== deps.vectors.dim)
+  if (vector && deps.vectors.dim > 0 && vector.length !== deps.vectors.dim)
     throw new ValidationFailed(`vector: expected ${deps.vectors.dim} numbers`, [{ path: "vector", message: `expected ${deps.vectors.dim} numbers` }]);
   vector ??= [...(await deps.vectors.embed([input.query!]))[0]!];
   const found = await findTraces(deps, vector, input.k, filter, {

@@ -32,15 +32,29 @@ export class TraceVectors {
     private readonly log: Logger,
   ) {}
 
-  /** Creates the index on first use, sized by what the embedder answers. */
+  /**
+   * Reads the index's dimension when it exists. It is created on the first write, sized by the
+   * vectors written: opening must not call the embedder (a remote provider that is down, or a
+   * rejected key, would stop the server from starting and count a call nobody made).
+   */
   async open(): Promise<void> {
-    if (this.port.hasIndex(INDEX_NAME)) {
-      this.dim = this.port.stats(INDEX_NAME).dim;
-      return;
-    }
-    const probe = await this.embedder.embed(["pathway"]);
-    this.dim = probe.dimension;
-    await this.port.createIndex(INDEX_NAME, this.dim);
+    if (this.port.hasIndex(INDEX_NAME)) this.dim = this.port.stats(INDEX_NAME).dim;
+  }
+
+  /** Whether the index exists yet (no trace was ever embedded before it does). */
+  get exists(): boolean {
+    return this.port.hasIndex(INDEX_NAME);
+  }
+
+  private creating: Promise<void> | null = null;
+
+  private async ensure(dim: number): Promise<void> {
+    if (this.port.hasIndex(INDEX_NAME)) return;
+    this.creating ??= this.port.createIndex(INDEX_NAME, dim).finally(() => {
+      this.creating = null;
+    });
+    await this.creating;
+    this.dim = dim;
   }
 
   async embed(texts: readonly string[]): Promise<(readonly number[])[]> {
@@ -96,6 +110,11 @@ export class TraceVectors {
       const byId = new Map(p.upserts.map((i) => [i.id, i]));
       const removes = new Set(p.removes);
       const upserts = [...byId.values()].filter((i) => !removes.has(i.id));
+      if (upserts.length > 0) await this.ensure(upserts[0]!.vector.length);
+      else if (!this.exists) {
+        for (const w of p.waiters) w.resolve();
+        return;
+      }
       for (let i = 0; i < upserts.length; i += CALL_ITEMS) await this.port.upsert(INDEX_NAME, upserts.slice(i, i + CALL_ITEMS));
       const ids = [...removes];
       for (let i = 0; i < ids.length; i += CALL_ITEMS) await this.port.remove(INDEX_NAME, ids.slice(i, i + CALL_ITEMS));
@@ -112,20 +131,22 @@ export class TraceVectors {
    */
   async reconcile(state: PathwayState, forgottenIds: Iterable<string>): Promise<number> {
     const missing: StoredVersion[] = [];
+    const has = (id: string) => this.exists && this.port.metadata(INDEX_NAME, id) !== undefined;
     for (const chain of state.chains.values()) {
       let cv = -1;
       for (const v of chain.versions) {
         if (v.cv === cv) continue;
         cv = v.cv;
-        if (this.port.metadata(INDEX_NAME, vectorId(v.uid, v.cv)) === undefined) missing.push(v);
+        if (!has(vectorId(v.uid, v.cv))) missing.push(v);
       }
     }
-    const stale = [...forgottenIds].filter((id) => this.port.metadata(INDEX_NAME, id) !== undefined);
+    const stale = [...forgottenIds].filter(has);
     if (stale.length > 0) await this.port.remove(INDEX_NAME, stale);
     const BATCH = 256;
     for (let i = 0; i < missing.length; i += BATCH) {
       const part = missing.slice(i, i + BATCH);
       const vecs = await this.embed(part.map((v) => v.content));
+      await this.ensure(vecs[0]!.length);
       await this.port.upsert(
         INDEX_NAME,
         part.map((v, j) => ({ id: vectorId(v.uid, v.cv), vector: vecs[j]!, metadata: TraceVectors.metadataOf(v) })),

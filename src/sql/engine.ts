@@ -36,6 +36,8 @@ export interface QueryOptions {
   timeoutMs?: number;
   /** Encode the result as this representation (Arrow or CSV) in the worker instead of returning rows. */
   export?: ExportType;
+  /** The caller gave up (a cancelled workflow step, a client gone): the statement is interrupted. */
+  signal?: AbortSignal;
 }
 
 /** An export under way: its columns are known, its body streams. */
@@ -127,6 +129,8 @@ export class SqlEngine {
       worker.interrupt(id);
     }, left);
     const kill = setTimeout(() => this.pool.kill(worker, { kind: "timeout" }), left + KILL_GRACE_MS);
+    const stop = () => worker.interrupt(id);
+    options.signal?.addEventListener("abort", stop, { once: true });
     try {
       const a = await answer;
       const ms = Math.round((performance.now() - started) * 100) / 100;
@@ -141,6 +145,7 @@ export class SqlEngine {
     } finally {
       clearTimeout(interrupt);
       clearTimeout(kill);
+      options.signal?.removeEventListener("abort", stop);
       this.pool.release(worker);
     }
   }

@@ -94,7 +94,7 @@ export function sqlOperations(sql: SqlService): AnyOperation[] {
       http: { responseHeaders: resultHeaders, representations: resultRepresentations },
       handler: async ({ sql: statement, params, max_rows, shape }, ctx): Promise<QueryResult> => {
         const representation = isRepresentation(ctx.representation) ? ctx.representation : undefined;
-        const result = await sql.query(statement, params ?? [], { maxRows: max_rows, export: representation });
+        const result = await sql.query(statement, params ?? [], { maxRows: max_rows, export: representation, signal: ctx.signal });
         return shape === "objects" && !representation ? asObjects(result) : result;
       },
     }),

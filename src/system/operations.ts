@@ -51,6 +51,10 @@ export function systemOperations(
       summary: "Liveness; module health for authenticated callers (no auth needed)",
       public: true,
       result: Health,
+      errors: {
+        unavailable:
+          'While the modules open after a start: 503 with {"status":"starting","modules":{name: "starting"|"ok"},"progress":{...},"elapsed_ms"} (status only for a caller without the token) and Retry-After; every /v1 route answers 503 unavailable with details.status "starting" meanwhile',
+      },
       // Answered on every load-balancer probe: one pass over the modules, no intermediate arrays;
       // a probe without the token gets one of two prebuilt objects.
       handler: (_input, ctx) => {

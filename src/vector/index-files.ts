@@ -59,8 +59,8 @@ export class IndexFiles {
   }
 
   /** Reads the log's records after `afterSeq` in order (cutting a torn tail); a damaged log throws. */
-  replay(afterSeq: number, onRecord: (rec: WalRecord) => void): ReplayReport {
-    return this.wal.open(afterSeq, onRecord);
+  replay(afterSeq: number, onRecord: (rec: WalRecord) => void): Promise<ReplayReport> {
+    return this.wal.openAsync(afterSeq, onRecord);
   }
 
   /** Makes one record durable before returning. */

@@ -23,7 +23,7 @@ export function walRootFor(config: Config): string {
 }
 
 export async function open(ctx: ModuleContext<VectorSection>): Promise<VectorModule> {
-  const service = await VectorIndexes.open(ctx.store, ctx.config, ctx.config.wal_root, ctx.log, ctx.events);
+  const service = await VectorIndexes.open(ctx.store, ctx.config, ctx.config.wal_root, ctx.log, ctx.events, ctx.progress);
   ctx.ops.register(...vectorOperations(service, ctx.config.max_request_bytes));
   return {
     name: "vector",

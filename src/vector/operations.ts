@@ -1,6 +1,7 @@
 // The vector module's operations, under /v1/vectors: named HNSW indexes, their items, and
 // filtered search. Handlers only map inputs onto the service; the rules live in the domain.
 import * as v from "valibot";
+import { assertNotModuleIndex } from "./owned.ts";
 import { named } from "../ops/openapi.ts";
 import { type AnyOperation, op } from "../ops/operation.ts";
 import { METRICS } from "./params.ts";
@@ -84,6 +85,8 @@ const ItemParams = v.object({ ...IndexParam.entries, id: v.pipe(v.string(), v.de
 const TAG = "vectors";
 const missing = { not_found: "No such index", unavailable: "The index failed to load at start-up (damaged log or snapshot); drop it or repair its files" };
 const batch = { ...missing, too_large: "More items than vector.max_batch_items" };
+/** What a write to an index a module owns answers (src/vector/owned.ts). */
+const owned = { reserved_prefix: "The index belongs to a module (matrix-*, pathway-*): read and search it here, change it through that module" };
 
 /** `maxBodyBytes` is the vector module's own JSON cap (vector.max_request_bytes): batches of vectors are large. */
 export function vectorOperations(svc: VectorService, maxBodyBytes: number): AnyOperation[] {
@@ -97,9 +100,16 @@ export function vectorOperations(svc: VectorService, maxBodyBytes: number): AnyO
       body: CreateBody,
       maxBodyBytes,
       result: IndexInfo,
-      errors: { validation_failed: "A parameter is missing or out of range; details names it", conflict: "An index of that name exists (or failed to load)" },
+      errors: {
+        ...owned,
+        validation_failed: "A parameter is missing or out of range; details names it",
+        conflict: "An index of that name exists (or failed to load)",
+      },
       http: { status: 201, statuses: { 201: "Created" } },
-      handler: (input) => svc.createIndex(input),
+      handler: (input) => {
+        assertNotModuleIndex(input.name);
+        return svc.createIndex(input);
+      },
     }),
     op({
       name: "vector.list_indexes",
@@ -129,9 +139,10 @@ export function vectorOperations(svc: VectorService, maxBodyBytes: number): AnyO
       summary: "Delete an index and its data",
       description: "Also drops an index that failed to load, with whatever files it left.",
       params: IndexParam,
-      errors: { not_found: "No such index" },
+      errors: { ...owned, not_found: "No such index" },
       http: { status: 204, statuses: { 204: "Deleted" } },
       handler: async ({ name }) => {
+        assertNotModuleIndex(name);
         await svc.dropIndex(name);
       },
     }),
@@ -146,8 +157,11 @@ export function vectorOperations(svc: VectorService, maxBodyBytes: number): AnyO
       body: UpsertBody,
       maxBodyBytes,
       result: v.object({ upserted: v.number(), seq: v.number() }),
-      errors: batch,
-      handler: ({ name, items }) => svc.upsert(name, items),
+      errors: { ...batch, ...owned },
+      handler: ({ name, items }) => {
+        assertNotModuleIndex(name);
+        return svc.upsert(name, items);
+      },
     }),
     op({
       name: "vector.search",
@@ -177,8 +191,11 @@ export function vectorOperations(svc: VectorService, maxBodyBytes: number): AnyO
       body: DeleteBody,
       maxBodyBytes,
       result: v.object({ deleted: v.number(), seq: v.number() }),
-      errors: batch,
-      handler: ({ name, ids }) => svc.deleteItems(name, ids),
+      errors: { ...batch, ...owned },
+      handler: ({ name, ids }) => {
+        assertNotModuleIndex(name);
+        return svc.deleteItems(name, ids);
+      },
     }),
     op({
       name: "vector.get_item",
@@ -199,8 +216,11 @@ export function vectorOperations(svc: VectorService, maxBodyBytes: number): AnyO
       summary: "Delete one item (404 if absent)",
       params: ItemParams,
       result: v.object({ seq: v.number() }),
-      errors: { ...missing, not_found: "No such index or item" },
-      handler: ({ name, id }) => svc.deleteItem(name, id),
+      errors: { ...owned, ...missing, not_found: "No such index or item" },
+      handler: ({ name, id }) => {
+        assertNotModuleIndex(name);
+        return svc.deleteItem(name, id);
+      },
     }),
   ];
 }

@@ -101,3 +101,21 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ defaultPath: missingDefault() })).not.toThrow();
   });
 });
+
+test("config/lakehouse.example.toml documents only real keys: it loads as is", () => {
+  const { config } = loadConfig({ argv: ["--config", `${import.meta.dir}/../../config/lakehouse.example.toml`], env: {} });
+  expect(Object.keys(config).sort()).toEqual([
+    "auth",
+    "catalog",
+    "embed",
+    "ingest",
+    "matrix",
+    "observer",
+    "pathway",
+    "server",
+    "sql",
+    "storage",
+    "vector",
+    "workflows",
+  ]);
+});

@@ -63,7 +63,7 @@ test("after a replace: changed texts are re-embedded, metadata-only changes are 
   const next = all.filter((w) => w.worker_id !== "W00003");
   next[0] = { ...next[0]!, resume_text: "Now a certified crane operator with rigging experience." };
   next[1] = { ...next[1]!, hourly_rate: 99 };
-  await ingestOk(lh, "workers", toCsv(next as any));
+  await ingestOk(lh, "workers", toCsv(next as any), { query: { mode: "replace" } });
   const before = embedded.length;
   const st = await buildCorpus(lh, WORKERS_CORPUS);
   expect(st.last_build).toEqual({ embedded: 1, metadata_updated: 1, unchanged: 42, removed: 1 });

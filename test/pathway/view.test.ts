@@ -99,7 +99,7 @@ test("pathway_traces through POST /v1/sql, read-only like every view, and refres
     }),
   );
   expect(res.status).toBe(200);
-  expect((await res.json()).rows).toEqual([[uid, "preference", "prefers Joliet nights"]]);
+  expect(((await res.json()) as { rows: unknown[][] }).rows).toEqual([[uid, "preference", "prefers Joliet nights"]]);
   // A dataset may not take the view's name.
   const taken = await lh.app.fetch(
     new Request("http://localhost/v1/ingest/pathway_traces", { method: "POST", headers: { "content-type": "text/csv" }, body: "a\n1\n" }),

@@ -15,6 +15,34 @@ async function withIndex(body: Record<string, unknown> = {}) {
   return lh;
 }
 
+describe("indexes a module owns", () => {
+  test("are read and searched through the vector API but never written, emptied or dropped by it", async () => {
+    lh = await testLakehouse();
+    // The pathway module creates its index with its first trace.
+    await ok(send(lh, "POST", "/v1/pathway/traces", { user_id: "u", kind: "fact", content: "knows forklifts" }));
+    // (a pathway search reads the module's own writes: its vector write has landed after it)
+    await ok(send(lh, "POST", "/v1/pathway/search", { query: "forklifts", k: 1, user_id: "u" }));
+    const owned = "pathway-traces";
+    const info = await ok(send(lh, "GET", `/v1/vectors/indexes/${owned}`));
+    const vector = Array.from({ length: info.dim }, (_, i) => (i === 0 ? 1 : 0));
+    expect((await send(lh, "POST", `/v1/vectors/indexes/${owned}/search`, { vector, k: 1 })).status).toBe(200);
+    const refused = [
+      await send(lh, "DELETE", `/v1/vectors/indexes/${owned}`),
+      await send(lh, "POST", `/v1/vectors/indexes/${owned}/upsert`, { items: [{ id: "x", vector }] }),
+      await send(lh, "POST", `/v1/vectors/indexes/${owned}/delete`, { ids: ["x"] }),
+      await send(lh, "DELETE", `/v1/vectors/indexes/${owned}/items/x`),
+      await send(lh, "POST", "/v1/vectors/indexes", { name: "matrix-mine", dim: 2 }),
+    ];
+    for (const res of refused) {
+      expect(res.status).toBe(403);
+      const err = (await json(res)).error;
+      expect(err.code).toBe("reserved_prefix");
+      expect(err.message).toContain("does not change it");
+    }
+    expect((await ok(send(lh, "GET", `/v1/vectors/indexes/${owned}`))).name).toBe(owned);
+  });
+});
+
 describe("index CRUD", () => {
   test("create, get, list, conflict, delete", async () => {
     lh = await testLakehouse();

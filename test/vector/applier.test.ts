@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { silentLogger } from "../../src/log.ts";
 import { Applier } from "../../src/vector/applier.ts";
 import { Graph } from "../../src/vector/hnsw.ts";
+import { VectorSlab } from "../../src/vector/slab.ts";
 
 const params = { name: "t", dim: 2, metric: "l2" as const, m: 8, ef_construction: 16, ef_search: 16 };
 
@@ -11,7 +12,7 @@ function setup(log: { sinceSnapshot: number; total: number }) {
   const snapshots: number[] = [];
   const graph = Graph.create({ dim: 2, metric: "l2", m: 8, efConstruction: 16 }, 0);
   const applier: Applier = new Applier(
-    { graph, seq: 0, items: [] },
+    { graph, seq: 0, items: [], vectors: new VectorSlab(2, 1) },
     { compactAfterBytes: 1000, rebuildDeletedRatio: 0.2, exactFilterMax: 10 },
     {
       vectorOf: (label) => Float32Array.of(1, label + 1),
