@@ -22,6 +22,8 @@ for (let i = 2; i < process.argv.length; i++) {
 const DEMO = {
   datasets: { workers: "demo_workers", candidates: "demo_candidates" },
   corpora: { workers: "demo-workers", candidates: "demo-candidates" },
+  /** The pathway namespace the agent loop records its placements in. */
+  namespace: "demo",
 } as const;
 const CORPORA: string[] = Object.values(DEMO.corpora);
 const indexOf = (corpus: string) => `matrix-${corpus}`;
@@ -118,6 +120,9 @@ async function taken(): Promise<{ what: string; remove: () => Promise<unknown> }
   for (const name of Object.values(DEMO.datasets)) {
     if (await exists(`/v1/catalog/datasets/${name}`)) found.push({ what: `dataset ${name}`, remove: () => api("DELETE", `/v1/catalog/datasets/${name}`) });
   }
+  const { traces } = await api("GET", `/v1/pathway/traces?namespace=${DEMO.namespace}&include_retired=true&include_superseded=true&limit=1000`);
+  for (const t of traces as { uid: string }[])
+    found.push({ what: `memory trace ${t.uid} (namespace ${DEMO.namespace})`, remove: () => api("DELETE", `/v1/pathway/traces/${t.uid}`) });
   return found;
 }
 
@@ -285,5 +290,99 @@ async function run(): Promise<void> {
     { query: "forklift operators near Chicago, IL", corpora: CORPORA, k: 8, filter: { state: "IL" } },
     pick.id,
   );
+  await agentLoop(pick.id);
   if (!args.has("url")) console.log(dim(`\ndata in ${work}`));
+}
+
+/**
+ * The agent loop as one workflow run (src/workflows): search → relevance → gate → the observer
+ * checks the claim against SQL truth → on accept the placement is sealed as a playbook and
+ * recorded in pathway memory (namespace "demo") → the audit receipt. The run is inline (no saved
+ * definition), so the demo leaves nothing but its own playbook, traces and events behind.
+ */
+function placeCandidates(claim: string) {
+  const corpus = DEMO.corpora.workers;
+  return {
+    inputs: { query: "string", state: "string", skill: "string" },
+    steps: [
+      { id: "search", mode: "matrix.search", input: { query: "{{inputs.query}}", corpora: [corpus], k: 10, filter: { state: "{{inputs.state}}" } } },
+      {
+        id: "relevant",
+        mode: "matrix.relevance",
+        needs: ["search"],
+        input: { results: "{{steps.search.output.results}}", required_terms: ["{{inputs.skill}}"] },
+      },
+      { id: "gate", mode: "matrix.gate", needs: ["relevant"], input: { results: "{{steps.relevant.output.results}}", corpora: [corpus] } },
+      {
+        id: "review",
+        mode: "observer.review",
+        needs: ["relevant"],
+        input: {
+          claim: { worker_id: claim, skill: "{{inputs.skill}}", state: "{{inputs.state}}" },
+          evidence: [
+            {
+              sql: `select count(*) from ${DEMO.datasets.workers} where worker_id::VARCHAR = ? and primary_skill = ? and state = ?`,
+              params: [claim, "{{inputs.skill}}", "{{inputs.state}}"],
+              expect: 1,
+            },
+          ],
+          source: "demo",
+        },
+      },
+      {
+        id: "seal",
+        mode: "matrix.playbook",
+        needs: ["review"],
+        when: "steps.review.output.verdict = accept",
+        input: { query: "{{inputs.query}}", corpus, id: claim, outcome: "success", note: "sealed by the demo's agent loop" },
+      },
+      {
+        id: "learn",
+        mode: "pathway.add",
+        needs: ["seal", "gate"],
+        input: {
+          namespace: DEMO.namespace,
+          kind: "placement",
+          content: "{{inputs.skill}} placed in {{inputs.state}}: worker {{steps.seal.output.item_id}}",
+          tags: ["placement"],
+        },
+      },
+      { id: "receipt", mode: "pathway.audit", needs: ["learn"], input: { uid: "{{steps.learn.output.trace.uid}}" } },
+    ],
+  };
+}
+
+async function runWorkflow(claim: string, inputs: Record<string, string>): Promise<any> {
+  const { id } = await api("POST", "/v1/workflows/runs", { workflow: placeCandidates(claim), inputs });
+  for (;;) {
+    const run = await api("GET", `/v1/workflows/runs/${id}`);
+    if (!["queued", "running"].includes(run.status)) return run;
+    await Bun.sleep(50);
+  }
+}
+
+async function agentLoop(claim: string): Promise<void> {
+  const pickRow = await api("POST", "/v1/sql", {
+    sql: `select primary_skill, state from ${DEMO.datasets.workers} where worker_id::VARCHAR = ?`,
+    params: [claim],
+  });
+  const [skill, state] = (pickRow.rows[0] ?? ["forklift operator", "IL"]) as [string, string];
+  const inputs = { query: `${skill} in ${state}, can start this week`, state, skill };
+  console.log(`\n${bold("6. The agent loop as one workflow run")} ${dim("(search → relevance → gate → observer review against SQL → seal → memory)")}`);
+  for (const [title, who] of [
+    ["a true claim", claim],
+    ["a hallucinated candidate", "W99999"],
+  ] as const) {
+    const run = await runWorkflow(who, inputs);
+    const step = (id: string) => run.steps.find((s: { id: string }) => s.id === id);
+    const review = step("review")?.output;
+    const receipt = step("receipt")?.output?.receipts?.[0];
+    console.log(`  ${bold(title)} (worker ${who}): run ${run.status}, verdict ${bold(review?.verdict ?? "?")}${review?.degraded ? " (degraded)" : ""}`);
+    console.log(
+      dim(
+        `    seal: ${step("seal")?.status}; memory: ${step("learn")?.status}${receipt ? `; audit receipt #${receipt.seq} ${String(receipt.after_hash).slice(0, 12)}…` : ""}`,
+      ),
+    );
+    console.log(dim(`    input hash ${String(run.input_hash).slice(0, 12)}…, output hash ${String(run.output_hash).slice(0, 12)}…`));
+  }
 }

@@ -41,8 +41,11 @@ function files(): Map<string, string> {
   return out;
 }
 
-/** A demo's own object or log: what it may add. */
-const isDemo = (path: string) => /demo[-_](workers|candidates)/.test(path);
+/**
+ * A demo's own object or log: what it may add. (The pathway module's index is created by the first
+ * memory ever written: on this server, the demo's agent loop writes it.)
+ */
+const isDemo = (path: string) => /demo[-_](workers|candidates)/.test(path) || path.includes("pathway-traces");
 
 /** What the user sees through the API, for the user's names. */
 async function userView() {
@@ -51,9 +54,7 @@ async function userView() {
     .map((d: any) => [d.name, d.row_count, d.version, d.fingerprint, d.objects]);
   const search = await json(post(child.url, "/v1/matrix/search", { query: "forklift operator in Joliet", corpora: ["workers"], k: 5 }));
   const people = await json(post(child.url, "/v1/vectors/indexes/people/search", { vector: [1, 0.5, 0.25, 0], k: 3 }));
-  const indexes = (await json(call(child.url, "/v1/vectors/indexes"))).indexes
-    .filter((i: any) => !i.name.includes("demo"))
-    .map((i: any) => [i.name, i.count, i.seq]);
+  const indexes = (await json(call(child.url, "/v1/vectors/indexes"))).indexes.filter((i: any) => !isDemo(i.name)).map((i: any) => [i.name, i.count, i.seq]);
   const playbooks = (await json(call(child.url, "/v1/matrix/playbooks"))).playbooks.filter((p: any) => !p.corpus.startsWith("demo-"));
   // Scores to 4 places: the playbook boost sums over every playbook of the model, and the demo's
   // own playbook (on its own corpus) moves the sixth decimal of a boosted score, not the ranking.
@@ -137,12 +138,18 @@ test("the demo runs beside the user's data and leaves every byte of it as it was
   const corpora = (await json(call(child.url, "/v1/matrix/corpora"))).corpora.map((c: any) => c.name).sort();
   expect(corpora).toEqual(["demo-candidates", "demo-workers", "workers"]);
   const demoPlaybooks = (await json(call(child.url, "/v1/matrix/playbooks"))).playbooks.filter((p: any) => p.corpus.startsWith("demo-"));
-  expect(demoPlaybooks).toHaveLength(1);
+  // The recruiter's placement (chapter 4) and the agent loop's sealed one (chapter 6).
+  expect(demoPlaybooks).toHaveLength(2);
+  // The agent loop: a true claim accepted and remembered, a hallucinated one rejected, nothing sealed for it.
+  expect(first.out).toMatch(/a true claim.*verdict .*accept/);
+  expect(first.out).toMatch(/a hallucinated candidate.*verdict .*reject/);
+  const memory = (await json(call(child.url, "/v1/pathway/traces?namespace=demo"))).traces;
+  expect(memory).toHaveLength(1);
 
   // Again: its names are taken. It says which, exits 3, and writes nothing at all.
   const second = await demo();
   expect(second.code).toBe(3);
-  for (const what of ["dataset demo_workers", "dataset demo_candidates", "corpus demo-workers", "corpus demo-candidates", "playbook "])
+  for (const what of ["dataset demo_workers", "dataset demo_candidates", "corpus demo-workers", "corpus demo-candidates", "playbook ", "memory trace "])
     expect(second.err).toContain(what);
   expect(second.err).toContain("--reset");
   expect(files()).toEqual(afterFirst);
@@ -157,6 +164,10 @@ test("the demo runs beside the user's data and leaves every byte of it as it was
   for (const [path, digest] of before) expect([path, afterReset.get(path)]).toEqual([path, digest]);
   expect(await userView()).toEqual(viewBefore);
   const again = (await json(call(child.url, "/v1/matrix/playbooks"))).playbooks.filter((p: any) => p.corpus.startsWith("demo-"));
-  expect(again).toHaveLength(1);
-  expect(again[0].id).not.toBe(demoPlaybooks[0].id);
+  expect(again).toHaveLength(2);
+  expect(again.map((p: any) => p.id)).not.toContain(demoPlaybooks[0].id);
+  // The reset forgot the first run's memory; the new run recorded its own.
+  const memoryAgain = (await json(call(child.url, "/v1/pathway/traces?namespace=demo"))).traces;
+  expect(memoryAgain.map((t: any) => t.uid)).not.toContain(memory[0].uid);
+  expect(memoryAgain).toHaveLength(1);
 }, 180_000);
