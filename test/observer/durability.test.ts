@@ -2,31 +2,18 @@
 // 32 concurrent writers; back-pressure answers 503 with Retry-After and loses nothing acknowledged;
 // archives, retention and a restart on both storage backends (s3: the SQL view's local copies are
 // restored from the bucket); a corrupt log line is skipped and reported, never fatal.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, readdirSync, rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { appendFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { testLakehouse } from "../support/app.ts";
-import { type Child, startChild } from "../support/child.ts";
+import { startChild } from "../support/child.ts";
 import { call, json, post } from "../support/http.ts";
 import { type RunningS3, s3Options, startS3rver } from "../support/s3rver.ts";
 import { rows } from "../support/sql.ts";
-import { tempDir } from "../support/tmp.ts";
+import { crashScope } from "../support/crash-scope.ts";
 import { ev, get, O, postEvents } from "./helpers.ts";
 
-const roots: string[] = [];
-const children: Child[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) {
-    c.proc.kill("SIGKILL");
-    await c.proc.exited;
-  }
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
-const newRoot = () => {
-  const r = tempDir("lh-observer-");
-  roots.push(r);
-  return r;
-};
+const { newRoot, children } = crashScope("lh-observer-");
 
 /** Every event id the server lists, paging back through everything. */
 async function allIds(target: Parameters<typeof get>[0]): Promise<Set<number>> {

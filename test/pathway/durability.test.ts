@@ -3,32 +3,19 @@
 // or snapshot) is skipped and counted, never fatal; crafted cycles and missing predecessors in
 // storage are reported by HISTORY; a tampered receipt is caught by verify; FORGET leaves no content
 // in storage after compaction; both storage backends.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeLine } from "../../src/lib/line-log.ts";
 import type { StoredVersion } from "../../src/pathway/model.ts";
 import { testLakehouse } from "../support/app.ts";
-import { type Child, startChild } from "../support/child.ts";
+import { startChild } from "../support/child.ts";
 import { json, post } from "../support/http.ts";
 import { type RunningS3, s3Options, startS3rver } from "../support/s3rver.ts";
-import { tempDir } from "../support/tmp.ts";
+import { crashScope } from "../support/crash-scope.ts";
 import { add, get, req } from "./helpers.ts";
 
-const roots: string[] = [];
-const children: Child[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) {
-    c.proc.kill("SIGKILL");
-    await c.proc.exited;
-  }
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
-const newRoot = () => {
-  const r = tempDir("lh-pathway-");
-  roots.push(r);
-  return r;
-};
+const { newRoot, children } = crashScope("lh-pathway-");
 const open = (root: string) => testLakehouse({ storage: { fs: { root } } });
 const logDir = (root: string) => join(root, "wal", "pathway");
 const snapshotFile = (root: string) => {

@@ -3,29 +3,17 @@
 // failed as interrupted; resume re-runs only the unfinished step. A graceful stop leaves the same
 // for running runs; queued runs start again on the next open; the run log replays with a corrupt
 // line skipped and counted; a snapshot (compaction) reads back.
-import { afterEach, expect, test } from "bun:test";
-import { appendFileSync, readdirSync, rmSync } from "node:fs";
+import { expect, test } from "bun:test";
+import { appendFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Child, startChild } from "../support/child.ts";
-import { tempDir } from "../support/tmp.ts";
+import { startChild } from "../support/child.ts";
+import { crashScope } from "../support/crash-scope.ts";
 import { startFakeOllamaChat } from "./fake-chat.ts";
 import { calls, harness, openGates, req, startRun, stepOf, waitRun } from "./helpers.ts";
 
-const roots: string[] = [];
-const children: Child[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) {
-    c.proc.kill("SIGKILL");
-    await c.proc.exited;
-  }
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+const { newRoot, children } = crashScope("lh-wf-dur-", () => {
   calls.length = 0;
 });
-const newRoot = () => {
-  const r = tempDir("lh-wf-dur-");
-  roots.push(r);
-  return r;
-};
 
 test("kill -9 mid-step: the run comes back interrupted with its finished step kept; resume re-runs only the rest", async () => {
   const root = newRoot();
