@@ -5,7 +5,7 @@
 // the ingest path answers "unchanged". The first export creates the dataset; later ones replace it.
 import { BadRequest, Conflict } from "../errors.ts";
 import type { DatasetWriterPort, EmbedPort } from "../ports.ts";
-import { canonical } from "./canonical.ts";
+import { canonical } from "../lib/canonical.ts";
 import type { ReviewSql } from "./evidence.ts";
 import { bestSimilarity, checkNearHoldoutSize, claimTexts, embedAll, readHoldout, textHash } from "./firewall.ts";
 import { OBSERVER_SOURCE, type ObsEvent } from "./model.ts";

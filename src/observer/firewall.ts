@@ -6,7 +6,7 @@
 import { BadRequest } from "../errors.ts";
 import { quoteIdent } from "../lib/sql-quote.ts";
 import type { EmbedPort } from "../ports.ts";
-import { canonical, sha256 } from "./canonical.ts";
+import { canonical, sha256 } from "../lib/canonical.ts";
 import type { ReviewSql } from "./evidence.ts";
 import { atPath } from "./rules.ts";
 

@@ -9,7 +9,7 @@
 //
 // Every verdict is stored as an event (source "observer", kind "verdict") with the hashes of the
 // input and the output, so the review trail is queryable in SQL.
-import { canonical, sha256 } from "./canonical.ts";
+import { canonical, sha256 } from "../lib/canonical.ts";
 import { type Evidence, type EvidenceLimits, evaluateEvidence, type ReviewSql } from "./evidence.ts";
 import { type NewEvent, OBSERVER_SOURCE } from "./model.ts";
 import type { RegexRunner } from "./regex.ts";

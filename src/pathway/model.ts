@@ -1,6 +1,7 @@
 // The pathway model, pure: a trace as stored (one immutable object per version), the audit
 // receipt, the log record that carries both, and the hashes that tie them together.
 import { createHash } from "node:crypto";
+import { canonical, sha256 } from "../lib/canonical.ts";
 
 export const SCOPE_FIELDS = ["user_id", "agent_id", "run_id", "namespace"] as const;
 export type ScopeField = (typeof SCOPE_FIELDS)[number];
@@ -63,18 +64,7 @@ export interface LogRecord {
 
 export const GENESIS = "0".repeat(64);
 
-/** JSON with object keys sorted at every level: the same value always hashes the same. */
-export function canonical(value: unknown): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`).join(",")}}`;
-}
-
-export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+export { canonical, sha256 };
 
 /** What a trace says: its content, data and tags. Equal hashes in one scope and kind are one memory (replay). */
 export const contentHash = (content: string, data: unknown, tags: readonly string[]) => sha256(canonical({ content, data, tags: [...tags].sort() }));
