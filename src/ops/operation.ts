@@ -1,7 +1,7 @@
 // An operation is declared once: its name, where it sits in the HTTP API, valibot schemas for its
 // inputs and its result, and a handler that knows nothing of HTTP. The registry turns the same
-// declaration into a Hono route, an OpenAPI operation and an in-process `ops.call`; the MCP server
-// and workflow steps will use the same list.
+// declaration into a Hono route, an OpenAPI operation and an in-process `ops.call`, which the MCP
+// tools (src/mcp) and the workflow steps (src/workflows) go through.
 import type * as v from "valibot";
 import type { ErrorCode } from "../errors.ts";
 

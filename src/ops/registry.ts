@@ -1,5 +1,5 @@
 // The one list of operations. Modules register theirs when they open; the HTTP edge, the OpenAPI
-// document and in-process callers (the matrix today; workflows and MCP next) all read it.
+// document and in-process callers (the MCP tools, the workflow steps) all read it.
 import * as v from "valibot";
 import { LakehouseError, NotFound, ValidationFailed } from "../errors.ts";
 import { issuesToDetails, validate } from "../lib/validate.ts";
