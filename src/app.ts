@@ -18,6 +18,7 @@ import { hostGate } from "./http/host.ts";
 import * as ingestModule from "./ingest/index.ts";
 import type { Logger } from "./log.ts";
 import * as matrixModule from "./matrix/index.ts";
+import { MCP_PATH, mcpEndpoint } from "./mcp/endpoint.ts";
 import type { Module } from "./module.ts";
 import * as observerModule from "./observer/index.ts";
 import * as pathwayModule from "./pathway/index.ts";
@@ -187,6 +188,9 @@ export async function createLakehouse(config: Config, log: Logger, opts: CreateO
     app.use("*", requestContext(log, config.server.access_log, hostGate({ tokenAuth, allowedHosts: config.server.allowed_hosts })));
     app.use("/v1/*", auth.middleware);
     mountOperations(app, ops, { jsonLimit: config.server.max_json_bytes, tokenAuth, admits: auth.admits });
+    // MCP for agents: the same operations as tools, behind the same gate and auth (src/mcp/endpoint.ts).
+    const mcp = mcpEndpoint({ ops, log, tokenAuth, allowedHosts: config.server.allowed_hosts, maxBodyBytes: config.server.max_json_bytes });
+    app.all(MCP_PATH, (c) => mcp.handle(c));
     app.notFound((c) => {
       const allowed = allowedMethods(ops, c.req.path);
       if (allowed.length > 0) {
@@ -198,7 +202,11 @@ export async function createLakehouse(config: Config, log: Logger, opts: CreateO
       return c.json(envelope(err.code, err.message), 404);
     });
     app.onError(makeOnError(log));
-    return { app, ops, events, modules, storage, embed, catalog, sql, ingest, vector, matrix, pathway, observer, workflows, document, close };
+    const closeAll = async () => {
+      await mcp.close();
+      await close();
+    };
+    return { app, ops, events, modules, storage, embed, catalog, sql, ingest, vector, matrix, pathway, observer, workflows, document, close: closeAll };
   } catch (err) {
     await close();
     throw err;

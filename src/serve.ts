@@ -20,7 +20,7 @@ function parseBind(bind: string): { hostname: string; port: number } {
 }
 
 /** Refuses a non-loopback bind without a token; returns a warning for loopback dev mode. */
-function checkBindGate(config: Config): string | null {
+export function checkBindGate(config: Config): string | null {
   if (config.auth.token) return null;
   const { hostname } = parseBind(config.server.bind);
   if (!isLoopbackHost(hostname)) {

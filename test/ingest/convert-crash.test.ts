@@ -91,8 +91,8 @@ test("the conversion process is started as a `convert` worker (src/lib/worker-pr
     const pending = conv.convert(input, output, "csv", CSV_OPTS);
     const pid = await workerPid(output);
     const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-    expect(argv.slice(0, 3)).toEqual([process.execPath, expect.stringMatching(/\/src\/ingest\/convert-worker\.ts$/), "--lakehouse-worker=convert"]);
-    expect(JSON.parse(argv[3]!)).toMatchObject({ input, output, format: "csv" });
+    expect(argv.slice(0, 4)).toEqual([process.execPath, expect.stringMatching(/\/src\/main\.ts$/), "__convert-worker", "--lakehouse-worker=convert"]);
+    expect(JSON.parse(argv[4]!)).toMatchObject({ input, output, format: "csv" });
     expect(readFileSync(`/proc/${pid}/environ`, "utf8")).not.toContain("convert-env-secret");
     expect(await pending).toMatchObject({ rows: 400_000 });
   } finally {

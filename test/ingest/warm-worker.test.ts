@@ -45,7 +45,7 @@ test("small uploads share one warm process started as a convert-warm worker, wit
     expect(conv.warm!.pid).toBe(pid);
     expect(conv.warm!.started).toBe(1);
     const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-    expect(argv.slice(0, 3)).toEqual([process.execPath, expect.stringMatching(/\/src\/ingest\/convert-warm-worker\.ts$/), "--lakehouse-worker=convert-warm"]);
+    expect(argv.slice(0, 4)).toEqual([process.execPath, expect.stringMatching(/\/src\/main\.ts$/), "__convert-warm-worker", "--lakehouse-worker=convert-warm"]);
     expect(readFileSync(`/proc/${pid}/environ`, "utf8")).not.toContain("warm-env-secret");
   } finally {
     conv.close();
