@@ -15,8 +15,9 @@
 // Usage: bun scripts/build-binary.ts [--outfile PATH]   (default dist/lakehouse)
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import type { BunPlugin } from "bun";
+import { defaultWordsTablePath, WORDS_MODEL, WORDS_TABLE_FILE } from "../src/embed/words-path.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const HOST = `${process.platform}-${process.arch}`;
@@ -63,6 +64,7 @@ export function binaryPlugin(): BunPlugin {
   const libSha = createHash("sha256").update(readFileSync(lib)).digest("hex");
   const addon = hnswAddon();
   const loader = join(ROOT, "src", "native", "libduckdb.ts");
+  const wordsTable = defaultWordsTablePath;
   return {
     name: "lakehouse-binary",
     setup(build) {
@@ -91,16 +93,20 @@ export function binaryPlugin(): BunPlugin {
         ].join("\n"),
         loader: "js",
       }));
-      // The `mcp` command's bridge (src/mcp/stdio.ts) is another module's; until it exists the
-      // command says so instead of failing the build.
-      build.onResolve({ filter: /[\\/]mcp[\\/]stdio\.ts$/ }, (args) => {
-        const path = resolve(dirname(args.importer), args.path);
-        return existsSync(path) ? { path } : { path: "mcp-stdio", namespace: NATIVE_NS };
+      // 4. The words embedder's table (src/embed/words-path.ts names where it is installed): embedded
+      //    as a file, so the binary embeds offline like the source tree does.
+      build.onLoad({ filter: /[\\/]embed[\\/]words-path\.ts$/ }, () => {
+        if (!existsSync(wordsTable)) throw new Error(`build-binary: ${wordsTable} is missing; run bun install (its postinstall builds it)`);
+        return {
+          contents: [
+            `import path from ${JSON.stringify(wordsTable)} with { type: "file" };`,
+            `export const WORDS_MODEL = ${JSON.stringify(WORDS_MODEL)};`,
+            `export const WORDS_TABLE_FILE = ${JSON.stringify(WORDS_TABLE_FILE)};`,
+            "export const defaultWordsTablePath = path;",
+          ].join("\n"),
+          loader: "js",
+        };
       });
-      build.onLoad({ filter: /^mcp-stdio$/, namespace: NATIVE_NS }, () => ({
-        contents: `export async function runStdio() { console.error("lakehouse: this build has no MCP bridge (src/mcp/stdio.ts was missing when it was built)"); return 2; }`,
-        loader: "js",
-      }));
       // 3. hnswlib-node's addon, required by path.
       build.onLoad({ filter: /[\\/]hnswlib-node[\\/]lib[\\/]index\.js$/ }, async (args) => {
         const text = await Bun.file(args.path).text();

@@ -12,8 +12,8 @@ const httpUrl = v.pipe(
 const modelName = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
 
 export const embedSection = v.strictObject({
-  /** "hash" runs in-process and offline; "ollama" and "openai" call a server. */
-  provider: v.optional(v.picklist(["hash", "ollama", "openai"]), "hash"),
+  /** "hash" and "words" run in-process and offline; "ollama" and "openai" call a server. */
+  provider: v.optional(v.picklist(["hash", "words", "ollama", "openai"]), "hash"),
   /** Most texts one request may carry. */
   max_batch: v.optional(int(1, 4096), 256),
   /** One deadline for a whole batch, upstream call included. */
@@ -23,6 +23,13 @@ export const embedSection = v.strictObject({
   hash: v.optional(
     v.strictObject({
       dimension: v.optional(int(8, 8192), 384),
+    }),
+    {},
+  ),
+  words: v.optional(
+    v.strictObject({
+      /** The compact table (scripts/build-words.ts); empty: the one `bun install` built (src/embed/words-path.ts). */
+      table: v.optional(v.pipe(v.string(), v.maxLength(4096)), ""),
     }),
     {},
   ),

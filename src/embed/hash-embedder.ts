@@ -13,23 +13,23 @@ const NON_SPACE = /\S+/g;
 const WORD_WEIGHT = 1;
 const BIGRAM_WEIGHT = 0.5;
 const CHAR_WEIGHT = 0.25;
-const CHAR_NGRAM_MIN = 3;
-const CHAR_NGRAM_MAX = 4;
+export const CHAR_NGRAM_MIN = 3;
+export const CHAR_NGRAM_MAX = 4;
 
 // Distinct seeds keep the feature families apart: the word "abc" and the trigram "abc" differ.
 const WORD_SEED = 0x2545f491;
 const BIGRAM_SEED = 0x6a09e667;
-const CHAR_SEED = 0x3c6ef372;
+export const CHAR_SEED = 0x3c6ef372;
 const BLANK_SEED = 0x510e527f;
 
-function fnv1a(s: string, start: number, end: number, seed: number): number {
+export function fnv1a(s: string, start: number, end: number, seed: number): number {
   let h = 0x811c9dc5 ^ seed;
   for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h;
 }
 
 /** murmur3's finalizer: FNV's low bits are weak, and both the bucket and the sign come from them. */
-function mix(h: number): number {
+export function mix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -7,6 +7,8 @@ import { OllamaProvider } from "./ollama.ts";
 import { OpenAIProvider } from "./openai.ts";
 import { embedOperations } from "./operations.ts";
 import type { EmbedProvider } from "./provider.ts";
+import { loadWordsTable, WordsProvider } from "./words-embedder.ts";
+import { defaultWordsTablePath } from "./words-path.ts";
 
 export type { EmbedConfig } from "./config.ts";
 
@@ -18,6 +20,9 @@ function createProvider(c: EmbedConfig): EmbedProvider {
   switch (c.provider) {
     case "hash":
       return new HashProvider(c.hash.dimension);
+    case "words":
+      // ≈30 ms and ≈50 MiB for the full table (docs/benchmarks.md); read once, at open.
+      return new WordsProvider(loadWordsTable(c.words.table || defaultWordsTablePath));
     case "ollama":
       return new OllamaProvider({ url: c.ollama.url, model: c.ollama.model });
     case "openai":

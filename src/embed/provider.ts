@@ -4,7 +4,7 @@
 /** One embedding. Each one the Embedder hands out is the caller's own copy, free to mutate. */
 export type Vector = number[];
 
-export type ProviderName = "hash" | "ollama" | "openai";
+export type ProviderName = "hash" | "words" | "ollama" | "openai";
 
 export interface EmbedProvider {
   readonly name: ProviderName;

@@ -15,7 +15,6 @@ import { type Built, binaryEnv, buildTo, type Installed, installAlone, type Runn
 const ROOT = join(import.meta.dir, "..", "..");
 const LIB = join(ROOT, "node_modules", "@duckdb", `node-bindings-${process.platform}-${process.arch}`, "libduckdb.so");
 /** The MCP endpoint is another module (src/mcp); checked here once src/app.ts mounts it. */
-const MCP_MOUNTED = readFileSync(join(ROOT, "src", "app.ts"), "utf8").includes("mcp/endpoint.ts");
 
 let built: Built;
 let inst: Installed;
@@ -230,11 +229,9 @@ test("the executable serves: ingest, SQL, vectors, MCP; its helpers are itself; 
   expect(helpers.map((argv) => argv[1]).sort()).toEqual(expect.arrayContaining(["__convert-warm-worker", "__sql-worker"]));
   expect(helpers.every((argv) => argv.length >= 3 && argv[2]!.startsWith("--lakehouse-worker="))).toBe(true);
 
-  if (MCP_MOUNTED) {
-    const tools = await mcpToolNames(first.url);
-    expect(tools).toEqual(expect.arrayContaining(["sql_query", "list_datasets", "vector_search"]));
-    expect((await mcpToolNamesOverStdio(first.url)).sort()).toEqual([...tools].sort());
-  } else console.log("binary smoke: /v1/mcp is not mounted in src/app.ts yet; MCP tools/list skipped");
+  const tools = await mcpToolNames(first.url);
+  expect(tools).toEqual(expect.arrayContaining(["sql_query", "list_datasets", "vector_search"]));
+  expect((await mcpToolNamesOverStdio(first.url)).sort()).toEqual([...tools].sort());
 
   await stop(first);
   expect(readdirSync(inst.dir).sort()).toEqual(["data", "lakehouse"]);
@@ -246,3 +243,18 @@ test("the executable serves: ingest, SQL, vectors, MCP; its helpers are itself; 
   await stop(second);
   expect(existsSync(join(inst.dir, "data"))).toBe(true);
 }, 120_000);
+
+test("the executable carries the words embedder's table: embed.provider = words works with no node_modules", async () => {
+  const data = tempDir("lh-bin-words-");
+  const r = await startServer([inst.exe], inst.dir, binaryEnv(inst, { LH_EMBED_PROVIDER: "words", LH_STORAGE_FS_ROOT: data }));
+  running.push(r);
+  const out = await json(
+    post(r.url, "/v1/embed", { texts: ["forklift operator night shift", "overnight lift truck driver", "registered nurse pediatric ward"] }),
+  );
+  expect(out).toMatchObject({ model: "words-sg100-v1", dimension: 100 });
+  const [a, b, c] = out.vectors as number[][];
+  const cos = (x: number[], y: number[]) => x.reduce((s, v, i) => s + v * y[i]!, 0) / Math.hypot(...x) / Math.hypot(...y);
+  // Meaning, not shared words: the forklift job is nearer the lift-truck driver than the nurse.
+  expect(cos(a!, b!)).toBeGreaterThan(cos(a!, c!));
+  await stop(r);
+}, 60_000);

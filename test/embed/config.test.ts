@@ -12,6 +12,7 @@ test("defaults: offline hash provider, 384 dimensions, cache on", () => {
     timeout_ms: 30_000,
     cache_size: 10_000,
     hash: { dimension: 384 },
+    words: { table: "" },
     ollama: { url: "http://127.0.0.1:11434", model: "nomic-embed-text" },
     openai: { url: "https://api.openai.com/v1", model: "text-embedding-3-small", api_key: "" },
   });
