@@ -290,7 +290,8 @@ async function run(): Promise<void> {
     { query: "forklift operators near Chicago, IL", corpora: CORPORA, k: 8, filter: { state: "IL" } },
     pick.id,
   );
-  await agentLoop(pick.id);
+  // The agent loop claims a worker (its review checks the workers dataset): the first the search found.
+  await agentLoop((first.results.find((r: { corpus: string }) => r.corpus === DEMO.corpora.workers) ?? pick).id);
   if (!args.has("url")) console.log(dim(`\ndata in ${work}`));
 }
 

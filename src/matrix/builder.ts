@@ -6,11 +6,12 @@ import type { Logger } from "../log.ts";
 import { backgroundOf, probeTexts, unit } from "./calibration.ts";
 import type { CorpusRecord, CorpusStore } from "./corpus-store.ts";
 import type { EmbedPort, IdValue, RowSource, VectorItem, VectorPort } from "../ports.ts";
+import { lexicalBackground } from "./lexical/calibrate.ts";
+import type { LexicalIndexes } from "./lexical/indexes.ts";
 import { classifyRow, contentHash, pickMetadata, renderText, type Row, type RowHashes, stableJson, textColumns } from "./rows.ts";
 
 /** Metadata key holding the embedded text (needed by the required-terms cut); never returned as metadata. */
 export const TEXT_KEY = "_text";
-const CHECKPOINT_MS = 2000;
 const CALIBRATION_DOCS = 64;
 const CALIBRATION_PROBES = 32;
 
@@ -19,10 +20,14 @@ export interface BuildDeps {
   vectors: VectorPort;
   embed: EmbedPort;
   corpora: CorpusStore;
+  /** The corpora's BM25 indexes, updated with the rows (lexical/indexes.ts). */
+  lexical: LexicalIndexes;
   /** Rows embedded and upserted at a time. */
   batch: number;
   /** Rows read from the dataset per SQL page. */
   readPage: number;
+  /** How often a build makes its progress durable (lexical delta, row hashes, record). */
+  checkpointMs: number;
   log: Logger;
 }
 
@@ -43,6 +48,8 @@ export async function runBuild(deps: BuildDeps, rec: CorpusRecord, cancelled: ()
   const sample: { id: string; text: string }[] = [];
   const columns = readColumns(rec);
   let lastCheckpoint = Date.now();
+  await deps.lexical.open(rec.name, rec.dim !== null);
+  let lexicalChanged = false;
 
   // The index is the truth about its dimension: a record checkpointed before the first upsert
   // does not know it yet when a build resumes.
@@ -51,6 +58,8 @@ export async function runBuild(deps: BuildDeps, rec: CorpusRecord, cancelled: ()
   const stop = async () => {
     // A page read still in flight must not outlive the build (the SQL engine may close next).
     await next?.catch(() => {});
+    // The lexical delta first: the hashes then name only rows it holds.
+    await deps.lexical.checkpoint(rec.name);
     await deps.corpora.saveHashes(rec.name, hashes);
     await deps.corpora.save(rec);
     return false;
@@ -71,8 +80,9 @@ export async function runBuild(deps: BuildDeps, rec: CorpusRecord, cancelled: ()
     next = fetchPage(page[page.length - 1]![rec.id_column] as IdValue);
     for (let start = 0; start < page.length; start += deps.batch) {
       if (cancelled()) return stop();
-      await processChunk(deps, rec, page.slice(start, start + deps.batch), { hashes, seen, sample, stats });
-      if (Date.now() - lastCheckpoint >= CHECKPOINT_MS) {
+      if (await processChunk(deps, rec, page.slice(start, start + deps.batch), { hashes, seen, sample, stats })) lexicalChanged = true;
+      if (Date.now() - lastCheckpoint >= deps.checkpointMs) {
+        await deps.lexical.checkpoint(rec.name);
         await deps.corpora.saveHashes(rec.name, hashes);
         await deps.corpora.save(rec);
         lastCheckpoint = Date.now();
@@ -85,11 +95,19 @@ export async function runBuild(deps: BuildDeps, rec: CorpusRecord, cancelled: ()
   if (gone.length > 0 && rec.dim !== null && deps.vectors.hasIndex(rec.index)) {
     for (let i = 0; i < gone.length; i += deps.batch) await deps.vectors.remove(rec.index, gone.slice(i, i + deps.batch));
   }
+  deps.lexical.remove(rec.name, gone);
   for (const id of gone) hashes.delete(id);
   stats.removed = gone.length;
   if (stats.embedded > 0 || !rec.calibration) {
     const calibration = await calibrate(deps, rec, sample);
     if (calibration) rec.calibration = calibration;
+  }
+  // Sealed (compacted into one base segment) before the hashes stop naming the removed rows.
+  if (lexicalChanged || gone.length > 0 || !rec.lexical_calibration) {
+    await deps.lexical.seal(rec.name);
+    const index = await deps.lexical.get(rec.name);
+    const background = index && lexicalBackground(index, sample);
+    if (background) rec.lexical_calibration = background;
   }
   await deps.corpora.saveHashes(rec.name, hashes);
   rec.last_build = stats;
@@ -103,7 +121,8 @@ interface BuildState {
   stats: CorpusRecord["last_build"];
 }
 
-async function processChunk(deps: BuildDeps, rec: CorpusRecord, rows: readonly Row[], st: BuildState): Promise<void> {
+/** Returns whether the lexical index changed. */
+async function processChunk(deps: BuildDeps, rec: CorpusRecord, rows: readonly Row[], st: BuildState): Promise<boolean> {
   // The last row of an id wins, as a batch may not name an id twice.
   const byId = new Map<string, { text: string; metadata: Record<string, unknown>; hashes: RowHashes }>();
   for (const row of rows) {
@@ -127,10 +146,17 @@ async function processChunk(deps: BuildDeps, rec: CorpusRecord, rows: readonly R
   }
   await embedAndUpsert(deps, rec, toEmbed);
   await rewriteMetadata(deps, rec, metaOnly);
+  // The same text the vectors were made from. A row whose text did not change keeps its terms,
+  // unless the lexical index lacks it (its segments could not be loaded): a build heals that.
+  const embedded = new Set(toEmbed.map((r) => r.id));
+  const lexical = [...toEmbed];
+  for (const [id, r] of byId) if (!embedded.has(id) && !deps.lexical.has(rec.name, id)) lexical.push({ id, ...r });
+  deps.lexical.upsert(rec.name, lexical);
   for (const r of [...toEmbed, ...metaOnly]) st.hashes.set(r.id, byId.get(r.id)!.hashes);
   st.stats.embedded += toEmbed.length;
   st.stats.metadata_updated += metaOnly.length;
   rec.rows_done += rows.length;
+  return lexical.length > 0;
 }
 
 async function embedAndUpsert(deps: BuildDeps, rec: CorpusRecord, rows: { id: string; text: string; metadata: Record<string, unknown> }[]): Promise<void> {

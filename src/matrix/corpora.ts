@@ -38,6 +38,8 @@ export interface CorpusStatus {
   count: number;
   pending: number;
   calibration?: { mean: number; std: number };
+  /** The lexical (BM25) index: documents held (null while it loads) and its background. */
+  lexical: { docs: number | null; calibration?: { mean: number; std: number }; rebuilt?: "missing" | "damaged" | "stale" };
   last_build: CorpusRecord["last_build"];
   started_at: string;
   finished_at?: string;
@@ -87,6 +89,8 @@ export class Corpora {
         continue;
       }
       c.records.set(rec.name, rec);
+      // Loads in the background; a search or a build of the corpus waits for it.
+      void deps.lexical.open(rec.name, rec.dim !== null);
       if (rec.state === "building") c.start(rec);
     }
     return c;
@@ -152,9 +156,13 @@ export class Corpora {
       dim: rec.dim,
       count: stats.count,
       pending: stats.pending,
+      lexical: { docs: this.deps.lexical.size(rec.name) },
       last_build: rec.last_build,
       started_at: rec.started_at,
     };
+    if (rec.lexical_calibration) out.lexical.calibration = rec.lexical_calibration;
+    const rebuilt = this.deps.lexical.rebuiltBecause(rec.name);
+    if (rebuilt) out.lexical.rebuilt = rebuilt;
     if (rec.error !== undefined) out.error = rec.error;
     if (rec.calibration) out.calibration = rec.calibration;
     if (rec.finished_at) out.finished_at = rec.finished_at;
@@ -206,6 +214,7 @@ export class Corpora {
       // Leftovers of a delete that a crash interrupted must not pass for this corpus's state.
       const index = indexNameFor(input.name);
       await this.deps.corpora.removeHashes(input.name);
+      await this.deps.lexical.drop(input.name);
       if (this.deps.vectors.hasIndex(index)) await this.deps.vectors.dropIndex(index);
       rec = {
         name: input.name,
@@ -277,6 +286,7 @@ export class Corpora {
     await this.deps.corpora.removeRecord(name);
     this.records.delete(name);
     if (this.deps.vectors.hasIndex(rec.index)) await this.deps.vectors.dropIndex(rec.index);
+    await this.deps.lexical.drop(name);
     await this.deps.corpora.removeHashes(name);
     return status;
   }
@@ -289,6 +299,7 @@ export class Corpora {
     const index = indexNameFor(name);
     await this.deps.corpora.removeRecord(name);
     if (this.indexUnavailable(index) || this.deps.vectors.hasIndex(index)) await this.deps.vectors.dropIndex(index);
+    await this.deps.lexical.drop(name);
     await this.deps.corpora.removeHashes(name);
     this.damaged.delete(name);
     const now = new Date().toISOString();
@@ -305,6 +316,7 @@ export class Corpora {
       dim: null,
       count: 0,
       pending: 0,
+      lexical: { docs: 0 },
       last_build: { embedded: 0, metadata_updated: 0, unchanged: 0, removed: 0 },
       started_at: now,
       finished_at: now,

@@ -56,6 +56,8 @@ const CorpusRecordSchema = v.object({
   skipped_empty: num,
   error: v.optional(v.string()),
   calibration: v.optional(CalibrationSchema),
+  /** The lexical index's background (BM25 normalized by the query's maximum): lexical/calibrate.ts. */
+  lexical_calibration: v.optional(CalibrationSchema),
   dataset_version: num,
   created_at: time,
   started_at: time,

@@ -4,6 +4,8 @@
 // its distance from the corpus's background (the similarity of unrelated pairs) in standard
 // deviations, which means the same thing in every corpus. docs/matrix.md has the measurement.
 
+import type { HybridParts } from "./hybrid.ts";
+
 export type Metadata = Record<string, unknown>;
 
 export interface CorpusHit {
@@ -12,6 +14,8 @@ export interface CorpusHit {
   score: number;
   metadata: Metadata;
   text?: string;
+  /** A hybrid hit's vector and lexical parts (its score is then already calibrated). */
+  parts?: HybridParts;
 }
 
 /** Mean and standard deviation of a corpus's similarity between unrelated query/document pairs. */
@@ -43,6 +47,8 @@ export interface Source {
   calibrated: number;
   /** What this source added to the fused score. */
   contribution: number;
+  /** Hybrid search: the vector and lexical parts its score was combined from. */
+  parts?: HybridParts;
 }
 
 export interface Fused {
@@ -94,6 +100,7 @@ export function fuse(lists: ReadonlyMap<string, readonly CorpusHit[]>, opts: Fus
       const calibrated = calibrate(hit.score, cal);
       const contribution = opts.method === "rrf" ? weight / (opts.rrfK + i + 1) : weight * calibrated;
       const source: Source = { corpus, id: hit.id, rank: i + 1, raw: hit.score, calibrated, contribution };
+      if (hit.parts) source.parts = hit.parts;
       const key = entityKey(corpus, hit, opts.dedupeKey);
       const cur = byKey.get(key);
       if (!cur) {

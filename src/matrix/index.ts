@@ -4,7 +4,9 @@ import type { Module, ModuleContext } from "../module.ts";
 import type { EmbedPort, RowSource, VectorPort } from "../ports.ts";
 import type { MatrixConfig } from "./config.ts";
 import { Corpora } from "./corpora.ts";
-import { CorpusStore } from "./corpus-store.ts";
+import { TEXT_KEY } from "./builder.ts";
+import { CorpusStore, indexNameFor } from "./corpus-store.ts";
+import { LexicalIndexes } from "./lexical/indexes.ts";
 import { matrixOperations } from "./operations.ts";
 import { Playbooks } from "./playbooks.ts";
 
@@ -26,9 +28,26 @@ export interface MatrixModule extends Module {
 
 export async function open(ctx: ModuleContext<MatrixConfig>, ports: MatrixPorts): Promise<MatrixModule> {
   const { config, store, log, events } = ctx;
-  const corpora = await Corpora.open({ ...ports, corpora: new CorpusStore(store), batch: config.build_batch, readPage: config.read_page, log }, log, events);
+  const corpusStore = new CorpusStore(store);
+  // A lexical index with nothing stored is rebuilt from the texts the vector index keeps with each item.
+  const lexical = new LexicalIndexes(
+    store,
+    {
+      ids: async (corpus) => [...(await corpusStore.loadHashes(corpus)).keys()],
+      text: (corpus, id) => {
+        const text = ports.vectors.hasIndex(indexNameFor(corpus)) ? ports.vectors.metadata(indexNameFor(corpus), id)?.[TEXT_KEY] : undefined;
+        return typeof text === "string" ? text : undefined;
+      },
+    },
+    log,
+  );
+  const corpora = await Corpora.open(
+    { ...ports, corpora: corpusStore, lexical, batch: config.build_batch, readPage: config.read_page, checkpointMs: config.checkpoint_ms, log },
+    log,
+    events,
+  );
   const playbooks = await Playbooks.open(store, ports.embed, log);
-  ctx.ops.register(...matrixOperations({ corpora, playbooks, vectors: ports.vectors, embed: ports.embed, config, events }));
+  ctx.ops.register(...matrixOperations({ corpora, playbooks, lexical, vectors: ports.vectors, embed: ports.embed, config, events }));
   return {
     name: "matrix",
     corpora,
@@ -43,9 +62,15 @@ export async function open(ctx: ModuleContext<MatrixConfig>, ports: MatrixPorts)
       if (Object.keys(unavailable).length > 0) detail.unavailable_corpora = unavailable;
       if (skipped.count > 0) detail.skipped_corpus_records = skipped;
       if (skippedPlaybooks.count > 0) detail.skipped_playbooks = skippedPlaybooks;
-      const degraded = failed > 0 || Object.keys(unavailable).length > 0 || skipped.count > 0 || skippedPlaybooks.count > 0;
+      const lexicalFailed = lexical.failures();
+      if (Object.keys(lexicalFailed).length > 0) detail.lexical_unavailable = Object.keys(lexicalFailed).sort();
+      const degraded =
+        failed > 0 || Object.keys(unavailable).length > 0 || skipped.count > 0 || skippedPlaybooks.count > 0 || Object.keys(lexicalFailed).length > 0;
       return { status: degraded ? "degraded" : "ok", detail };
     },
-    close: () => corpora.close(),
+    close: async () => {
+      await corpora.close();
+      await lexical.close();
+    },
   };
 }

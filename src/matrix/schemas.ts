@@ -37,6 +37,16 @@ export const CorpusStatusSchema = named(
     count: v.number(),
     pending: v.number(),
     calibration: v.optional(v.object({ mean: v.number(), std: v.number() })),
+    lexical: v.object({
+      docs: v.nullable(v.pipe(v.number(), v.description("documents in the lexical (BM25) index; null while it loads"))),
+      calibration: v.optional(v.object({ mean: v.number(), std: v.number() })),
+      rebuilt: v.optional(
+        v.pipe(
+          v.picklist(["missing", "damaged", "stale"]),
+          v.description("rebuilt at start-up from the texts the vector index stores: no segments, damaged ones, or another tokenizer version's"),
+        ),
+      ),
+    }),
     last_build: v.object({ embedded: v.number(), metadata_updated: v.number(), unchanged: v.number(), removed: v.number() }),
     started_at: v.string(),
     finished_at: v.optional(v.string()),
@@ -60,6 +70,15 @@ export const SearchBody = v.strictObject({
   weights: v.optional(v.record(v.string(), v.pipe(v.number(), v.minValue(0), v.maxValue(1000)))),
   dedupe_key: v.optional(column),
   fusion: v.optional(v.picklist(["calibrated", "rrf"])),
+  mode: v.optional(
+    v.pipe(
+      v.picklist(["hybrid", "vector", "lexical"]),
+      v.description("hybrid: BM25 and vector merged per corpus (default with a query); vector (default with a vector); lexical: BM25 alone"),
+    ),
+  ),
+  lexical_weight: v.optional(
+    v.pipe(v.number(), v.minValue(0), v.maxValue(100), v.description("hybrid: the lexical part's weight against the vector part's 1")),
+  ),
   relevance: v.optional(
     v.strictObject({
       min_score: v.optional(v.number()),
@@ -81,7 +100,16 @@ const GateSignalsSchema = v.object({
 /** Mirrors GateDecision in gate.ts. */
 export const GateDecisionSchema = named("GateDecision", v.object({ tier: v.picklist(["small", "strong"]), reason: v.string(), signals: GateSignalsSchema }));
 
-const SourceSchema = v.object({ corpus: v.string(), id: v.string(), rank: v.number(), raw: v.number(), calibrated: v.number(), contribution: v.number() });
+const PartSchema = v.object({ rank: v.nullable(v.number()), raw: v.number(), calibrated: v.number() });
+const SourceSchema = v.object({
+  corpus: v.string(),
+  id: v.string(),
+  rank: v.number(),
+  raw: v.number(),
+  calibrated: v.number(),
+  contribution: v.number(),
+  parts: v.optional(v.pipe(v.object({ vector: PartSchema, lexical: PartSchema }), v.description("hybrid: the vector and lexical parts of this score"))),
+});
 const BoostSchema = v.object({
   playbook: v.string(),
   outcome: v.picklist(["success", "failure"]),
@@ -107,8 +135,13 @@ export const SearchResultSchema = v.object({
     dropped: v.object({ min_score: v.number(), required_terms: v.number(), gap: v.number() }),
     drops: v.optional(v.array(v.object({ corpus: v.string(), id: v.string(), score: v.number(), reason: DropReasonSchema, detail: v.string() }))),
   }),
-  fusion: v.object({ method: v.picklist(["calibrated", "rrf"]), rrf_k: v.optional(v.number()) }),
-  timings: v.object({ embed_ms: v.number(), search_ms: v.number(), fuse_ms: v.number(), total_ms: v.number() }),
+  fusion: v.object({
+    method: v.picklist(["calibrated", "rrf"]),
+    rrf_k: v.optional(v.number()),
+    mode: v.picklist(["hybrid", "vector", "lexical"]),
+    lexical_weight: v.optional(v.number()),
+  }),
+  timings: v.object({ embed_ms: v.number(), search_ms: v.number(), lexical_ms: v.number(), fuse_ms: v.number(), total_ms: v.number() }),
 });
 
 export const GateBody = v.strictObject({

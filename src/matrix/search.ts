@@ -1,5 +1,6 @@
 // One matrix search: embed the query once per model, search every corpus with the filter applied
-// inside each index, fuse, apply playbook boosts, cut for relevance, decide the gate.
+// inside each index — by vector, by BM25 (lexical) or both (hybrid, merged per corpus by
+// hybrid.ts) — fuse across corpora, apply playbook boosts, cut for relevance, decide the gate.
 import { ValidationFailed } from "../errors.ts";
 import { compileFilter } from "../filter/compile.ts";
 import { type FilterInput, parseFilter } from "../filter/parse.ts";
@@ -8,8 +9,13 @@ import { unit } from "./calibration.ts";
 import type { MatrixConfig } from "./config.ts";
 import type { Corpora } from "./corpora.ts";
 import { type Calibration, type CorpusHit, type FusionMethod, fuse, type Source } from "./fusion.ts";
+import { combineHybrid, type SearchMode } from "./hybrid.ts";
+import type { LexicalIndexes } from "./lexical/indexes.ts";
+import { lexicalHits, lexicalScores } from "./lexical/search.ts";
 import { decideGate, type GateDecision, gateSignals } from "./gate.ts";
-import { applyBoosts, type Boost, itemKey, playbookBoosts } from "./playbook-boost.ts";
+import type { CorpusRecord } from "./corpus-store.ts";
+import type { Bm25Index } from "./lexical/bm25.ts";
+import { applyBoosts, type Boost, dot, itemKey, playbookBoosts } from "./playbook-boost.ts";
 import { recallPlaybookItems } from "./playbook-recall.ts";
 import type { Playbooks } from "./playbooks.ts";
 import type { EmbedPort, VectorPort } from "../ports.ts";
@@ -26,6 +32,10 @@ export interface SearchInput {
   weights?: Record<string, number>;
   dedupe_key?: string;
   fusion?: FusionMethod;
+  /** hybrid (default with a query), vector (default with a vector) or lexical. */
+  mode?: SearchMode;
+  /** Hybrid: the lexical part's weight against the vector part's 1 (default matrix.lexical_weight). */
+  lexical_weight?: number;
   relevance?: { min_score?: number; required_terms?: string[]; gap?: number };
   /** Apply playbook boosts (default true). */
   playbooks?: boolean;
@@ -44,8 +54,8 @@ export interface SearchOutput {
   results: SearchResultItem[];
   gate: GateDecision;
   relevance: { dropped: Record<DropReason, number>; drops?: Drop[] };
-  fusion: { method: FusionMethod; rrf_k?: number };
-  timings: { embed_ms: number; search_ms: number; fuse_ms: number; total_ms: number };
+  fusion: { method: FusionMethod; rrf_k?: number; mode: SearchMode; lexical_weight?: number };
+  timings: { embed_ms: number; search_ms: number; lexical_ms: number; fuse_ms: number; total_ms: number };
 }
 
 export interface SearchDeps {
@@ -53,8 +63,12 @@ export interface SearchDeps {
   vectors: VectorPort;
   embed: EmbedPort;
   playbooks: Playbooks;
+  lexical: LexicalIndexes;
   config: MatrixConfig;
 }
+
+/** Hybrid: lexical candidates per corpus, per result asked for (k). */
+const HYBRID_LEXICAL_PER_K = 2;
 
 const ms = (since: number) => Math.round((performance.now() - since) * 100) / 100;
 
@@ -74,13 +88,23 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
   const filter = input.filter as FilterInput | undefined;
   const perCorpusK = Math.max(input.k, input.per_corpus_k ?? deps.config.per_corpus_k);
   const method = input.fusion ?? deps.config.fusion;
+  const mode: SearchMode = input.mode ?? (input.query !== undefined ? "hybrid" : "vector");
+  if (mode !== "vector" && input.query === undefined)
+    throw new ValidationFailed(`${mode} search needs query text`, [{ path: "mode", message: `${mode} needs query (give query, or mode "vector")` }]);
+  const lexicalWeight = input.lexical_weight ?? deps.config.lexical_weight;
+  const accept = filterNode && compileFilter(filterNode);
+  const wantPlaybooks = input.playbooks !== false && deps.playbooks.size > 0;
 
-  // One query embedding per model among the searched corpora (and the default one, for playbooks).
+  // One query embedding per model among the searched corpora (and the default one, for playbooks);
+  // a lexical search embeds only for the playbooks.
   const tEmbed = performance.now();
   const queryVectors = new Map<string, readonly number[]>();
   const modelOf = (m: string | undefined) => m ?? deps.embed.defaultModel;
   if (input.query !== undefined) {
-    const models = new Set([...records.map((r) => modelOf(r.model)), deps.embed.defaultModel]);
+    const models =
+      mode === "lexical"
+        ? new Set(wantPlaybooks ? [deps.embed.defaultModel] : [])
+        : new Set([...records.map((r) => modelOf(r.model)), deps.embed.defaultModel]);
     for (const model of models) {
       const out = await deps.embed.embed([input.query], model === deps.embed.defaultModel ? undefined : model);
       queryVectors.set(model, out.vectors[0]!);
@@ -90,12 +114,16 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
   const embedMs = ms(tEmbed);
 
   const tSearch = performance.now();
+  let searchMs = 0;
   const lists = new Map<string, CorpusHit[]>();
+  const lexLists = new Map<string, CorpusHit[]>();
   const calibration: Record<string, Calibration | undefined> = {};
-  await Promise.all(
+  // Started, not awaited: the BM25 part below runs on this thread while the vector searches are
+  // out (the graph search may run off the main thread), then both are joined.
+  const vectorSearches = Promise.all(
     records.map(async (rec) => {
       calibration[rec.name] = rec.calibration;
-      if (rec.dim === null || !deps.vectors.hasIndex(rec.index)) {
+      if (mode === "lexical" || rec.dim === null || !deps.vectors.hasIndex(rec.index)) {
         lists.set(rec.name, []);
         return;
       }
@@ -108,15 +136,34 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
         }),
       );
     }),
-  );
-  const searchMs = ms(tSearch);
+  ).then(() => {
+    searchMs = ms(tSearch);
+  });
+  vectorSearches.catch(() => {}); // awaited below; this only keeps it from counting as unhandled meanwhile
+
+  // BM25 per corpus, each index waited for if it is still loading after a start. In hybrid its
+  // list only adds candidates the vector part missed: 2k of them ranked the labelled set as 50
+  // did (docs/matrix.md) and cost a filter far fewer checks (a filter is tested candidate by
+  // candidate until enough pass).
+  const lexicalK = mode === "hybrid" ? Math.min(perCorpusK, HYBRID_LEXICAL_PER_K * input.k) : perCorpusK;
+  const tLexical = performance.now();
+  const lexical = new Map(await Promise.all(records.map(async (rec) => [rec.name, mode === "vector" ? undefined : await deps.lexical.get(rec.name)] as const)));
+  for (const rec of records) {
+    const index = lexical.get(rec.name);
+    lexLists.set(rec.name, index ? lexicalHits(index, deps.vectors, rec.index, input.query!, lexicalK, accept) : []);
+  }
+  const lexicalMs = ms(tLexical);
+  await vectorSearches;
 
   const tFuse = performance.now();
   const pc = deps.config.playbooks;
   const pbVector = input.query !== undefined ? queryVectors.get(deps.embed.defaultModel) : input.vector;
-  const usePlaybooks = input.playbooks !== false && pbVector !== undefined && deps.playbooks.size > 0;
+  const usePlaybooks = wantPlaybooks && pbVector !== undefined;
   if (usePlaybooks) {
-    await recallPlaybookItems(lists, {
+    // Recalled items are scored by vector; a lexical search rescores them by BM25 below.
+    const into = mode === "lexical" ? lexLists : lists;
+    const before = new Map([...into].map(([n, l]) => [n, new Set(l.map((h) => h.id))]));
+    await recallPlaybookItems(into, {
       query: unit(pbVector),
       model: deps.embed.defaultModel,
       minSimilarity: pc.min_similarity,
@@ -124,9 +171,38 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
       vectors: deps.vectors,
       records,
       vectorFor: (rec) => vectorFor(rec.model),
-      accept: filterNode && compileFilter(filterNode),
+      accept,
       limit: input.k,
     });
+    if (mode === "lexical") {
+      for (const [name, list] of lexLists) {
+        const added = list.filter((h) => !before.get(name)!.has(h.id));
+        if (added.length === 0) continue;
+        const index = lexical.get(name);
+        const exact = index
+          ? lexicalScores(
+              index,
+              input.query!,
+              added.map((h) => h.id),
+            )
+          : new Map<string, number>();
+        for (const h of added) h.score = exact.get(h.id) ?? 0;
+        list.sort((a, b) => b.score - a.score);
+      }
+    }
+  }
+  if (mode === "lexical") {
+    for (const rec of records) calibration[rec.name] = rec.lexical_calibration;
+    for (const [name, list] of lexLists) lists.set(name, list);
+  } else if (mode === "hybrid") {
+    for (const rec of records) {
+      lists.set(
+        rec.name,
+        await hybridList(deps, rec, input.query!, lists.get(rec.name)!, lexLists.get(rec.name)!, lexical.get(rec.name), vectorFor(rec.model), lexicalWeight),
+      );
+      // Hybrid scores are standard scores already.
+      calibration[rec.name] = { mean: 0, std: 1 };
+    }
   }
   const ordered = new Map(names.map((n) => [n, lists.get(n)!]));
   let fused = fuse(ordered, { method, rrfK: deps.config.rrf_k, weights: input.weights, calibration, dedupeKey: input.dedupe_key });
@@ -160,7 +236,50 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
     results,
     gate,
     relevance: input.explain ? { dropped: rel.counts, drops: rel.drops } : { dropped: rel.counts },
-    fusion: method === "rrf" ? { method, rrf_k: deps.config.rrf_k } : { method },
-    timings: { embed_ms: embedMs, search_ms: searchMs, fuse_ms: fuseMs, total_ms: ms(t0) },
+    fusion: {
+      method,
+      ...(method === "rrf" ? { rrf_k: deps.config.rrf_k } : {}),
+      mode,
+      ...(mode === "hybrid" ? { lexical_weight: lexicalWeight } : {}),
+    },
+    timings: { embed_ms: embedMs, search_ms: searchMs, lexical_ms: lexicalMs, fuse_ms: fuseMs, total_ms: ms(t0) },
   };
+}
+
+/** One corpus's hybrid list: each candidate of either part scored exactly by the other. */
+async function hybridList(
+  deps: SearchDeps,
+  rec: CorpusRecord,
+  query: string,
+  vec: CorpusHit[],
+  lex: CorpusHit[],
+  index: Bm25Index | undefined,
+  queryVector: readonly number[],
+  lexicalWeight: number,
+): Promise<CorpusHit[]> {
+  const inVec = new Set(vec.map((h) => h.id));
+  const inLex = new Set(lex.map((h) => h.id));
+  const lexicalOf = index
+    ? lexicalScores(
+        index,
+        query,
+        vec.filter((h) => !inLex.has(h.id)).map((h) => h.id),
+      )
+    : new Map<string, number>();
+  const vectorOf = new Map<string, number>();
+  const q = unit(queryVector);
+  for (const h of lex) {
+    if (inVec.has(h.id)) continue;
+    const item = await deps.vectors.get(rec.index, h.id);
+    if (item) vectorOf.set(h.id, dot(q, unit(item.vector)));
+  }
+  return combineHybrid({
+    vector: vec,
+    lexical: lex,
+    vectorOf,
+    lexicalOf,
+    vectorCalibration: rec.calibration,
+    lexicalCalibration: rec.lexical_calibration,
+    lexicalWeight,
+  });
 }

@@ -37,6 +37,8 @@ export const LAYOUT = {
   matrixHashes: `${RESERVED.matrix}hashes/`,
   /** matrix: one object per playbook, <id>.json. */
   matrixPlaybooks: `${RESERVED.matrix}playbooks/`,
+  /** matrix: per-corpus BM25 segments, <corpus>/<seq>.base|.delta (src/matrix/lexical/segments.ts). */
+  matrixLexical: `${RESERVED.matrix}lexical/`,
 } as const;
 
 /** What a module may touch: `own` is read, write and delete; `read`/`delete` grant just that. */

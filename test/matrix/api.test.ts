@@ -93,7 +93,8 @@ describe("search", () => {
   });
 
   test("calibration keeps a corpus with a higher score scale from drowning the other", async () => {
-    const res = await search({ query: "electrician in Detroit", k: 6, explain: true });
+    // Raw vector similarities: the scale problem calibration solves (hybrid scores are calibrated already).
+    const res = await search({ query: "electrician in Detroit", k: 6, explain: true, mode: "vector" });
     const raw = res.results.map((r: any) => ({ corpus: r.corpus, raw: r.explain.sources[0].raw }));
     // The short texts of "skills" score far higher raw similarities than the long resumes...
     const bestWorkersRaw = Math.max(...raw.filter((r: any) => r.corpus === "workers").map((r: any) => r.raw));
@@ -116,7 +117,7 @@ describe("search", () => {
 
   test("rrf fusion reports its k", async () => {
     const res = await search({ query: "electrician in Detroit", k: 4, fusion: "rrf" });
-    expect(res.fusion).toEqual({ method: "rrf", rrf_k: 60 });
+    expect(res.fusion).toEqual({ method: "rrf", rrf_k: 60, mode: "hybrid", lexical_weight: 2 });
     expect(res.results[0].score).toBeLessThanOrEqual(2 / 61 + 1e-9);
   });
 
