@@ -121,7 +121,9 @@ export function binaryPlugin(): BunPlugin {
 export async function buildBinary(outfile: string): Promise<{ outfile: string; bytes: number; ms: number }> {
   const t0 = performance.now();
   const result = await Bun.build({
-    entrypoints: [join(ROOT, "src", "main.ts")],
+    // The vector graph worker (src/vector/graph-worker.ts) is a second entry point: each index's graph
+    // runs in a Worker started from it, found inside the executable by graph-client.ts.
+    entrypoints: [join(ROOT, "src", "main.ts"), join(ROOT, "src", "vector", "graph-worker.ts")],
     target: "bun",
     minify: true,
     // Compiled ahead of time: `lakehouse version` took 0.05 s instead of 0.2 s, /health 200 came

@@ -1,6 +1,5 @@
 // The pathway model, pure: a trace as stored (one immutable object per version), the audit
 // receipt, the log record that carries both, and the hashes that tie them together.
-import { createHash } from "node:crypto";
 import { canonical, sha256 } from "../lib/canonical.ts";
 
 export const SCOPE_FIELDS = ["user_id", "agent_id", "run_id", "namespace"] as const;

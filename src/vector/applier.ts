@@ -1,243 +1,308 @@
-// The background half of an index: applies acknowledged ops to the HNSW graph in time slices,
-// keeps the graph-side view (what the graph holds, for snapshots), and decides when to rebuild
-// (too many deleted nodes) and when to snapshot (log past the threshold). It is the only code
-// that mutates the graph, so mutations are serialized by construction.
-import type { Metadata } from "../filter/compile.ts";
+// The main thread's half of indexing. The graph itself lives in a worker thread (graph-worker.ts)
+// that inserts, deletes, rebuilds, saves and searches; this side posts it every acknowledged op,
+// keeps the graph-side view (graph-view.ts: what a snapshot's envelope records), learns from the
+// worker's reports which pending items reached the graph, and decides when to snapshot (log past
+// the threshold).
+//
+// A worker that dies (an uncaught error, an exit) is replaced: the new one loads the current
+// snapshot's graph and is sent every log record after it again, and the items of those records
+// are pending (scanned exactly) until it has them. The log is the truth; nothing acknowledged is
+// lost, and searches wait for the rebuild to be under way rather than see a graph that lacks items
+// the pending set no longer lists.
+import { Unavailable } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { Graph, type GraphHit, type GraphParams } from "./hnsw.ts";
 import type { IndexTuning } from "./config.ts";
-import type { IndexParams } from "./params.ts";
-import type { Envelope, RestoredState } from "./snapshot.ts";
+import { GraphClient, WorkerGone } from "./graph-client.ts";
+import type { FromWorker } from "./graph-protocol.ts";
+import { GraphView } from "./graph-view.ts";
+import { graphParamsOf, type IndexParams } from "./params.ts";
+import type { GraphHit } from "./search.ts";
+import type { Envelope, GraphFile, RestoredState, SnapshotItem } from "./snapshot.ts";
+import type { WalRecord } from "./wal-record.ts";
+import { LogOps, RestartBudget } from "./worker-restart.ts";
 
-export type Op =
-  | { seq: number; kind: "upsert"; items: { label: number; id: string; metadata: Metadata }[] }
-  | { seq: number; kind: "delete"; labels: number[] };
+export type Op = { seq: number; kind: "upsert"; items: SnapshotItem[]; vectors: Float32Array } | { seq: number; kind: "delete"; labels: number[] };
 
 export interface ApplierHost {
-  /** The acknowledged vector of a label (the latest one, which is what the graph must end up with). */
-  vectorOf(label: number): Float32Array;
   /** Called after the upsert at `seq` reached the graph for `label`. */
   applied(label: number, seq: number): void;
-  /** Whether the graph's entry for `label` (holding `id`) is still the acknowledged one. */
-  isCurrent(label: number, id: string): boolean;
   walBytes(): { sinceSnapshot: number; total: number };
-  /** Starts a snapshot of the current graph-side state; its synchronous part must capture that state. */
+  /** Starts a snapshot; it calls capture() for the graph file and envelope. */
   snapshot(): Promise<void>;
+  /** The last acknowledged sequence: what a replacement worker must be brought up to. */
+  lastSeq(): number;
+  /** The current snapshot's graph file and graph-side items. */
+  reloadSnapshot(): Promise<{ graphFile: GraphFile | null; seq: number; items: SnapshotItem[] }>;
+  /** The log's records in (afterSeq, upToSeq], in order. */
+  readLog(afterSeq: number, upToSeq: number, onRecord: (rec: WalRecord) => void): Promise<void>;
+  /** `label` (holding `id`, upserted at `seq`) is not in the replacement graph yet: pending again unless superseded. */
+  repend(label: number, id: string, seq: number): void;
   log: Logger;
 }
 
-const SLICE_MS = 20;
-/** While writes are arriving, indexing takes short slices so acknowledgements come first. */
-const BUSY_SLICE_MS = 2;
-const BUSY_WINDOW_MS = 50;
-const MIN_REBUILD_SIZE = 100;
-/** Up to this many stale graph entries, over-fetching beats a per-node JS filter callback. */
-const OVERFETCH_MAX = 64;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 export class Applier {
-  private graph: Graph;
-  appliedSeq: number;
+  private client: GraphClient;
+  private readonly view = new GraphView();
   /** The sequence the latest snapshot captured. */
   snapshotSeq: number;
-  private readonly appliedId = new Map<number, string>();
-  private readonly appliedMeta = new Map<number, Metadata>();
-  private readonly graphDeleted = new Set<number>();
-  /** Graph entries that are deleted or outdated in the acknowledged view: never returned from the graph. */
-  readonly stale = new Set<number>();
-  private readonly queue: Op[] = [];
-  private cursor = 0;
-  private running: Promise<void> | null = null;
+  /** Ops acknowledged while a replacement worker is being brought up; posted after the log's. */
+  private held: Op[] | null = null;
+  private ready: Promise<void>;
+  private restarting = false;
+  private again = false;
+  private readonly restarts = new RestartBudget();
   private snapshotting: Promise<void> | null = null;
   private stopped = false;
-  /** Set while the log is replayed at start: ops queue up, the graph waits (see hold()). */
-  private held = false;
-  private lastEnqueue = 0;
-  private readonly graphParams: GraphParams;
+  /** Why the graph could not be rebuilt after its worker died; searches are unavailable meanwhile. */
+  failure: string | null = null;
+  private graphCapacity = 0;
+  private graphDeleted = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     restored: RestoredState,
     private readonly tuning: IndexTuning,
     private readonly host: ApplierHost,
-    params: IndexParams,
+    private readonly params: IndexParams,
+    private readonly faults = false,
   ) {
-    this.graph = restored.graph;
-    this.appliedSeq = restored.seq;
     this.snapshotSeq = restored.seq;
-    for (const { label, id, metadata } of restored.items) {
-      this.appliedId.set(label, id);
-      this.appliedMeta.set(label, metadata);
-    }
-    this.graphParams = { dim: params.dim, metric: params.metric, m: params.m, efConstruction: params.ef_construction };
+    this.view.reset(restored.items, restored.seq);
+    this.client = this.startClient(restored.graphFile?.path ?? null, restored.items, restored.seq);
+    const file = restored.graphFile;
+    this.ready = this.client.ready.then(
+      async () => {
+        await file?.release();
+      },
+      async (err) => {
+        await file?.release();
+        throw err;
+      },
+    );
+    this.ready.catch(() => {});
+  }
+
+  /** The last op the graph holds whole. */
+  get appliedSeq(): number {
+    return this.view.appliedSeq;
   }
 
   get deletedCount(): number {
-    return this.graphDeleted.size;
+    return this.graphDeleted;
   }
 
   get capacity(): number {
-    return this.graph.capacity;
+    return this.graphCapacity;
   }
 
-  get queued(): number {
-    return this.queue.length;
+  /** Resolves once the worker has its graph; rejects when the snapshot's graph could not be loaded. */
+  started(): Promise<void> {
+    return this.ready;
   }
 
   enqueue(op: Op): void {
-    for (const label of op.kind === "upsert" ? op.items.map((i) => i.label) : op.labels) this.refresh(label);
-    this.queue.push(op);
-    this.lastEnqueue = performance.now();
-    this.kick();
+    if (this.held) this.held.push(op);
+    else this.send(op);
   }
 
-  /** Graph search that never returns stale entries. */
-  search(query: Float32Array, k: number, ef: number, accept?: (label: number) => boolean): GraphHit[] {
-    const stale = this.stale;
-    if (accept) return this.graph.search(query, k, ef, (l) => !stale.has(l) && accept(l));
-    if (stale.size === 0) return this.graph.search(query, k, ef);
-    if (stale.size <= OVERFETCH_MAX)
-      return this.graph
-        .search(query, k + stale.size, ef)
-        .filter((h) => !stale.has(h.label))
-        .slice(0, k);
-    return this.graph.search(query, k, ef, (l) => !stale.has(l));
+  /** Graph search in the worker (stale entries excluded there); retried on a replacement worker if this one dies. */
+  async search(query: Float32Array, k: number, ef: number, allowed?: Uint8Array): Promise<GraphHit[]> {
+    const name = this.params.name;
+    for (;;) {
+      try {
+        await this.ready;
+      } catch {
+        throw new Unavailable(`vector index "${name}" lost its graph worker and could not rebuild it (the server log says why); restart the server`, {
+          index: name,
+        });
+      }
+      try {
+        return await this.client.search(query, k, ef, allowed);
+      } catch (err) {
+        if (!(err instanceof WorkerGone)) throw err;
+        if (this.stopped) throw new Unavailable(`vector index "${name}" is closing`, { index: name });
+      }
+    }
   }
 
   /**
-   * The graph-side state for a snapshot, at `appliedSeq`. Between ops (where maintain() calls the
-   * hook) it is exact; after stop() mid-op it also holds the items of the next op applied so far,
-   * which replay applies again with the same ids and labels (LiveIndex.close).
+   * Has the worker save the graph to `graphFile` and returns the envelope of what it holds, read
+   * in the turn the worker answers (before any later report): at `appliedSeq`, plus the items of a
+   * next op applied so far when it stopped mid-op, which replay applies again with the same ids
+   * and labels (LiveIndex.close).
    */
-  capture(saveGraph: (graph: Graph) => void): Envelope {
-    saveGraph(this.graph);
-    this.snapshotSeq = this.appliedSeq;
-    const labels = [...this.appliedId.keys()];
-    return { seq: this.appliedSeq, labels, ids: labels.map((l) => this.appliedId.get(l)!), metadata: labels.map((l) => this.appliedMeta.get(l) ?? null) };
+  async capture(graphFile: string): Promise<Envelope> {
+    await this.ready;
+    return this.client.save(graphFile, (seq) => {
+      this.snapshotSeq = seq;
+      return this.view.envelope(seq);
+    });
   }
 
-  /** Runs `snapshot` unless one is already running; resolves when it finishes. */
+  /** Runs a snapshot unless one is already running; resolves when it finishes. */
   startSnapshot(): Promise<void> {
     this.snapshotting ??= this.host
       .snapshot()
-      .catch((err) => this.host.log.error("vector snapshot failed", { error: String(err) }))
+      .catch((err) => this.host.log.error("vector snapshot failed", { index: this.params.name, error: String(err) }))
       .finally(() => {
         this.snapshotting = null;
       });
     return this.snapshotting;
   }
 
-  /** Resolves once every queued op is in the graph. */
-  async idle(): Promise<void> {
-    while (this.queue.length > 0 || this.running) await (this.running ?? yieldToLoop());
-  }
-
-  /** Stops applying (the queue stays in the log) and waits for a running snapshot. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.running;
+  /** Resolves when the snapshot running now (if any) has finished. */
+  async snapshotDone(): Promise<void> {
     await this.snapshotting;
   }
 
-  private refresh(label: number): void {
-    const id = this.appliedId.get(label);
-    if (id !== undefined && !this.host.isCurrent(label, id)) this.stale.add(label);
-    else this.stale.delete(label);
+  /** Resolves once every acknowledged op is in the graph. */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /**
-   * Queues ops without applying them until release(). The replay at start yields to the event
-   * loop every 20 ms; had the applier taken its 20 ms slices in between, a 226 MiB replay took
-   * twice as long (measured: first search 2.3–2.8 s after kill -9 against 1.5 s without yielding).
-   * The graph starts once every record is in.
-   */
-  hold(): void {
-    this.held = true;
-  }
-
-  release(): void {
-    this.held = false;
-    if (this.queue.length > 0) this.kick();
-  }
-
-  private kick(): void {
-    if (this.running || this.stopped || this.held) return;
-    this.running = this.run()
-      .catch((err) => this.host.log.error("vector indexing stopped", { error: String(err) }))
-      .finally(() => {
-        this.running = null;
-      });
-  }
-
-  private async run(): Promise<void> {
-    // Start on a later turn, never inside the write that enqueued: its acknowledgement comes first.
-    await yieldToLoop();
-    while (!this.stopped && this.queue.length > 0) {
-      const now = performance.now();
-      const until = now + (now - this.lastEnqueue < BUSY_WINDOW_MS ? BUSY_SLICE_MS : SLICE_MS);
-      while (this.queue.length > 0 && performance.now() < until) this.step();
-      if (this.cursor === 0) await this.maintain();
-      await yieldToLoop();
+  /** Stops applying (what is queued stays in the log) and waits for a running snapshot. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    try {
+      await this.ready;
+      await this.client.stop();
+    } catch {
+      // A worker that is gone or never started has nothing more to report.
     }
+    await this.snapshotting;
   }
 
-  private step(): void {
-    const op = this.queue[0]!;
+  /** Ends the worker thread (after stop, or to drop the index). */
+  terminate(): void {
+    this.stopped = true;
+    this.client.terminate();
+  }
+
+  /** Test-only: has the worker throw or exit, if it was started with test faults enabled. */
+  injectFault(kind: "throw" | "exit"): void {
+    this.client.fault(kind);
+  }
+
+  private isIdle(): boolean {
+    return this.view.behind === 0 && this.held === null && !this.restarting;
+  }
+
+  private send(op: Op): void {
     if (op.kind === "upsert") {
-      const item = op.items[this.cursor]!;
-      try {
-        this.graph.add(item.label, this.host.vectorOf(item.label));
-        this.graphDeleted.delete(item.label);
-        this.appliedId.set(item.label, item.id);
-        this.appliedMeta.set(item.label, item.metadata);
-        this.host.applied(item.label, op.seq);
-      } catch (err) {
-        // The item stays pending, so exact search still finds it; the graph just lacks it.
-        this.host.log.error("vector graph insert failed", { error: String(err) });
-      }
-      this.refresh(item.label);
-      if (++this.cursor < op.items.length) return;
+      this.view.sent({ seq: op.seq, kind: "upsert", items: op.items });
+      this.client.upsert(
+        op.seq,
+        op.items.map((i) => i.label),
+        op.vectors,
+      );
     } else {
-      for (const label of op.labels) {
-        if (this.appliedId.has(label)) {
-          this.graph.markDeleted(label);
-          this.graphDeleted.add(label);
-          this.appliedId.delete(label);
-          this.appliedMeta.delete(label);
-        }
-        this.refresh(label);
-      }
+      this.view.sent(op);
+      this.client.delete(op.seq, op.labels);
     }
-    this.queue.shift();
-    this.cursor = 0;
-    this.appliedSeq = op.seq;
   }
 
-  private async maintain(): Promise<void> {
-    const size = this.graph.size;
-    if (size >= MIN_REBUILD_SIZE && this.graphDeleted.size >= this.tuning.rebuildDeletedRatio * size) await this.rebuild();
+  private startClient(file: string | null, items: readonly SnapshotItem[], seq: number): GraphClient {
+    const client: GraphClient = new GraphClient(
+      {
+        params: graphParamsOf(this.params),
+        file,
+        labels: items.map((i) => i.label),
+        seq,
+        rebuildDeletedRatio: this.tuning.rebuildDeletedRatio,
+        faults: this.faults,
+      },
+      {
+        applied: (msg) => {
+          if (client === this.client) this.onApplied(msg);
+        },
+        log: (level, message, fields) => this.host.log[level](message, { index: this.params.name, ...fields }),
+        gone: (reason) => {
+          if (client === this.client) this.onGone(reason);
+        },
+      },
+    );
+    client.ready.then(
+      ({ capacity }) => {
+        this.graphCapacity = capacity;
+      },
+      () => {},
+    );
+    return client;
+  }
+
+  private onApplied(msg: Extract<FromWorker, { t: "applied" }>): void {
+    this.graphCapacity = msg.capacity;
+    this.graphDeleted = msg.deleted;
+    if (!this.view.take(msg.done, (label, seq) => this.host.applied(label, seq))) {
+      this.host.log.error("vector graph worker reported an op out of order", { index: this.params.name });
+    }
+    if (this.view.atOpBoundary) this.maintain();
+    if (this.isIdle()) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private maintain(): void {
     // Snapshot when the log grew past the threshold, and again once indexing has caught up if the
     // log still holds that much the last snapshot (taken while the graph lagged) could not cover.
     const log = this.host.walBytes();
     const limit = this.tuning.compactAfterBytes;
-    const caughtUp = this.queue.length === 0 && this.appliedSeq > this.snapshotSeq && log.total >= limit;
+    const caughtUp = this.view.behind === 0 && this.appliedSeq > this.snapshotSeq && log.total >= limit;
     if (!this.stopped && (log.sinceSnapshot >= limit || caughtUp)) void this.startSnapshot();
   }
 
-  /** Builds a fresh graph of the live entries (from the old graph, which nothing mutates meanwhile) and swaps it in. */
-  private async rebuild(): Promise<void> {
-    const labels = [...this.appliedId.keys()];
-    const next = Graph.create(this.graphParams, Math.ceil(labels.length * 1.25) + 16);
-    let until = performance.now() + SLICE_MS;
-    for (const label of labels) {
-      next.add(label, this.graph.vector(label));
-      if (performance.now() > until) {
-        await yieldToLoop();
-        if (this.stopped) return;
-        until = performance.now() + SLICE_MS;
-      }
+  private onGone(reason: string): void {
+    if (this.stopped) return;
+    this.host.log.error("vector graph worker died; rebuilding its graph from the snapshot and the log", { index: this.params.name, reason });
+    if (this.restarting) {
+      this.again = true;
+      return;
     }
-    this.graph = next;
-    this.graphDeleted.clear();
-    this.host.log.info("vector graph rebuilt", { live: labels.length });
+    this.restarting = true;
+    this.held ??= [];
+    this.ready = this.restart();
+    this.ready.catch((err) => {
+      this.failure = String(err);
+      this.host.log.error("vector graph worker could not be rebuilt; the index's searches are unavailable", { index: this.params.name, error: String(err) });
+      for (const wake of this.idleWaiters.splice(0)) wake();
+    });
+  }
+
+  private async restart(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        this.restarts.spend();
+        await this.rebuildFromLog();
+      } while (this.again && !this.stopped);
+    } finally {
+      this.restarting = false;
+    }
+    const held = this.held ?? [];
+    this.held = null;
+    for (const op of held) this.send(op);
+    if (this.isIdle()) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** A new worker from the current snapshot, then every log record after it up to the last acknowledged one. */
+  private async rebuildFromLog(): Promise<void> {
+    // A snapshot being uploaded would replace (and delete) the one about to be loaded: let it finish first.
+    await this.snapshotting;
+    const upTo = this.host.lastSeq();
+    const snap = await this.host.reloadSnapshot();
+    this.view.reset(snap.items, snap.seq);
+    this.snapshotSeq = snap.seq;
+    const client = this.startClient(snap.graphFile?.path ?? null, snap.items, snap.seq);
+    this.client = client;
+    try {
+      await client.ready;
+    } catch (err) {
+      if (err instanceof WorkerGone) return; // `again` is set: the loop starts over
+      throw err;
+    } finally {
+      await snap.graphFile?.release();
+    }
+    const ops = new LogOps(snap.items);
+    await this.host.readLog(snap.seq, upTo, (rec) => this.send(ops.next(rec, (label, id, seq) => this.host.repend(label, id, seq))));
+    this.host.log.info("vector graph worker replaced", { index: this.params.name, snapshot_seq: snap.seq, replayed_to: upTo });
   }
 }

@@ -145,17 +145,6 @@ export class Graph {
     return new Graph(index, params);
   }
 
-  /**
-   * `load` on the thread pool: the event loop keeps answering (/health while starting) and
-   * several indexes load at once. Safe because the object is fresh: nothing searches it yet.
-   */
-  static async loadAsync(path: string, params: GraphParams): Promise<Graph> {
-    checkHeader(path, params);
-    const index = new HierarchicalNSW(params.metric, params.dim);
-    await index.readIndex(path);
-    return new Graph(index, params);
-  }
-
   /** Elements in the graph, including ones marked deleted. */
   get size(): number {
     return this.index.getCurrentCount();

@@ -16,6 +16,7 @@ import {
   manifestKey,
   readManifest,
   type RestoredState,
+  reloadSnapshot,
   restoreSnapshot,
 } from "./snapshot.ts";
 import { type ReplayReport, Wal } from "./wal.ts";
@@ -63,6 +64,16 @@ export class IndexFiles {
     return this.wal.openAsync(afterSeq, onRecord);
   }
 
+  /** Reads the log's records in (afterSeq, upToSeq] without changing the log (a graph worker's rebuild). */
+  readLog(afterSeq: number, upToSeq: number, onRecord: (rec: WalRecord) => void): Promise<void> {
+    return this.wal.read(afterSeq, upToSeq, onRecord);
+  }
+
+  /** The current snapshot's graph file and items, for a graph worker's rebuild. */
+  reloadSnapshot(): ReturnType<typeof reloadSnapshot> {
+    return reloadSnapshot(this.store, this.current, this.wal.dir);
+  }
+
   /** Makes one record durable before returning. */
   append(rec: WalRecord): void {
     this.wal.append(rec);
@@ -70,13 +81,14 @@ export class IndexFiles {
 
   /**
    * Starts a log segment at `nextSeq`, has `capture` save the graph to a local file and return the
-   * envelope (synchronously, so the state is the one at that point), then uploads both.
+   * envelope of the state that file holds (the graph worker saves; the applier captures the
+   * envelope in the same turn as the worker's answer), then uploads both.
    */
-  async snapshot(nextSeq: number, capture: (graphFile: string) => Envelope): Promise<void> {
+  async snapshot(nextSeq: number, capture: (graphFile: string) => Promise<Envelope>): Promise<void> {
     this.wal.rotate(nextSeq);
     const tmp = join(this.wal.dir, "snapshot.hnsw");
-    const envelope = capture(tmp);
     try {
+      const envelope = await capture(tmp);
       this.current = await commitSnapshot(this.store, this.current, tmp, envelope);
       this.wal.dropCovered(envelope.seq);
     } finally {

@@ -4,10 +4,11 @@
 //
 // A write is validated whole, appended to the log and fsynced, then committed in memory in the
 // same synchronous step (so concurrent requests are serialized and nothing half-applies); the
-// graph insert, which is slow, happens later. Until then the item is "pending": searches score
-// pending items exactly from the vector slab and skip their stale graph entries, so a search
-// always reads its own writes. Only the applier touches the graph, one op at a time, which is
-// what hnswlib needs (it is not safe under concurrent mutation).
+// graph insert, which is slow, happens later in the index's graph worker thread (applier.ts,
+// graph-worker.ts). Until then the item is "pending": searches score pending items exactly (an
+// int8 shortlist re-scored from the float32 slab) and skip their stale graph entries, so a search
+// always reads its own writes. Only the worker touches the graph, one op at a time, which is what
+// hnswlib needs (it is not safe under concurrent mutation).
 //
 // The index owns its lifecycle too: replaying its log at start, snapshotting, closing and
 // dropping. Its applier and its files (log and snapshots) are its own; nothing reaches into them.
@@ -19,7 +20,8 @@ import { FieldPostings } from "./field-postings.ts";
 import type { IndexFiles } from "./index-files.ts";
 import { type CheckedItem, checkUpsertBatch, type UpsertItem } from "./items.ts";
 import type { IndexParams } from "./params.ts";
-import { type SearchHit, type SearchRequest, searchIndex } from "./search.ts";
+import { PendingCodes } from "./codes.ts";
+import { type SearchRequest, type SearchResult, searchIndex } from "./search.ts";
 import type { VectorSlab } from "./slab.ts";
 import type { RestoredState } from "./snapshot.ts";
 import type { ReplayReport } from "./wal.ts";
@@ -56,6 +58,8 @@ export interface LiveIndexParts {
   restored: RestoredState;
   tuning: IndexTuning;
   log: Logger;
+  /** Test-only: the graph worker obeys injected faults (never set from config or the API). */
+  testFaults?: boolean;
 }
 
 export class LiveIndex {
@@ -65,6 +69,8 @@ export class LiveIndex {
   private readonly labelId: (string | undefined)[] = [];
   private readonly meta: Metadata[] = [];
   private readonly slab: VectorSlab;
+  /** The int8 copy of vectors the pending scan reads (written as each upsert commits). */
+  private readonly codes: PendingCodes;
   private readonly free = new Set<number>();
   private nextLabel = 0;
   private lastSeq: number;
@@ -75,7 +81,7 @@ export class LiveIndex {
   private readonly applier: Applier;
   private readonly files: IndexFiles;
 
-  constructor({ files, restored, tuning, log }: LiveIndexParts) {
+  constructor({ files, restored, tuning, log, testFaults = false }: LiveIndexParts) {
     const { params } = files.manifest;
     this.files = files;
     this.dim = params.dim;
@@ -84,6 +90,7 @@ export class LiveIndex {
     this.exactFilterMax = tuning.exactFilterMax ?? Math.round(EXACT_FILTER_FLOATS / params.dim);
     // The snapshot's vectors, already by label (read from the graph file: docs/vector.md, start-up).
     this.slab = restored.vectors;
+    this.codes = new PendingCodes(params.dim);
     for (const { label, id, metadata } of restored.items) {
       this.idToLabel.set(id, label);
       this.labelId[label] = id;
@@ -95,16 +102,21 @@ export class LiveIndex {
       restored,
       tuning,
       {
-        vectorOf: (label) => this.slab.get(label),
         applied: (label, seq) => {
           if (this.pending.get(label) === seq) this.pending.delete(label);
         },
-        isCurrent: (label, id) => !this.pending.has(label) && this.labelId[label] === id,
         walBytes: () => files.walBytes(),
-        snapshot: () => files.snapshot(this.lastSeq + 1, (graphFile) => this.applier.capture((graph) => graph.save(graphFile))),
+        snapshot: () => files.snapshot(this.lastSeq + 1, (graphFile) => this.applier.capture(graphFile)),
+        lastSeq: () => this.lastSeq,
+        reloadSnapshot: () => files.reloadSnapshot(),
+        readLog: (after, upTo, onRecord) => files.readLog(after, upTo, onRecord),
+        repend: (label, id, seq) => {
+          if (this.labelId[label] === id && (this.pending.get(label) ?? 0) < seq) this.pending.set(label, seq);
+        },
         log,
       },
       params,
+      testFaults,
     );
   }
 
@@ -137,7 +149,9 @@ export class LiveIndex {
     const rec: WalRecord = { seq, kind: "upsert", items: recItems, vectors };
     try {
       // Room for the new labels first: once the record is in the log, applying it must not fail.
-      this.slab.reserve(allocated.reduce((max, l) => Math.max(max, l + 1), 0));
+      const rows = allocated.reduce((max, l) => Math.max(max, l + 1), 0);
+      this.slab.reserve(rows);
+      this.codes.reserve(rows);
       this.files.append(rec);
     } catch (err) {
       for (const l of allocated) this.free.add(l);
@@ -186,11 +200,13 @@ export class LiveIndex {
         this.labelId[label] = id;
         this.postings.replace(label, this.meta[label], metadata);
         this.meta[label] = metadata;
-        this.slab.set(label, rec.vectors.subarray(i * this.dim, (i + 1) * this.dim));
+        const vector = rec.vectors.subarray(i * this.dim, (i + 1) * this.dim);
+        this.slab.set(label, vector);
+        this.codes.set(label, vector);
         this.pending.set(label, rec.seq);
         return { label, id, metadata };
       });
-      op = { seq: rec.seq, kind: "upsert", items };
+      op = { seq: rec.seq, kind: "upsert", items, vectors: rec.vectors };
     } else {
       for (const label of rec.labels) {
         const id = this.labelId[label];
@@ -219,7 +235,7 @@ export class LiveIndex {
     return label === undefined ? undefined : (this.meta[label] ?? null);
   }
 
-  search(req: SearchRequest): SearchHit[] {
+  search(req: SearchRequest): Promise<SearchResult> {
     if (!Number.isInteger(req.k) || req.k < 1) throw new ValidationFailed("k must be a positive integer", [{ path: "k", message: "expected an integer ≥ 1" }]);
     return searchIndex(req, {
       dim: this.dim,
@@ -227,10 +243,12 @@ export class LiveIndex {
       efSearch: this.params.ef_search,
       exactFilterMax: this.exactFilterMax,
       live: this.idToLabel,
+      labelLimit: this.nextLabel,
       idOf: (label) => this.labelId[label]!,
       metaOf: (label) => this.meta[label] ?? null,
       vectorOf: (label) => this.slab.get(label),
       score: (query, labels, visit) => this.slab.score(this.metric, query, labels, visit),
+      shortlist: (query, labels, keep) => this.codes.shortlist(this.metric, query, labels, keep),
       postings: this.postings,
       pending: this.pending,
       graph: this.applier,
@@ -255,17 +273,28 @@ export class LiveIndex {
 
   /** Commits every log record after the snapshot's sequence; a damaged log stops the index and throws. */
   async replay(): Promise<ReplayReport> {
-    this.applier.hold();
     try {
+      // The worker loads the snapshot's graph meanwhile, on its own thread, and takes the replayed
+      // ops as they come; a graph it cannot load fails the index like a damaged log.
       const report = await this.files.replay(this.lastSeq, (rec) => this.apply(rec));
-      this.applier.release();
+      await this.applier.started();
       return report;
     } catch (err) {
       // Replay may have queued graph work; it must not go on (or snapshot) for an index that failed.
-      await this.applier.stop();
+      this.applier.terminate();
       this.files.close();
       throw err;
     }
+  }
+
+  /** Set when the graph worker died and could not be rebuilt: searches answer 503 until a restart. */
+  get graphFailure(): string | null {
+    return this.applier.failure;
+  }
+
+  /** Test-only: has the graph worker throw or exit (obeyed only when built with `testFaults`). */
+  injectGraphFault(kind: "throw" | "exit"): void {
+    this.applier.injectFault(kind);
   }
 
   /** Resolves once the graph holds every acknowledged write (tests and benchmarks). */
@@ -287,6 +316,7 @@ export class LiveIndex {
     // (A new seq only: a snapshot is written under its seq's keys, never over the current one.)
     const snapshot = this.applier.appliedSeq > this.applier.snapshotSeq;
     if (snapshot) await this.applier.startSnapshot();
+    this.applier.terminate();
     this.files.close();
     return { snapshot, pending: this.pending.size };
   }
@@ -294,6 +324,7 @@ export class LiveIndex {
   /** Stops indexing, then deletes the log and every object of the index (the manifest first). */
   async drop(): Promise<void> {
     await this.applier.stop();
+    this.applier.terminate();
     await this.files.drop();
   }
 

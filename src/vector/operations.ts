@@ -173,13 +173,21 @@ export function vectorOperations(svc: VectorService, maxBodyBytes: number): AnyO
       params: IndexParam,
       body: SearchBody,
       maxBodyBytes,
-      result: v.object({ hits: v.array(Hit) }),
+      result: v.object({
+        hits: v.array(Hit),
+        pending_scanned: v.pipe(
+          v.number(),
+          v.description(
+            "acknowledged items not yet in the graph that this search scanned exactly (after the filter); large right after a bulk write, 0 once indexing has caught up",
+          ),
+        ),
+      }),
       errors: {
         ...missing,
         validation_failed:
           "An input failed validation: the vector has the wrong dimension, k is out of range or the filter is invalid; details names the field",
       },
-      handler: ({ name, ...req }) => ({ hits: svc.search(name, req) }),
+      handler: ({ name, ...req }) => svc.search(name, req),
     }),
     op({
       name: "vector.delete_items",

@@ -30,7 +30,8 @@ export function vectorPort(svc: VectorService): VectorPort {
       svc.deleteItems(name, ids);
     },
     async search(name, vector, k, filter) {
-      return svc.search(name, { vector, k, filter }).map((h) => ({ id: h.id, score: h.score, metadata: h.metadata ?? {} }));
+      const { hits } = await svc.search(name, { vector, k, filter });
+      return hits.map((h) => ({ id: h.id, score: h.score, metadata: h.metadata ?? {} }));
     },
     async get(name, id) {
       try {

@@ -16,7 +16,7 @@ import { IndexFiles } from "./index-files.ts";
 import type { UpsertItem } from "./items.ts";
 import { type IndexInfo, type ItemView, LiveIndex } from "./live-index.ts";
 import { type CreateIndexInput, resolveParams } from "./params.ts";
-import type { SearchHit, SearchRequest } from "./search.ts";
+import type { SearchRequest, SearchResult } from "./search.ts";
 import { deleteIndexObjects, emptyState, listIndexNames } from "./snapshot.ts";
 
 export type { IndexInfo, ItemView } from "./live-index.ts";
@@ -29,14 +29,18 @@ export interface VectorService {
   dropIndex(name: string): Promise<void>;
   /** Durable when it returns: the batch is in the fsynced log. */
   upsert(name: string, items: readonly UpsertItem[]): { upserted: number; seq: number };
-  search(name: string, req: SearchRequest): SearchHit[];
+  /** Hits closest first, and how many pending (not yet indexed) items were scanned exactly. */
+  search(name: string, req: SearchRequest): Promise<SearchResult>;
   getItem(name: string, id: string): ItemView;
   /** An item's metadata (null when it has none) without copying its vector; undefined for an unknown id. */
   getMetadata(name: string, id: string): Metadata | undefined;
   deleteItems(name: string, ids: readonly string[]): { deleted: number; seq: number };
   /** Deletes one item; NotFound when the index has no such item. */
   deleteItem(name: string, id: string): { seq: number };
-  /** Indexes that failed to load at start-up (corrupt log or snapshot): unavailable until dropped. */
+  /**
+   * Indexes that failed to load at start-up (corrupt log or snapshot): unavailable until dropped;
+   * and indexes whose graph worker kept dying: their searches are unavailable until a restart.
+   */
   unavailable(): string[];
   /** Objects under _vectors/ passed over at start-up because no index can have their name. */
   skipped(): SkippedDetail;
@@ -59,6 +63,11 @@ export type LoadProgress = {
  */
 const LOAD_CONCURRENCY = 4;
 
+export interface VectorIndexOptions {
+  /** Test-only: graph workers obey injected faults (test/vector/worker.test.ts); never set from config or the API. */
+  testFaults?: boolean;
+}
+
 export class VectorIndexes implements VectorService {
   private readonly indexes = new Map<string, LiveIndex>();
   /** Names being created or dropped: a second create or drop of them is a conflict. */
@@ -74,6 +83,7 @@ export class VectorIndexes implements VectorService {
     private readonly walRoot: string,
     private readonly log: Logger,
     private readonly events?: EventBus,
+    private readonly options: VectorIndexOptions = {},
   ) {
     this.tuning = tuningOf(config);
   }
@@ -90,8 +100,9 @@ export class VectorIndexes implements VectorService {
     log: Logger,
     events?: EventBus,
     progress?: (figures: LoadProgress) => void,
+    options: VectorIndexOptions = {},
   ): Promise<VectorIndexes> {
-    const svc = new VectorIndexes(store, config, walRoot, log, events);
+    const svc = new VectorIndexes(store, config, walRoot, log, events, options);
     mkdirSync(walRoot, { recursive: true });
     const { names, skipped } = await listIndexNames(store);
     for (const { key, reason } of skipped) {
@@ -134,7 +145,7 @@ export class VectorIndexes implements VectorService {
     let index: LiveIndex;
     try {
       const files = await IndexFiles.create(this.store, this.walRoot, params);
-      index = new LiveIndex({ files, restored: emptyState(params), tuning: this.tuning, log: this.log });
+      index = new LiveIndex({ files, restored: emptyState(params), tuning: this.tuning, log: this.log, testFaults: this.options.testFaults });
       this.indexes.set(params.name, index);
     } finally {
       this.busy.delete(params.name);
@@ -152,7 +163,8 @@ export class VectorIndexes implements VectorService {
   }
 
   unavailable(): string[] {
-    return [...this.failed.keys()].sort();
+    const broken = [...this.indexes].filter(([, index]) => index.graphFailure !== null).map(([name]) => name);
+    return [...this.failed.keys(), ...broken].sort();
   }
 
   skipped(): SkippedDetail {
@@ -188,7 +200,7 @@ export class VectorIndexes implements VectorService {
     return this.index(name).upsert(items);
   }
 
-  search(name: string, req: SearchRequest): SearchHit[] {
+  async search(name: string, req: SearchRequest): Promise<SearchResult> {
     return this.index(name).search(req);
   }
 
@@ -215,6 +227,11 @@ export class VectorIndexes implements VectorService {
     return this.index(name).idle();
   }
 
+  /** Test-only: see VectorIndexOptions.testFaults; a worker started without it ignores this. */
+  injectGraphFault(name: string, kind: "throw" | "exit"): void {
+    this.index(name).injectGraphFault(kind);
+  }
+
   /** Stops indexing; an index whose graph caught up gets a final snapshot so the next start is quick. */
   async close(): Promise<void> {
     // Logged per index: a final snapshot of a 100K × 384 index takes seconds, and a stop that
@@ -229,7 +246,7 @@ export class VectorIndexes implements VectorService {
 
   private async load(name: string): Promise<LiveIndex> {
     const { files, restored } = await IndexFiles.open(this.store, this.walRoot, name);
-    const index = new LiveIndex({ files, restored, tuning: this.tuning, log: this.log });
+    const index = new LiveIndex({ files, restored, tuning: this.tuning, log: this.log, testFaults: this.options.testFaults });
     const report = await index.replay();
     if (report.droppedBytes > 0) this.log.warn("vector log had a torn tail; dropped it", { index: name, bytes: report.droppedBytes });
     return index;

@@ -18,7 +18,7 @@ import { readJson } from "../lib/read-json.ts";
 import type { SkippedObject } from "../lib/skipped.ts";
 import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
-import { Graph, type GraphParams, readGraphVectors } from "./hnsw.ts";
+import { type GraphParams, readGraphVectors } from "./hnsw.ts";
 import { graphParamsOf, type IndexParams, IndexParamsSchema, isIndexName } from "./params.ts";
 import { VectorSlab } from "./slab.ts";
 
@@ -69,17 +69,29 @@ function isEnvelope(x: unknown): x is Envelope {
 }
 const EnvelopeSchema = v.custom<Envelope>(isEnvelope, "not a snapshot envelope");
 
-/** What a snapshot restores: the graph, the graph-side items at `seq`, and their vectors by label. */
+/** A snapshot's graph file on local disk (the object itself on fs, a download on s3) until released. */
+export interface GraphFile {
+  path: string;
+  release(): Promise<void>;
+}
+
+/** The graph-side items a snapshot holds, by label. */
+export type SnapshotItem = { label: number; id: string; metadata: Metadata };
+
+/**
+ * What a snapshot restores: the graph file (its worker loads it: graph-worker.ts), the graph-side
+ * items at `seq`, and their vectors by label for the slab.
+ */
 export interface RestoredState {
-  graph: Graph;
+  graphFile: GraphFile | null;
   seq: number;
-  items: { label: number; id: string; metadata: Metadata }[];
+  items: SnapshotItem[];
   vectors: VectorSlab;
 }
 
 /** The state of an index with no snapshot yet. */
 export const emptyState = (params: IndexParams): RestoredState => ({
-  graph: Graph.create(graphParamsOf(params), 0),
+  graphFile: null,
   seq: 0,
   items: [],
   vectors: new VectorSlab(params.dim, 1),
@@ -137,14 +149,16 @@ export async function commitSnapshot(store: ObjectStore, manifest: Manifest, gra
   return next;
 }
 
+let downloads = 0;
+
 /** Gives a local path for the snapshot's graph file: the object itself on fs, a download on s3. */
-async function fetchGraphFile(store: ObjectStore, snap: SnapshotRef, scratchDir: string): Promise<{ path: string; release(): Promise<void> }> {
+async function fetchGraphFile(store: ObjectStore, snap: SnapshotRef, scratchDir: string): Promise<GraphFile> {
   const key = snap.graph;
   // Never larger than the snapshot it belongs to: a bigger object is not that graph (and is not downloaded).
   const info = await store.head(key);
   if (!info || info.size > snap.bytes) throw new Error(`snapshot ${snap.seq}: the graph is missing or larger than the snapshot`);
   if (store.localPath) return { path: store.localPath(key), release: async () => {} };
-  const path = join(scratchDir, "download.hnsw");
+  const path = join(scratchDir, `download-${++downloads}.hnsw`);
   const got = await store.get(key);
   await got.body.pipeTo(Writable.toWeb(createWriteStream(path)) as WritableStream<Uint8Array>);
   return { path, release: () => rm(path, { force: true }) };
@@ -159,28 +173,45 @@ async function readEnvelope(store: ObjectStore, snap: SnapshotRef): Promise<Enve
   return env;
 }
 
-/** Loads the snapshot the manifest names: its graph (checked against the parameters) and its envelope. */
+/**
+ * Loads the snapshot the manifest names: its envelope and the vectors of the graph file (checked
+ * against the parameters). The graph itself is loaded by the index's worker from the file, which
+ * stays until the caller releases it; that load overlaps the envelope parse here. 100K × 384:
+ * 0.73 s in all when both ran on this thread, 2.0 s one after the other (docs/vector.md, start-up).
+ */
 export async function restoreSnapshot(store: ObjectStore, manifest: Manifest, scratchDir: string): Promise<RestoredState> {
   const { params, snapshot } = manifest;
   if (!snapshot) return emptyState(params);
-  const gp = graphParamsOf(params);
   const file = await fetchGraphFile(store, snapshot, scratchDir);
-  let env: Envelope;
-  let graph: Graph;
-  let vectors: VectorSlab;
   try {
-    // hnswlib reads the graph on the thread pool while this thread parses the envelope, then the
-    // vectors are read out of the same file into the slab (docs/vector.md, start-up). 100K × 384:
-    // 0.73 s in all, against 2.0 s one after the other with the slab filled through getPoint.
-    const loading = Graph.loadAsync(file.path, gp);
-    loading.catch(() => {});
-    env = await readEnvelope(store, snapshot);
-    [graph, vectors] = await Promise.all([loading, readSlab(file.path, gp, env)]);
-  } finally {
+    const env = await readEnvelope(store, snapshot);
+    const vectors = await readSlab(file.path, graphParamsOf(params), env);
+    return { graphFile: file, seq: env.seq, items: itemsOf(env), vectors };
+  } catch (err) {
     await file.release();
+    throw err;
   }
-  return { graph, seq: env.seq, items: env.labels.map((label, i) => ({ label, id: env.ids[i]!, metadata: env.metadata[i]! })), vectors };
 }
+
+/** The snapshot again, without its vectors: what a graph worker that died is rebuilt from. */
+export async function reloadSnapshot(
+  store: ObjectStore,
+  manifest: Manifest,
+  scratchDir: string,
+): Promise<{ graphFile: GraphFile | null; seq: number; items: SnapshotItem[] }> {
+  const { snapshot } = manifest;
+  if (!snapshot) return { graphFile: null, seq: 0, items: [] };
+  const file = await fetchGraphFile(store, snapshot, scratchDir);
+  try {
+    const env = await readEnvelope(store, snapshot);
+    return { graphFile: file, seq: env.seq, items: itemsOf(env) };
+  } catch (err) {
+    await file.release();
+    throw err;
+  }
+}
+
+const itemsOf = (env: Envelope): SnapshotItem[] => env.labels.map((label, i) => ({ label, id: env.ids[i]!, metadata: env.metadata[i]! }));
 
 /** The vectors of the envelope's labels, from the graph file; a label the graph does not hold is damage. */
 async function readSlab(path: string, gp: GraphParams, env: Envelope): Promise<VectorSlab> {

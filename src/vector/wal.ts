@@ -130,6 +130,33 @@ export class Wal {
     return report;
   }
 
+  /**
+   * Reads the records in (afterSeq, upToSeq] without changing anything: how a graph worker that
+   * died is rebuilt from the snapshot and the log while the log keeps taking appends (each append
+   * is one synchronous write, and a segment is read in one synchronous call, so no half record is
+   * seen). Yields to the event loop every REPLAY_SLICE_MS like openAsync.
+   */
+  async read(afterSeq: number, upToSeq: number, onRecord: (rec: WalRecord) => void): Promise<void> {
+    let until = performance.now() + REPLAY_SLICE_MS;
+    for (const seg of [...this.segments]) {
+      const buf = readFileSync(seg.path);
+      for (let offset = 0; ; ) {
+        const res = decodeRecord(buf, offset, this.dim);
+        if (!res.ok) {
+          if (res.reason === "end") break;
+          throw new Error(`vector log segment ${segmentName(seg.firstSeq)} is corrupt (${res.reason})`);
+        }
+        offset = res.next;
+        if (res.record.seq > upToSeq) return;
+        if (res.record.seq > afterSeq) onRecord(res.record);
+        if (performance.now() > until) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          until = performance.now() + REPLAY_SLICE_MS;
+        }
+      }
+    }
+  }
+
   /** Appends one record and makes it durable before returning. */
   append(rec: WalRecord): void {
     const bytes = encodeRecord(rec);

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Metadata } from "../../src/filter/compile.ts";
 import { FieldPostings } from "../../src/vector/field-postings.ts";
-import { searchIndex, type SearchState } from "../../src/vector/search.ts";
+import { EXACT_PENDING_MAX, searchIndex, type SearchState } from "../../src/vector/search.ts";
 import { TopK } from "../../src/vector/topk.ts";
 import { scoreOf, toVector } from "../../src/vector/vectors.ts";
 import { distance } from "../support/vectors.ts";
@@ -42,34 +42,53 @@ describe("vectors", () => {
 
 describe("search planning", () => {
   const N = 1000;
-  function state(exactFilterMax: number, graphCalls: { accept: boolean }[], reads = { n: 0 }): SearchState {
-    const live = new Map(Array.from({ length: N }, (_, i) => [`v${i}`, i] as const));
-    const meta: Metadata[] = Array.from({ length: N }, (_, i) => ({ b: i % 100, c: i % 7 }));
-    const vectors = Array.from({ length: N }, (_, i) => Float32Array.from([i, 1]));
+  const bit = (bits: Uint8Array, l: number) => (bits[l >> 3]! & (1 << (l & 7))) !== 0;
+  interface Probe {
+    graphCalls: { filtered: boolean }[];
+    reads: { n: number };
+    shortlists: number[];
+  }
+  function state(exactFilterMax: number, probe: Partial<Probe> = {}, n = N, pendingLabels: number[] = [500], graphExtra: number[] = []): SearchState {
+    const live = new Map(Array.from({ length: n }, (_, i) => [`v${i}`, i] as const));
+    const meta: Metadata[] = Array.from({ length: n }, (_, i) => ({ b: i % 100, c: i % 7 }));
+    const vectors = Array.from({ length: n }, (_, i) => Float32Array.from([i, 1]));
+    const pending = new Map(pendingLabels.map((l) => [l, 1] as const));
+    const score = (q: Float32Array, labels: readonly number[], visit: (i: number, d: number) => void) => {
+      for (const [i, l] of labels.entries()) visit(i, distance("l2", q, vectors[l]!));
+    };
     return {
       dim: 2,
       metric: "l2",
       efSearch: 16,
       exactFilterMax,
       live,
+      labelLimit: n,
       idOf: (l) => `v${l}`,
       metaOf: (l) => {
-        reads.n++;
+        if (probe.reads) probe.reads.n++;
         return meta[l]!;
       },
       postings: new FieldPostings(() => [...live.values()].map((l) => [l, meta[l]] as const)),
       vectorOf: (l) => vectors[l]!,
-      score: (q, labels, visit) => {
-        for (const [i, l] of labels.entries()) visit(i, distance("l2", q, vectors[l]!));
+      score,
+      shortlist: (q, labels, keep) => {
+        probe.shortlists?.push(labels.length);
+        const scored: { l: number; d: number }[] = [];
+        score(q, labels, (i, d) => scored.push({ l: labels[i]!, d }));
+        return scored
+          .sort((a, b) => a.d - b.d)
+          .slice(0, keep)
+          .map((x) => x.l);
       },
-      pending: new Map([[500, 1]]),
+      pending,
       graph: {
-        search(q, k, _ef, accept) {
-          graphCalls.push({ accept: accept !== undefined });
-          // A fake graph holding every item but 500 (pending), exact.
-          const all = Array.from({ length: N }, (_, i) => i).filter((i) => i !== 500 && (!accept || accept(i)));
+        async search(q, k, _ef, allowed) {
+          probe.graphCalls?.push({ filtered: allowed !== undefined });
+          // A fake graph holding every item not pending, exact, plus `graphExtra`: outdated entries
+          // of pending labels it still holds (the main thread must drop them).
+          const all = Array.from({ length: n }, (_, i) => i).filter((i) => (!pending.has(i) || graphExtra.includes(i)) && (!allowed || bit(allowed, i)));
           return all
-            .map((label) => ({ label, distance: distance("l2", q, vectors[label]!) }))
+            .map((label) => ({ label, distance: distance("l2", q, vectors[label]!) - (graphExtra.includes(label) ? 1e9 : 0) }))
             .sort((a, b) => a.distance - b.distance)
             .slice(0, k);
         },
@@ -77,39 +96,71 @@ describe("search planning", () => {
     };
   }
 
-  test("a selective filter is scored exactly without touching the graph", () => {
-    const calls: { accept: boolean }[] = [];
-    const hits = searchIndex({ vector: [0, 1], k: 3, filter: { b: 7 } }, state(50, calls));
-    expect(calls).toEqual([]);
-    expect(hits.map((h) => h.id)).toEqual(["v7", "v107", "v207"]);
+  test("a selective filter is scored exactly without touching the graph", async () => {
+    const graphCalls: Probe["graphCalls"] = [];
+    const res = await searchIndex({ vector: [0, 1], k: 3, filter: { b: 7 } }, state(50, { graphCalls }));
+    expect(graphCalls).toEqual([]);
+    expect(res.hits.map((h) => h.id)).toEqual(["v7", "v107", "v207"]);
+    // 500 (pending) is not among b = 7's candidates.
+    expect(res.pending_scanned).toBe(0);
+    const withPending = await searchIndex({ vector: [0, 1], k: 3, filter: { b: 0 } }, state(50, { graphCalls }));
+    expect(withPending.pending_scanned).toBe(1);
   });
 
-  test("an $eq condition narrows the candidates to its postings; other conditions still apply", () => {
+  test("an $eq condition narrows the candidates to its postings; other conditions still apply", async () => {
     const reads = { n: 0 };
-    const hits = searchIndex({ vector: [0, 1], k: 3, filter: { $and: [{ c: { $lt: 7 } }, { b: { $in: [7, 8] } }, { c: 0 }] } }, state(50, [], reads));
+    const { hits } = await searchIndex({ vector: [0, 1], k: 3, filter: { $and: [{ c: { $lt: 7 } }, { b: { $in: [7, 8] } }, { c: 0 }] } }, state(50, { reads }));
     // b in {7, 8} holds 20 items, c = 0 about 143: the planner reads the 20; c = 0 keeps multiples of 7.
     expect(reads.n).toBeLessThanOrEqual(20 + 3);
     const want = Array.from({ length: N }, (_, i) => i).filter((i) => (i % 100 === 7 || i % 100 === 8) && i % 7 === 0);
     expect(hits.map((h) => h.id)).toEqual(want.slice(0, 3).map((i) => `v${i}`));
   });
 
-  test("a filter without $eq or $in scans every item", () => {
+  test("a filter without $eq or $in scans every item", async () => {
     const reads = { n: 0 };
-    searchIndex({ vector: [0, 1], k: 3, filter: { b: { $lt: 1 } } }, state(50, [], reads));
+    await searchIndex({ vector: [0, 1], k: 3, filter: { b: { $lt: 1 } } }, state(50, { reads }));
     expect(reads.n).toBeGreaterThanOrEqual(N);
   });
 
-  test("a broad filter is applied inside the graph walk, pending items merged in", () => {
-    const calls: { accept: boolean }[] = [];
-    const hits = searchIndex({ vector: [500, 1], k: 3, filter: { b: { $gte: 0 } } }, state(50, calls));
-    expect(calls).toEqual([{ accept: true }]);
-    expect(hits.map((h) => h.id)).toEqual(["v500", "v499", "v501"]);
+  test("a broad filter goes to the graph as a bitmap of the matches, pending items merged in", async () => {
+    const graphCalls: Probe["graphCalls"] = [];
+    const res = await searchIndex({ vector: [500, 1], k: 3, filter: { b: { $gte: 1 } } }, state(50, { graphCalls }));
+    expect(graphCalls).toEqual([{ filtered: true }]);
+    // 500 (b = 0) fails the filter; 499 and 501 come from the graph, 502 next.
+    expect(res.hits.map((h) => h.id)).toEqual(["v499", "v501", "v498"]);
+    expect(res.pending_scanned).toBe(0);
   });
 
-  test("no filter: graph results and the exact pending scan are merged", () => {
-    const calls: { accept: boolean }[] = [];
-    const hits = searchIndex({ vector: [500.2, 1], k: 2 }, state(50, calls));
-    expect(calls).toEqual([{ accept: false }]);
-    expect(hits.map((h) => h.id)).toEqual(["v500", "v501"]);
+  test("no filter: graph results and the exact pending scan are merged; pending_scanned counts the scan", async () => {
+    const graphCalls: Probe["graphCalls"] = [];
+    const res = await searchIndex({ vector: [500.2, 1], k: 2 }, state(50, { graphCalls }));
+    expect(graphCalls).toEqual([{ filtered: false }]);
+    expect(res.hits.map((h) => h.id)).toEqual(["v500", "v501"]);
+    expect(res.pending_scanned).toBe(1);
+  });
+
+  test("a graph hit on a label that is pending again (outdated in the graph) is dropped, never returned twice or with its old score", async () => {
+    // The fake graph answers its stale entry of 500 first, with a distance no real item has (it took
+    // one of the k places: the real worker leaves such entries out, this is the main thread's guard
+    // for an entry outdated after the worker searched). 500 comes back once, from the exact scan.
+    const res = await searchIndex({ vector: [10, 1], k: 3 }, state(50, {}, N, [500], [500]));
+    expect(res.hits.map((h) => [h.id, h.score])).toEqual([
+      ["v10", 0],
+      ["v9", 1],
+      ["v500", 490 ** 2],
+    ]);
+  });
+
+  test("past EXACT_PENDING_MAX pending items, a shortlist is re-scored exactly: the same hits as a full scan", async () => {
+    const n = EXACT_PENDING_MAX * 3;
+    const pendingLabels = Array.from({ length: n }, (_, i) => i).filter((i) => i % 2 === 0);
+    const shortlists: number[] = [];
+    const res = await searchIndex({ vector: [1234.4, 1], k: 5 }, state(50, { shortlists }, n, pendingLabels));
+    expect(shortlists).toEqual([pendingLabels.length]);
+    expect(res.pending_scanned).toBe(pendingLabels.length);
+    expect(res.hits.map((h) => h.id)).toEqual(["v1234", "v1235", "v1233", "v1236", "v1232"]);
+    const few = await searchIndex({ vector: [1234.4, 1], k: 5 }, state(50, { shortlists }, EXACT_PENDING_MAX, pendingLabels.slice(0, 10)));
+    expect(shortlists).toHaveLength(1);
+    expect(few.pending_scanned).toBe(10);
   });
 });

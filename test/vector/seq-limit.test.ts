@@ -42,7 +42,7 @@ async function snapshotAt(seq: number) {
 test("a snapshot at 2^53 - 1 loads and serves, and refuses writes with 503", async () => {
   const svc = await snapshotAt(Number.MAX_SAFE_INTEGER);
   expect(svc.unavailable()).toEqual([]);
-  expect(svc.search("a", { vector: [1, 0, 0], k: 1 }).map((h) => h.id)).toEqual(["x"]);
+  expect((await svc.search("a", { vector: [1, 0, 0], k: 1 })).hits.map((h) => h.id)).toEqual(["x"]);
   expect(() => svc.upsert("a", [{ id: "y", vector: [0, 1, 0] }])).toThrow(expect.objectContaining({ code: "unavailable" }));
   expect(() => svc.deleteItems("a", ["x"])).toThrow(expect.objectContaining({ code: "unavailable" }));
   expect(svc.getIndex("a")).toMatchObject({ count: 1, seq: Number.MAX_SAFE_INTEGER });

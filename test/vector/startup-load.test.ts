@@ -132,7 +132,7 @@ describe("VectorIndexes.open", () => {
     expect(info.pending).toBeGreaterThan(0);
     // Every item is found by its own vector, from the graph or exactly from the pending set.
     for (let i = 0; i < n; i += 97) {
-      const [hit] = again.search("big", { vector: row(data, dim, i), k: 1 });
+      const [hit] = (await again.search("big", { vector: row(data, dim, i), k: 1 })).hits;
       expect(hit!.id).toBe(`v${i}`);
     }
     expect(again.getItem("big", "v2999").metadata).toEqual({ b: 2900 });

@@ -82,4 +82,46 @@
             (br $t)))
         (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $s))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each))))
+  ;; out[i] = integer dot(q, code(labels[i])) over int8 codes, one row of `dim` bytes per label
+  ;; (the quantized copy of pending vectors; a separate instance holds codes at offset 0). Each
+  ;; 16 bytes widen to i16x8 halves and meet in i32x4.dot_i16x8_s, exact in int32 up to
+  ;; 16,384 dimensions (127 * 127 * 16384 < 2^31).
+  (func (export "dots_i8") (param $q i32) (param $labels i32) (param $n i32) (param $dim i32) (param $out i32)
+    (local $i i32) (local $row i32) (local $j i32) (local $acc v128) (local $a v128) (local $b v128) (local $vec16 i32) (local $s i32)
+    (local.set $vec16 (i32.and (local.get $dim) (i32.const -16)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $row (i32.mul (i32.load (i32.add (local.get $labels) (i32.shl (local.get $i) (i32.const 2)))) (local.get $dim)))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $vdone
+          (loop $v
+            (br_if $vdone (i32.ge_u (local.get $j) (local.get $vec16)))
+            (local.set $a (v128.load (i32.add (local.get $q) (local.get $j))))
+            (local.set $b (v128.load (i32.add (local.get $row) (local.get $j))))
+            (local.set $acc
+              (i32x4.add (local.get $acc)
+                (i32x4.add
+                  (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $a)) (i16x8.extend_low_i8x16_s (local.get $b)))
+                  (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $a)) (i16x8.extend_high_i8x16_s (local.get $b))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $v)))
+        (local.set $s
+          (i32.add
+            (i32.add (i32x4.extract_lane 0 (local.get $acc)) (i32x4.extract_lane 1 (local.get $acc)))
+            (i32.add (i32x4.extract_lane 2 (local.get $acc)) (i32x4.extract_lane 3 (local.get $acc)))))
+        (block $tdone
+          (loop $t
+            (br_if $tdone (i32.ge_u (local.get $j) (local.get $dim)))
+            (local.set $s
+              (i32.add (local.get $s)
+                (i32.mul
+                  (i32.load8_s (i32.add (local.get $q) (local.get $j)))
+                  (i32.load8_s (i32.add (local.get $row) (local.get $j))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $t)))
+        (i32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $s))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $each)))))
