@@ -116,12 +116,7 @@ export class SqlEngine {
       format: options.export ?? "wire",
     };
     const ctx = this.errorContext(timeoutMs);
-    let worker: Awaited<ReturnType<WorkerPool["acquire"]>>;
-    try {
-      worker = await this.pool.acquire(deadline, timeoutMs);
-    } catch (err) {
-      throw statementError(err, ctx);
-    }
+    const worker = await this.acquire(deadline, timeoutMs, ctx);
     const { id, answer } = worker.query(req);
     const left = Math.max(0, deadline - performance.now());
     const interrupt = setTimeout(() => {
@@ -150,6 +145,15 @@ export class SqlEngine {
     }
   }
 
+  /** A worker for one statement, waiting for one within its deadline; a failure is that statement's error. */
+  private async acquire(deadline: number, timeoutMs: number, ctx: ErrorContext): Promise<Awaited<ReturnType<WorkerPool["acquire"]>>> {
+    try {
+      return await this.pool.acquire(deadline, timeoutMs);
+    } catch (err) {
+      throw statementError(err, ctx);
+    }
+  }
+
   private errorContext(timeoutMs: number): ErrorContext {
     return {
       timedOut: false,
@@ -170,12 +174,7 @@ export class SqlEngine {
     const timeoutMs = this.opts.exportTimeoutMs;
     const deadline = performance.now() + timeoutMs;
     const ctx = this.errorContext(timeoutMs);
-    let worker: Awaited<ReturnType<WorkerPool["acquire"]>>;
-    try {
-      worker = await this.pool.acquire(deadline, timeoutMs);
-    } catch (err) {
-      throw statementError(err, ctx);
-    }
+    const worker = await this.acquire(deadline, timeoutMs, ctx);
     const req: ExportRequest = { sql, params, format, maxBytes: this.opts.maxExportBytes };
     let id = 0;
     let clientGone = false;
