@@ -6,23 +6,22 @@
 // returns, so a caller's next query sees the change) and the deletion of data objects no version references any more.
 import { Conflict, NotFound, Unavailable } from "../errors.ts";
 import { EventBus } from "../events.ts";
-import { type Committed, type Next, VersionedStore } from "../lib/versioned-store.ts";
+import { type Committed, VersionedStore } from "../lib/versioned-store.ts";
 import type { Logger } from "../log.ts";
 import type { ModuleHealth } from "../module.ts";
 import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import type { Journal } from "./journal.ts";
 import { type DataObject, MAX_MANIFEST_BYTES, type Manifest, ManifestSchema, VERSION_DIGITS } from "./manifest.ts";
-import { assertDatasetName, assertNotModuleView, DATASET_NAME, datasetId } from "./names.ts";
+import { assertDatasetName, assertNotModuleView, DATASET_NAME } from "./names.ts";
 import { type Collected, DataCollector } from "./gc.ts";
+import { restoreMissingEntries } from "./journal-repair.ts";
 import { type Retention, type VersionState, versionStates } from "./retention.ts";
+import { manifestOf, withoutHistory } from "./version-record.ts";
 import { diffSchemas, type Field, fingerprint } from "./schema.ts";
 
 /** catalog.keep_versions and catalog.keep_days defaults (src/catalog/config.ts). */
 export const DEFAULT_RETENTION: Retention = { keepVersions: 10, keepDays: 7 };
-
-/** How many of the newest journal entries are compared with the manifests on open. */
-const JOURNAL_REPAIR_WINDOW = 100;
 
 /** A new version: these fields and data objects. */
 export interface CatalogChangePlan {
@@ -105,7 +104,7 @@ export class Catalog {
    */
   async repairJournal(): Promise<number> {
     try {
-      const restored = await this.restoreJournal();
+      const restored = await restoreMissingEntries(this.manifests, this.journal, this.log);
       this.repairFailure = null;
       return restored;
     } catch (err) {
@@ -115,30 +114,6 @@ export class Catalog {
       this.log.error("could not restore missing journal entries; the catalog serves without them", { error: this.repairFailure });
       return 0;
     }
-  }
-
-  private async restoreJournal(): Promise<number> {
-    const tail = await this.journal.read(Math.max(0, this.journal.lastSeq - JOURNAL_REPAIR_WINDOW), JOURNAL_REPAIR_WINDOW);
-    const newest = tail.at(-1)?.at ?? "";
-    const seen = new Set(tail.map((e) => `${e.name}/${e.version}`));
-    const missing = this.manifests
-      .records({ tombstones: true })
-      .filter((m) => m.updated_at > newest && !seen.has(`${m.name}/${m.version}`))
-      .sort((a, b) => a.updated_at.localeCompare(b.updated_at));
-    for (const m of missing) {
-      const op = m.deleted ? "delete" : await this.inferOp(m);
-      await this.journal.append({ op, name: m.name, dataset_id: m.dataset_id, version: m.version, fingerprint: m.fingerprint, row_count: m.row_count });
-      this.log.warn("restored the journal entry of a committed catalog version", { dataset: m.name, version: m.version, op });
-    }
-    return missing.length;
-  }
-
-  private async inferOp(m: Manifest): Promise<"register" | "replace" | "append"> {
-    if (m.version === 1) return "register";
-    const prev = await this.manifests.get(m.name, m.version - 1).catch(() => null);
-    if (!prev || prev.deleted) return prev ? "register" : "replace";
-    const keys = m.objects.map((o) => o.key);
-    return prev.objects.length > 0 && prev.objects.every((o, i) => keys[i] === o.key) && keys.length > prev.objects.length ? "append" : "replace";
   }
 
   /** How long versions keep their data (catalog.keep_versions, catalog.keep_days). */
@@ -396,42 +371,4 @@ export class Catalog {
       diff: diffSchemas(live.fields, fields),
     });
   }
-}
-
-/** A manifest's own fields only: what describes how a version came to be is not inherited. */
-function withoutHistory(m: Manifest): Manifest {
-  const { op: _op, actor: _actor, restored_from: _from, ...rest } = m;
-  return rest;
-}
-
-function manifestOf(
-  name: string,
-  plan: Pick<CatalogChangePlan, "fields" | "objects" | "op" | "actor" | "restoredFrom">,
-  live: Manifest | null,
-  next: Next,
-): Manifest {
-  const fp = fingerprint(plan.fields);
-  // An object kept from a version with another schema remembers that schema, so the view can cast
-  // it; one whose schema is the new one needs no note.
-  const carried = new Map(live?.objects.map((o) => [o.key, o.fingerprint ?? live.fingerprint]) ?? []);
-  const objects = plan.objects.map(({ fingerprint: own, ...o }) => {
-    const schema = own ?? carried.get(o.key) ?? fp;
-    return schema === fp ? o : { ...o, fingerprint: schema };
-  });
-  return {
-    format: 1,
-    name,
-    dataset_id: datasetId(name),
-    version: next.version,
-    created_at: live?.created_at ?? next.now,
-    updated_at: next.now,
-    deleted: false,
-    fields: plan.fields,
-    fingerprint: fp,
-    objects,
-    row_count: objects.reduce((n, o) => n + o.rows, 0),
-    op: live || plan.op === "restore" ? plan.op : "register",
-    ...(plan.actor ? { actor: plan.actor } : {}),
-    ...(plan.restoredFrom ? { restored_from: plan.restoredFrom } : {}),
-  };
 }
