@@ -43,6 +43,8 @@ export interface VectorPort {
   remove(name: string, ids: readonly string[]): Promise<void>;
   /** Best first; the filter is the shared filter language (src/filter), applied inside the search. */
   search(name: string, vector: readonly number[], k: number, filter?: FilterInput): Promise<VectorHit[]>;
+  /** The same search, also saying how many items were scored exactly because the graph did not hold them yet. */
+  searchCounted(name: string, vector: readonly number[], k: number, filter?: FilterInput): Promise<{ hits: VectorHit[]; pending_scanned: number }>;
   /** The stored vector and metadata, or undefined for an unknown id. */
   get(name: string, id: string): Promise<VectorItem | undefined>;
   /** The stored metadata alone (cheaper than `get`), or undefined for an unknown id. */

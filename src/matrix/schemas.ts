@@ -142,6 +142,8 @@ export const SearchResultSchema = v.object({
     lexical_weight: v.optional(v.number()),
   }),
   timings: v.object({ embed_ms: v.number(), search_ms: v.number(), lexical_ms: v.number(), fuse_ms: v.number(), total_ms: v.number() }),
+  /** Items not yet in the corpora's graphs, scored exactly instead (catch-up after a build or a restart). */
+  pending_scanned: v.number(),
 });
 
 export const GateBody = v.strictObject({

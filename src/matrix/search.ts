@@ -56,6 +56,8 @@ export interface SearchOutput {
   relevance: { dropped: Record<DropReason, number>; drops?: Drop[] };
   fusion: { method: FusionMethod; rrf_k?: number; mode: SearchMode; lexical_weight?: number };
   timings: { embed_ms: number; search_ms: number; lexical_ms: number; fuse_ms: number; total_ms: number };
+  /** Items of the corpora's vector indexes not yet in their graphs, scored exactly instead (catch-up after a build or a restart). */
+  pending_scanned: number;
 }
 
 export interface SearchDeps {
@@ -115,6 +117,7 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
 
   const tSearch = performance.now();
   let searchMs = 0;
+  let pendingScanned = 0;
   const lists = new Map<string, CorpusHit[]>();
   const lexLists = new Map<string, CorpusHit[]>();
   const calibration: Record<string, Calibration | undefined> = {};
@@ -127,7 +130,8 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
         lists.set(rec.name, []);
         return;
       }
-      const hits = await deps.vectors.search(rec.index, vectorFor(rec.model), perCorpusK, filter);
+      const { hits, pending_scanned } = await deps.vectors.searchCounted(rec.index, vectorFor(rec.model), perCorpusK, filter);
+      pendingScanned += pending_scanned;
       lists.set(
         rec.name,
         hits.map((h) => {
@@ -243,6 +247,7 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
       ...(mode === "hybrid" ? { lexical_weight: lexicalWeight } : {}),
     },
     timings: { embed_ms: embedMs, search_ms: searchMs, lexical_ms: lexicalMs, fuse_ms: fuseMs, total_ms: ms(t0) },
+    pending_scanned: pendingScanned,
   };
 }
 

@@ -6,6 +6,10 @@ import type { VectorPort } from "../ports.ts";
 import type { VectorService } from "./service.ts";
 
 export function vectorPort(svc: VectorService): VectorPort {
+  const searchCounted: VectorPort["searchCounted"] = async (name, vector, k, filter) => {
+    const { hits, pending_scanned } = await svc.search(name, { vector, k, filter });
+    return { hits: hits.map((h) => ({ id: h.id, score: h.score, metadata: h.metadata ?? {} })), pending_scanned };
+  };
   return {
     hasIndex(name) {
       try {
@@ -29,10 +33,8 @@ export function vectorPort(svc: VectorService): VectorPort {
     async remove(name, ids) {
       svc.deleteItems(name, ids);
     },
-    async search(name, vector, k, filter) {
-      const { hits } = await svc.search(name, { vector, k, filter });
-      return hits.map((h) => ({ id: h.id, score: h.score, metadata: h.metadata ?? {} }));
-    },
+    search: async (name, vector, k, filter) => (await searchCounted(name, vector, k, filter)).hits,
+    searchCounted,
     async get(name, id) {
       try {
         const item = svc.getItem(name, id);

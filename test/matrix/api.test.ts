@@ -53,6 +53,18 @@ describe("corpora", () => {
 });
 
 describe("search", () => {
+  test("says how many items were scored exactly because their graph did not hold them yet (pending_scanned)", async () => {
+    const index = "matrix-workers";
+    const stats = () => lh.vector.service.listIndexes().find((i) => i.name === index)!;
+    // No writes meanwhile, so pending only shrinks: what a search scanned exactly is at least what
+    // is still pending after it (no filter: every pending item is scanned).
+    const during = await search({ query: "forklift operator", corpora: ["workers"], k: 5, mode: "vector" });
+    expect(during.pending_scanned).toBeGreaterThanOrEqual(stats().pending);
+    for (let i = 0; i < 400 && stats().pending > 0; i++) await Bun.sleep(25);
+    expect(stats().pending).toBe(0);
+    expect((await search({ query: "forklift operator", corpora: ["workers"], k: 5 })).pending_scanned).toBe(0);
+  });
+
   test("finds the matching rows and never returns the stored text as metadata", async () => {
     const res = await search({ query: "forklift operator in Joliet", corpora: ["workers"], k: 3 });
     expect(res.results.length).toBe(3);
