@@ -118,12 +118,7 @@ export class SqlEngine {
     const ctx = this.errorContext(timeoutMs);
     const worker = await this.acquire(deadline, timeoutMs, ctx);
     const { id, answer } = worker.query(req);
-    const left = Math.max(0, deadline - performance.now());
-    const interrupt = setTimeout(() => {
-      ctx.timedOut = true;
-      worker.interrupt(id);
-    }, left);
-    const kill = setTimeout(() => this.pool.kill(worker, { kind: "timeout" }), left + KILL_GRACE_MS);
+    const disarm = this.armDeadline(worker, () => id, deadline, ctx);
     const stop = () => worker.interrupt(id);
     options.signal?.addEventListener("abort", stop, { once: true });
     try {
@@ -138,11 +133,27 @@ export class SqlEngine {
     } catch (err) {
       throw statementError(err, ctx);
     } finally {
-      clearTimeout(interrupt);
-      clearTimeout(kill);
+      disarm();
       options.signal?.removeEventListener("abort", stop);
       this.pool.release(worker);
     }
+  }
+
+  /**
+   * At the deadline the statement is interrupted (and counted as timed out); if its worker still
+   * has not answered KILL_GRACE_MS later, the worker is killed. Returns what disarms both.
+   */
+  private armDeadline(worker: Awaited<ReturnType<WorkerPool["acquire"]>>, idOf: () => number, deadline: number, ctx: ErrorContext): () => void {
+    const left = Math.max(0, deadline - performance.now());
+    const interrupt = setTimeout(() => {
+      ctx.timedOut = true;
+      worker.interrupt(idOf());
+    }, left);
+    const kill = setTimeout(() => this.pool.kill(worker, { kind: "timeout" }), left + KILL_GRACE_MS);
+    return () => {
+      clearTimeout(interrupt);
+      clearTimeout(kill);
+    };
   }
 
   /** A worker for one statement, waiting for one within its deadline; a failure is that statement's error. */
@@ -186,20 +197,14 @@ export class SqlEngine {
     const stream = new ExportStream({ ack: () => worker.ack(id), cancel: stop });
     const started = worker.exportQuery(req, stream.listener);
     id = started.id;
-    const left = Math.max(0, deadline - performance.now());
-    const interrupt = setTimeout(() => {
-      ctx.timedOut = true;
-      worker.interrupt(id);
-    }, left);
-    const kill = setTimeout(() => this.pool.kill(worker, { kind: "timeout" }), left + KILL_GRACE_MS);
+    const disarm = this.armDeadline(worker, () => id, deadline, ctx);
     signal?.addEventListener("abort", stop, { once: true });
     const done = started.answer.then(
       (answer) => this.exportFailure(answer, ctx, clientGone),
       (err: unknown) => statementError(err, ctx),
     );
     void done.then((failure) => {
-      clearTimeout(interrupt);
-      clearTimeout(kill);
+      disarm();
       signal?.removeEventListener("abort", stop);
       this.pool.release(worker);
       stream.finish(failure);
