@@ -11,19 +11,11 @@ import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { binaryEnv, buildTo, installAlone } from "../../test/binary/run-binary.ts";
 import { tempDir } from "../../test/support/tmp.ts";
-import { machineLine, writeSection } from "./report.ts";
+import { freePort, log, machineLine, writeSection } from "./report.ts";
 
 const { values: args } = parseArgs({ options: { runs: { type: "string", default: "3" }, "no-write": { type: "boolean", default: false } } });
 const RUNS = Number(args.runs);
 const ROOT = join(import.meta.dir, "..", "..");
-const log = (...x: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...x);
-
-async function freePort(): Promise<number> {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
-}
 
 interface Timing {
   port: number;

@@ -14,7 +14,7 @@ import { hashEmbed } from "../../src/embed/hash-embedder.ts";
 import { renderText } from "../../src/matrix/rows.ts";
 import { type Child, startChild } from "../../test/support/child.ts";
 import { tempDir } from "../../test/support/tmp.ts";
-import { machineLine, percentile, writeSection } from "./report.ts";
+import { log, machineLine, percentile, writeSection } from "./report.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -30,7 +30,6 @@ const DIM = 384;
 const WORKERS_TEMPLATE = "{primary_skill} in {city}, {state}: {resume_text}";
 const CANDIDATES_TEMPLATE = "{desired_role} in {city}, {state}. Skills: {skills}. {notes}";
 
-const log = (...x: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...x);
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
 const mib = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
 const peakRss = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmHWM:\s+(\d+)/)![1]) * 1024;

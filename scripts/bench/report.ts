@@ -25,3 +25,14 @@ export function percentile(sorted: number[], p: number): number {
 export function machineLine(): string {
   return `Bun ${Bun.version}, ${navigator.hardwareConcurrency} cores, ${new Date().toISOString().slice(0, 10)}`;
 }
+
+/** A progress line on stderr, stamped with the time of day (stdout is kept for figures). */
+export const log = (...x: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...x);
+
+/** A loopback port free at this moment (a child server is then told to bind it). */
+export async function freePort(): Promise<number> {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { rssOf, sqlWorkers } from "../../test/support/workers.ts";
 import { tempDir } from "../../test/support/tmp.ts";
-import { machineLine, writeSection } from "./report.ts";
+import { log, machineLine, writeSection } from "./report.ts";
 import { abortedUpload, ask, type FaultContext, fillSpool, killSqlWorker, memoryProbe, slowUpload, spoolFiles, spoolNearlyFull } from "./soak-faults.ts";
 import { Client, csvRecords, RowPool } from "./soak-client.ts";
 import { acknowledged, CORPUS, type LoadControl, runLoad, VECTOR_DIM, VECTOR_INDEX } from "./soak-load.ts";
@@ -40,7 +40,6 @@ const TOKEN = "soak-token";
 const ROOT = join(import.meta.dir, "..", "..");
 const LOAD_SHAPE = { sql: 3, vector: 2, matrix: 2 };
 
-const log = (...x: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...x);
 const work = tempDir("lh-soak-");
 const spoolDir = join(work, "spool");
 const logFile = join(work, "server.log");

@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 import { tempDir } from "../../test/support/tmp.ts";
-import { machineLine, writeSection } from "./report.ts";
+import { freePort, log, machineLine, writeSection } from "./report.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -29,14 +29,6 @@ const ROWS = Number(args.rows);
 const RUNS = Number(args.runs);
 const MAIN = resolve(args.main!);
 const ROOT = join(import.meta.dir, "..", "..");
-const log = (...x: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...x);
-
-async function freePort(): Promise<number> {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
-}
 
 interface Server {
   proc: Subprocess<"ignore", "pipe", "pipe">;

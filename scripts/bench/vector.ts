@@ -25,7 +25,7 @@ import * as v from "valibot";
 import { type Child, startChild } from "../../test/support/child.ts";
 import { tempDir } from "../../test/support/tmp.ts";
 import { clusteredSplit, exactKnn } from "../../test/support/vectors.ts";
-import { machineLine, percentile, writeSection } from "./report.ts";
+import { log, machineLine, percentile, writeSection } from "./report.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -50,7 +50,6 @@ const EF_C = 200;
 const EF = 64;
 const BUCKETS = 100;
 
-const log = (...x: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...x);
 const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
 const mib = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
