@@ -6,12 +6,13 @@ import type { Logger } from "../log.ts";
 import { backgroundOf, probeTexts, unit } from "./calibration.ts";
 import type { CorpusRecord, CorpusStore } from "./corpus-store.ts";
 import type { EmbedPort, IdValue, RowSource, VectorItem, VectorPort } from "../ports.ts";
+import { type Field, fieldsKey, mixFields, renderWithSpans, splitFields } from "./fields.ts";
 import { lexicalBackground } from "./lexical/calibrate.ts";
 import type { LexicalIndexes } from "./lexical/indexes.ts";
 import { classifyRow, contentHash, pickMetadata, renderText, type Row, type RowHashes, stableJson, textColumns } from "./rows.ts";
+import { FIELDS_KEY, fieldedText, type Spans, TEXT_KEY } from "./stored.ts";
 
-/** Metadata key holding the embedded text (needed by the required-terms cut); never returned as metadata. */
-export const TEXT_KEY = "_text";
+export { TEXT_KEY } from "./stored.ts";
 const CALIBRATION_DOCS = 64;
 const CALIBRATION_PROBES = 32;
 
@@ -31,6 +32,39 @@ export interface BuildDeps {
   log: Logger;
 }
 
+/** The lexical index's field weights: one per field of a fielded corpus, [1] for a corpus built before fields. */
+export function lexicalWeights(rec: Pick<CorpusRecord, "fields">): number[] {
+  return rec.fields?.map((f) => f.weight) ?? [1];
+}
+
+/** One row as a corpus document: its rendered text, what BM25 and the embedder read (the fields joined, or the text), the fields' spans. */
+interface Doc {
+  id: string;
+  text: string;
+  lexical: string;
+  spans?: Spans;
+  metadata: Record<string, unknown>;
+}
+
+function rowDoc(rec: CorpusRecord, id: string, row: Row): Omit<Doc, "metadata"> {
+  if (!rec.fields) {
+    const text = renderText(rec.text, row);
+    return { id, text, lexical: text };
+  }
+  const { text, spans } = renderWithSpans(rec.text, rec.fields, row);
+  return { id, text, lexical: fieldedText(text, spans), spans };
+}
+
+/** A fielded corpus's text hash covers its weights and spans too: other weights make other vectors. */
+function textHash(rec: CorpusRecord, doc: Omit<Doc, "metadata">): string {
+  return contentHash(rec.fields ? `${fieldsKey(rec.fields)}\u001e${JSON.stringify(doc.spans)}\u001e${doc.text}` : doc.text);
+}
+
+/** What is stored with the vector: the row's metadata columns, its text, a fielded corpus's spans. */
+function storedMetadata(doc: Doc): Record<string, unknown> {
+  return doc.spans ? { ...doc.metadata, [TEXT_KEY]: doc.text, [FIELDS_KEY]: doc.spans } : { ...doc.metadata, [TEXT_KEY]: doc.text };
+}
+
 export function readColumns(rec: Pick<CorpusRecord, "id_column" | "text" | "metadata">): string[] {
   return [...new Set([rec.id_column, ...textColumns(rec.text), ...rec.metadata])];
 }
@@ -48,7 +82,7 @@ export async function runBuild(deps: BuildDeps, rec: CorpusRecord, cancelled: ()
   const sample: { id: string; text: string }[] = [];
   const columns = readColumns(rec);
   let lastCheckpoint = Date.now();
-  await deps.lexical.open(rec.name, rec.dim !== null);
+  await deps.lexical.open(rec.name, rec.dim !== null, lexicalWeights(rec));
   let lexicalChanged = false;
 
   // The index is the truth about its dimension: a record checkpointed before the first upsert
@@ -124,24 +158,24 @@ interface BuildState {
 /** Returns whether the lexical index changed. */
 async function processChunk(deps: BuildDeps, rec: CorpusRecord, rows: readonly Row[], st: BuildState): Promise<boolean> {
   // The last row of an id wins, as a batch may not name an id twice.
-  const byId = new Map<string, { text: string; metadata: Record<string, unknown>; hashes: RowHashes }>();
+  const byId = new Map<string, Doc & { hashes: RowHashes }>();
   for (const row of rows) {
-    const text = renderText(rec.text, row);
-    if (text === "") {
+    const doc = rowDoc(rec, String(row[rec.id_column]), row);
+    if (doc.text === "") {
       rec.skipped_empty++;
       continue;
     }
     const metadata = pickMetadata(rec.metadata, row);
-    byId.set(String(row[rec.id_column]), { text, metadata, hashes: [contentHash(text), contentHash(stableJson(metadata))] });
+    byId.set(doc.id, { ...doc, metadata, hashes: [textHash(rec, doc), contentHash(stableJson(metadata))] });
   }
-  const toEmbed: { id: string; text: string; metadata: Record<string, unknown> }[] = [];
-  const metaOnly: { id: string; text: string; metadata: Record<string, unknown> }[] = [];
+  const toEmbed: Doc[] = [];
+  const metaOnly: Doc[] = [];
   for (const [id, r] of byId) {
     st.seen.add(id);
-    if (st.sample.length < CALIBRATION_DOCS) st.sample.push({ id, text: r.text });
+    if (st.sample.length < CALIBRATION_DOCS) st.sample.push({ id, text: r.lexical });
     const change = classifyRow(st.hashes.get(id), r.hashes);
-    if (change === "new" || change === "text_changed") toEmbed.push({ id, ...r });
-    else if (change === "metadata_changed") metaOnly.push({ id, ...r });
+    if (change === "new" || change === "text_changed") toEmbed.push(r);
+    else if (change === "metadata_changed") metaOnly.push(r);
     else st.stats.unchanged++;
   }
   await embedAndUpsert(deps, rec, toEmbed);
@@ -149,8 +183,8 @@ async function processChunk(deps: BuildDeps, rec: CorpusRecord, rows: readonly R
   // The same text the vectors were made from. A row whose text did not change keeps its terms,
   // unless the lexical index lacks it (its segments could not be loaded): a build heals that.
   const embedded = new Set(toEmbed.map((r) => r.id));
-  const lexical = [...toEmbed];
-  for (const [id, r] of byId) if (!embedded.has(id) && !deps.lexical.has(rec.name, id)) lexical.push({ id, ...r });
+  const lexical = toEmbed.map((r) => ({ id: r.id, text: r.lexical }));
+  for (const [id, r] of byId) if (!embedded.has(id) && !deps.lexical.has(rec.name, id)) lexical.push({ id, text: r.lexical });
   deps.lexical.upsert(rec.name, lexical);
   for (const r of [...toEmbed, ...metaOnly]) st.hashes.set(r.id, byId.get(r.id)!.hashes);
   st.stats.embedded += toEmbed.length;
@@ -159,27 +193,50 @@ async function processChunk(deps: BuildDeps, rec: CorpusRecord, rows: readonly R
   return lexical.length > 0;
 }
 
-async function embedAndUpsert(deps: BuildDeps, rec: CorpusRecord, rows: { id: string; text: string; metadata: Record<string, unknown> }[]): Promise<void> {
+/** Vectors of a corpus's texts: each text embedded whole, or a fielded text as the weighted mix of its fields' vectors. */
+export async function embedTexts(
+  embed: BuildDeps["embed"],
+  rec: Pick<CorpusRecord, "fields" | "model">,
+  texts: readonly string[],
+): Promise<{ vectors: readonly (readonly number[])[]; dimension: number }> {
+  if (!rec.fields) return embed.embed(texts, rec.model);
+  const fields: readonly Field[] = rec.fields;
+  const split = texts.map((t) => splitFields(t, fields.length));
+  // Each distinct value once: short fields (a skill, a city, a shift) repeat across a batch.
+  const distinct = [...new Set(split.flat().filter((v) => v !== ""))];
+  const byValue = new Map<string, readonly number[]>();
+  let dimension = 0;
+  for (let i = 0; i < distinct.length; i += embed.maxBatch) {
+    const part = distinct.slice(i, i + embed.maxBatch);
+    const out = await embed.embed(part, rec.model);
+    dimension = out.dimension;
+    for (const [j, v] of part.entries()) byValue.set(v, out.vectors[j]!);
+  }
+  return { vectors: split.map((values) => mixFields(values, fields, (v) => byValue.get(v)!)), dimension };
+}
+
+async function embedAndUpsert(deps: BuildDeps, rec: CorpusRecord, rows: Doc[]): Promise<void> {
   for (let i = 0; i < rows.length; i += deps.embed.maxBatch) {
     const chunk = rows.slice(i, i + deps.embed.maxBatch);
-    const { vectors, dimension } = await deps.embed.embed(
-      chunk.map((r) => r.text),
-      rec.model,
+    const { vectors, dimension } = await embedTexts(
+      deps.embed,
+      rec,
+      chunk.map((r) => r.lexical),
     );
     if (rec.dim === null) rec.dim = dimension;
     if (!deps.vectors.hasIndex(rec.index)) await deps.vectors.createIndex(rec.index, rec.dim);
-    const items: VectorItem[] = chunk.map((r, j) => ({ id: r.id, vector: vectors[j]!, metadata: { ...r.metadata, [TEXT_KEY]: r.text } }));
+    const items: VectorItem[] = chunk.map((r, j) => ({ id: r.id, vector: vectors[j]!, metadata: storedMetadata(r) }));
     await deps.vectors.upsert(rec.index, items);
   }
 }
 
-async function rewriteMetadata(deps: BuildDeps, rec: CorpusRecord, rows: { id: string; text: string; metadata: Record<string, unknown> }[]): Promise<void> {
+async function rewriteMetadata(deps: BuildDeps, rec: CorpusRecord, rows: Doc[]): Promise<void> {
   if (rows.length === 0) return;
   const items: VectorItem[] = [];
   const missing: typeof rows = [];
   for (const r of rows) {
     const stored = await deps.vectors.get(rec.index, r.id);
-    if (stored) items.push({ id: r.id, vector: stored.vector, metadata: { ...r.metadata, [TEXT_KEY]: r.text } });
+    if (stored) items.push({ id: r.id, vector: stored.vector, metadata: storedMetadata(r) });
     else missing.push(r);
   }
   if (items.length > 0) await deps.vectors.upsert(rec.index, items);

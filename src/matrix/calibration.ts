@@ -1,23 +1,30 @@
 // A corpus's background: how similar a query-like text is to documents it has nothing to do
 // with. Probes are short word windows cut from sampled documents, each scored against every
 // other sampled document; the mean and spread of those scores calibrate the corpus (fusion.ts).
+import { FIELD_SEP } from "./fields.ts";
 import type { Calibration } from "./fusion.ts";
 import { dot } from "./playbook-boost.ts";
 import { words } from "./relevance.ts";
 
 const PROBE_WORDS = 4;
+/** A fielded document's probe takes this many words from each field, as a query names a skill, a city, a shift. */
+const PROBE_FIELD_WORDS = 2;
+
+function window(ws: readonly string[], n: number, seed: number): string[] {
+  const k = Math.min(n, ws.length);
+  const start = (seed * 7919) % (ws.length - k + 1);
+  return ws.slice(start, start + k);
+}
 export const MIN_BACKGROUND_STD = 0.02;
 
-/** A deterministic window of up to PROBE_WORDS words from each text; `source` is its text's index. */
+/** A deterministic window of up to PROBE_WORDS words from each text (of a fielded one, PROBE_FIELD_WORDS from each field); `source` is its text's index. */
 export function probeTexts(texts: readonly string[], max: number): { text: string; source: number }[] {
   const out: { text: string; source: number }[] = [];
   texts.forEach((t, i) => {
     if (out.length >= max) return;
-    const ws = words(t);
+    const ws = t.includes(FIELD_SEP) ? t.split(FIELD_SEP).flatMap((field) => window(words(field), PROBE_FIELD_WORDS, i)) : window(words(t), PROBE_WORDS, i);
     if (ws.length === 0) return;
-    const n = Math.min(PROBE_WORDS, ws.length);
-    const start = (i * 7919) % (ws.length - n + 1);
-    out.push({ text: ws.slice(start, start + n).join(" "), source: i });
+    out.push({ text: ws.join(" "), source: i });
   });
   return out;
 }

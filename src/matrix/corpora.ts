@@ -9,9 +9,11 @@ import { Conflict, NotFound, Unavailable, ValidationFailed } from "../errors.ts"
 import type { EventBus } from "../events.ts";
 import { type SkippedDetail, SkipReport } from "../lib/skipped.ts";
 import type { Logger } from "../log.ts";
-import { type BuildDeps, readColumns, runBuild, TEXT_KEY } from "./builder.ts";
+import { type BuildDeps, lexicalWeights, readColumns, runBuild } from "./builder.ts";
+import { resolveFields } from "./corpus-fields.ts";
 import { CORPUS_NAME, type CorpusRecord, indexNameFor } from "./corpus-store.ts";
 import { templateColumns } from "./rows.ts";
+import { RESERVED_KEYS } from "./stored.ts";
 
 export interface CorpusInput {
   name: string;
@@ -21,6 +23,8 @@ export interface CorpusInput {
   template?: string;
   metadata?: string[];
   model?: string;
+  /** Weights of text columns (fields.ts); the others are weighed by their length. */
+  field_weights?: Record<string, number>;
 }
 
 export interface CorpusStatus {
@@ -34,6 +38,7 @@ export interface CorpusStatus {
   skipped_empty: number;
   error?: string;
   model?: string;
+  fields?: { column: string; weight: number }[];
   dim: number | null;
   count: number;
   pending: number;
@@ -90,7 +95,7 @@ export class Corpora {
       }
       c.records.set(rec.name, rec);
       // Loads in the background; a search or a build of the corpus waits for it.
-      void deps.lexical.open(rec.name, rec.dim !== null);
+      void deps.lexical.open(rec.name, rec.dim !== null, lexicalWeights(rec));
       if (rec.state === "building") c.start(rec);
     }
     return c;
@@ -153,6 +158,7 @@ export class Corpora {
       eta_s: rec.state !== "building" ? 0 : rate > 0 ? Math.round(Math.max(0, rec.rows_total - rec.rows_done) / rate) : null,
       skipped_empty: rec.skipped_empty,
       model: rec.model,
+      ...(rec.fields ? { fields: rec.fields } : {}),
       dim: rec.dim,
       count: stats.count,
       pending: stats.pending,
@@ -181,8 +187,9 @@ export class Corpora {
     }
     const text = input.template !== undefined ? { template: input.template } : { columns: input.text! };
     const metadata = input.metadata ?? [];
-    if (metadata.includes(TEXT_KEY))
-      throw new ValidationFailed(`metadata column "${TEXT_KEY}" is reserved`, [{ path: "metadata", message: `"${TEXT_KEY}" is reserved` }]);
+    const reserved = metadata.find((c) => RESERVED_KEYS.includes(c));
+    if (reserved !== undefined)
+      throw new ValidationFailed(`metadata column "${reserved}" is reserved`, [{ path: "metadata", message: `"${reserved}" is reserved` }]);
     const info = await this.deps.rows.describe(input.dataset);
     const known = new Set(info.columns);
     const wanted = readColumns({ id_column: input.id_column, text, metadata });
@@ -207,7 +214,14 @@ export class Corpora {
           model: existing.model ?? null,
         });
       }
-      rec = { ...existing, text, metadata, state: "building", started_at: now, error: undefined, finished_at: undefined };
+      const { fields, relayout } = await resolveFields(this.deps.rows, input, text, existing);
+      // Another set of fields is another lexical index; every row's text changes with it, so the build re-indexes them all.
+      if (relayout) {
+        await this.deps.lexical.drop(input.name);
+        // Opened empty now: the old texts it would be rebuilt from have the old fields.
+        await this.deps.lexical.open(input.name, false, lexicalWeights({ fields }));
+      }
+      rec = { ...existing, text, fields, metadata, state: "building", started_at: now, error: undefined, finished_at: undefined };
     } else {
       // A model the provider cannot serve fails here, as a 400, not later as a failed build.
       if (input.model !== undefined) await this.deps.embed.embed([input.name], input.model);
@@ -216,11 +230,13 @@ export class Corpora {
       await this.deps.corpora.removeHashes(input.name);
       await this.deps.lexical.drop(input.name);
       if (this.deps.vectors.hasIndex(index)) await this.deps.vectors.dropIndex(index);
+      const { fields } = await resolveFields(this.deps.rows, input, text);
       rec = {
         name: input.name,
         dataset: input.dataset,
         id_column: input.id_column,
         text,
+        fields,
         metadata,
         model: input.model,
         index,

@@ -45,6 +45,8 @@ const CorpusRecordSchema = v.object({
   id_column: v.string(),
   text: v.object({ columns: v.optional(v.array(v.string())), template: v.optional(v.string()) }),
   metadata: v.array(v.string()),
+  /** A field-aware corpus's fields (fields.ts); absent for a corpus built before fields, which keeps reading its text whole. */
+  fields: v.optional(v.array(v.object({ column: v.string(), weight: v.pipe(num, v.minValue(0)) }))),
   /** The embedding model asked for; absent means the provider's default at build time. */
   model: v.optional(v.string()),
   /** The vector index holding the corpus. */

@@ -4,7 +4,7 @@ import type { Module, ModuleContext } from "../module.ts";
 import type { EmbedPort, RowSource, VectorPort } from "../ports.ts";
 import type { MatrixConfig } from "./config.ts";
 import { Corpora } from "./corpora.ts";
-import { TEXT_KEY } from "./builder.ts";
+import { lexicalTextOf } from "./stored.ts";
 import { CorpusStore, indexNameFor } from "./corpus-store.ts";
 import { LexicalIndexes } from "./lexical/indexes.ts";
 import { matrixOperations } from "./operations.ts";
@@ -34,10 +34,7 @@ export async function open(ctx: ModuleContext<MatrixConfig>, ports: MatrixPorts)
     store,
     {
       ids: async (corpus) => [...(await corpusStore.loadHashes(corpus)).keys()],
-      text: (corpus, id) => {
-        const text = ports.vectors.hasIndex(indexNameFor(corpus)) ? ports.vectors.metadata(indexNameFor(corpus), id)?.[TEXT_KEY] : undefined;
-        return typeof text === "string" ? text : undefined;
-      },
+      text: (corpus, id) => (ports.vectors.hasIndex(indexNameFor(corpus)) ? lexicalTextOf(ports.vectors.metadata(indexNameFor(corpus), id)) : undefined),
     },
     log,
   );

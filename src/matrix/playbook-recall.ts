@@ -2,7 +2,7 @@
 // boost could reach them. They are brought into their corpus's list, scored exactly against the
 // query, when they still exist and still pass the search's filter; the boost then applies as usual.
 import type { Predicate } from "../filter/compile.ts";
-import { TEXT_KEY } from "./builder.ts";
+import { storedDoc } from "./stored.ts";
 import { unit } from "./calibration.ts";
 import type { CorpusRecord } from "./corpus-store.ts";
 import type { CorpusHit } from "./fusion.ts";
@@ -42,7 +42,7 @@ export async function recallPlaybookItems(lists: Map<string, CorpusHit[]>, input
     // copying a vector out of the index.
     const stored = input.vectors.metadata(rec.index, p.item_id);
     if (stored === undefined) continue;
-    const { [TEXT_KEY]: text, ...metadata } = stored;
+    const { text, metadata } = storedDoc(stored);
     if (input.accept && !input.accept(metadata)) continue;
     const item = await input.vectors.get(rec.index, p.item_id);
     if (!item) continue;
@@ -51,7 +51,7 @@ export async function recallPlaybookItems(lists: Map<string, CorpusHit[]>, input
       query = unit(input.vectorFor(rec));
       queries.set(rec.name, query);
     }
-    const hit: CorpusHit = { id: item.id, score: dot(query, unit(item.vector)), metadata, text: typeof text === "string" ? text : undefined };
+    const hit: CorpusHit = { id: item.id, score: dot(query, unit(item.vector)), metadata, text };
     const at = list.findIndex((h) => h.score < hit.score);
     list.splice(at === -1 ? list.length : at, 0, hit);
     added++;

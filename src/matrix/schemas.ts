@@ -17,6 +17,14 @@ export const CorpusBody = v.strictObject({
   template: v.optional(v.pipe(nonEmpty, v.description('e.g. "{primary_skill} in {city}, {state}: {resume_text}"'))),
   metadata: v.optional(v.pipe(v.array(column), v.description("columns stored with each row, for filters and results"))),
   model: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))),
+  field_weights: v.optional(
+    v.pipe(
+      v.record(column, v.pipe(v.number(), v.minValue(0.01), v.maxValue(100))),
+      v.description(
+        "weight of each text column (a field) in search; a column left out is weighed by its length: 1 up to 4 words, sqrt(4 / average words) beyond (a 90-word résumé: 0.21)",
+      ),
+    ),
+  ),
 });
 
 /** Mirrors CorpusStatus in corpora.ts. */
@@ -33,6 +41,12 @@ export const CorpusStatusSchema = named(
     skipped_empty: v.number(),
     error: v.optional(v.string()),
     model: v.optional(v.pipe(v.string(), v.description("absent: the provider's default model"))),
+    fields: v.optional(
+      v.pipe(
+        v.array(v.object({ column: v.string(), weight: v.number() })),
+        v.description("the text columns searched as fields, with their weights; absent for a corpus built before field-aware search (its text is read whole)"),
+      ),
+    ),
     dim: v.nullable(v.pipe(v.number(), v.description("null until the first row is embedded"))),
     count: v.number(),
     pending: v.number(),

@@ -4,7 +4,6 @@
 import { ValidationFailed } from "../errors.ts";
 import { compileFilter } from "../filter/compile.ts";
 import { type FilterInput, parseFilter } from "../filter/parse.ts";
-import { TEXT_KEY } from "./builder.ts";
 import { unit } from "./calibration.ts";
 import type { MatrixConfig } from "./config.ts";
 import type { Corpora } from "./corpora.ts";
@@ -20,6 +19,7 @@ import { recallPlaybookItems } from "./playbook-recall.ts";
 import type { Playbooks } from "./playbooks.ts";
 import type { EmbedPort, VectorPort } from "../ports.ts";
 import { applyRelevance, type Drop, type DropReason, round } from "./relevance.ts";
+import { storedDoc } from "./stored.ts";
 
 export interface SearchInput {
   query?: string;
@@ -134,10 +134,7 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
       pendingScanned += pending_scanned;
       lists.set(
         rec.name,
-        hits.map((h) => {
-          const { [TEXT_KEY]: text, ...metadata } = h.metadata;
-          return { id: h.id, score: h.score, metadata, text: typeof text === "string" ? text : undefined };
-        }),
+        hits.map((h) => ({ id: h.id, score: h.score, ...storedDoc(h.metadata) })),
       );
     }),
   ).then(() => {

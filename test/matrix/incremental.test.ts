@@ -1,7 +1,6 @@
 // A rebuild after an append or a replace embeds only new or changed rows (the provider is counted
 // with the embedding cache off, so nothing can hide a re-embedding) and removes vanished rows.
 import { afterAll, expect, test } from "bun:test";
-import { renderText } from "../../src/matrix/rows.ts";
 import { testLakehouse } from "../support/app.ts";
 import { json, post } from "../support/http.ts";
 import { ingestOk } from "../support/ingest.ts";
@@ -20,8 +19,10 @@ provider.embed = (texts, model, signal) => {
   return original(texts, model, signal);
 };
 
-const textOf = (w: Worker) => renderText({ template: WORKERS_CORPUS.template }, w as any);
-/** Row texts the provider saw since `from` (calibration probes are short word windows, never a whole row). */
+// The corpus is fielded (src/matrix/fields.ts): each field's value is embedded, each distinct one
+// once per batch. The résumé is the field unique to a row, so it stands for the row here.
+const textOf = (w: Worker) => w.resume_text;
+/** Row résumés the provider saw since `from` (calibration probes are short word windows, never a whole résumé). */
 const rowTextsSince = (from: number, rows: Worker[]) => {
   const all = new Set(rows.map(textOf));
   return embedded

@@ -42,7 +42,7 @@ describe("search modes", () => {
   });
 
   test("hybrid explains each hit's vector and lexical parts, and its score is their combination", async () => {
-    const res = await search({ query: "zeppelin pilot welder", explain: true, k: 10 });
+    const res = await search({ query: "zeppelin pilot licence", explain: true, k: 10 });
     expect(res.results[0].id).toBe(rows[77]!.worker_id);
     for (const r of res.results) {
       const { vector, lexical } = r.explain.sources[0].parts;

@@ -7,6 +7,13 @@
 // Like Lucene, a removed or replaced document stays counted in N, df and avglen until the index
 // is compacted (the builder compacts at the end of every build that changed anything), so
 // removals cost O(1) and scores drift only while a build runs.
+//
+// A fielded index (../fields.ts) scores each field as its own BM25 — its own document frequency,
+// lengths and average length — and sums the fields' scores times their weights (the "sum of
+// per-field BM25" of Robertson, Zaragoza and Taylor 2004, not their BM25F: with one shared idf, a
+// skill named in 15% of résumés counts as common even in the skill field, where it is rare, and
+// the labelled set ranked it 0.15 lower). One field is the plain index above.
+import { splitFields } from "../fields.ts";
 import { type IndexImage, Postings, TF_MAX } from "./postings.ts";
 import { tokenize } from "./tokenize.ts";
 
@@ -23,18 +30,41 @@ export interface LexicalHit {
   score: number;
 }
 
+interface QueryTerm {
+  p: Postings;
+  field: number;
+  idf: number;
+}
+
 export class Bm25Index {
-  private readonly postings = new Map<string, Postings>();
+  /** Per field: term → postings. */
+  private readonly postings: Map<string, Postings>[];
   /** Document ordinal → id; undefined once removed or replaced. */
   private ids: (string | undefined)[] = [];
-  private lens = new Uint32Array(16);
+  /** Per field: term count of each ordinal. */
+  private lens: Uint32Array[];
   private readonly ordinal = new Map<string, number>();
-  private totalLen = 0;
+  private readonly totalLen: number[];
   private scores = new Float64Array(0);
   private touched = new Int32Array(0);
   private order = new Int32Array(0);
-  private norm = new Float64Array(0);
+  private norms: Float64Array[] = [];
   private normKey = "";
+  /** Field weights (scoring only: they can change without re-indexing). */
+  weights: number[];
+
+  /** `weights`: one per field; one field (weight 1) is the plain index. */
+  constructor(weights: readonly number[] = [1]) {
+    if (weights.length === 0) throw new Error("a lexical index needs at least one field");
+    this.weights = [...weights];
+    this.postings = weights.map(() => new Map());
+    this.lens = weights.map(() => new Uint32Array(16));
+    this.totalLen = weights.map(() => 0);
+  }
+
+  get fields(): number {
+    return this.postings.length;
+  }
 
   /** Live documents. */
   get size(): number {
@@ -50,33 +80,44 @@ export class Bm25Index {
     return this.ordinal.has(id);
   }
 
+  /** A fielded index splits the text at FIELD_SEP (../fields.ts); a plain one reads it whole. */
   upsert(id: string, text: string): void {
-    this.upsertTerms(id, tokenize(text));
+    this.upsertFields(
+      id,
+      splitFields(text, this.fields).map((t) => tokenize(t)),
+    );
   }
 
-  upsertTerms(id: string, terms: readonly string[]): void {
+  /** One term list per field. */
+  upsertFields(id: string, fields: readonly (readonly string[])[]): void {
     this.remove(id);
     const doc = this.ids.length;
     this.ids.push(id);
     this.ordinal.set(id, doc);
-    if (doc === this.lens.length) {
-      const lens = new Uint32Array(doc * 2);
-      lens.set(this.lens);
-      this.lens = lens;
+    if (doc === this.lens[0]!.length) {
+      this.lens = this.lens.map((old) => {
+        const lens = new Uint32Array(doc * 2);
+        lens.set(old);
+        return lens;
+      });
     }
-    this.lens[doc] = terms.length;
-    this.totalLen += terms.length;
-    // A document's postings are the last of each list, so a repeated term bumps the last tf
-    // (no per-document map: it cost as much as tokenizing).
-    for (const t of terms) {
-      let p = this.postings.get(t);
-      if (!p) {
-        p = new Postings();
-        this.postings.set(t, p);
+    for (let f = 0; f < this.fields; f++) {
+      const terms = fields[f] ?? [];
+      const postings = this.postings[f]!;
+      this.lens[f]![doc] = terms.length;
+      this.totalLen[f]! += terms.length;
+      // A document's postings are the last of each list, so a repeated term bumps the last tf
+      // (no per-document map: it cost as much as tokenizing).
+      for (const t of terms) {
+        let p = postings.get(t);
+        if (!p) {
+          p = new Postings();
+          postings.set(t, p);
+        }
+        if (p.n > 0 && p.docs[p.n - 1] === doc) {
+          if (p.tfs[p.n - 1]! < TF_MAX) p.tfs[p.n - 1]!++;
+        } else p.push(doc, 1);
       }
-      if (p.n > 0 && p.docs[p.n - 1] === doc) {
-        if (p.tfs[p.n - 1]! < TF_MAX) p.tfs[p.n - 1]!++;
-      } else p.push(doc, 1);
     }
   }
 
@@ -88,32 +129,39 @@ export class Bm25Index {
     return true;
   }
 
-  /** Query terms that are in the index, distinct, each with its idf. */
-  private queryTerms(query: string): { p: Postings; idf: number }[] {
+  /** Query terms that are in the index, distinct, once per field holding them, each with its idf (the field's). */
+  private queryTerms(query: string): QueryTerm[] {
     const n = this.ids.length;
-    const out: { p: Postings; idf: number }[] = [];
+    const out: QueryTerm[] = [];
     for (const t of new Set(tokenize(query))) {
-      const p = this.postings.get(t);
-      if (p) out.push({ p, idf: Math.log(1 + (n - p.n + 0.5) / (p.n + 0.5)) });
+      for (let field = 0; field < this.fields; field++) {
+        if (this.weights[field] === 0) continue;
+        const p = this.postings[field]!.get(t);
+        if (p) out.push({ p, field, idf: Math.log(1 + (n - p.n + 0.5) / (p.n + 0.5)) });
+      }
     }
     return out;
   }
 
-  /** The most a document could score for this query (every term at saturation): scores divided by it lie in [0, 1). */
+  /** The most a document could score for this query (every term at saturation in every field holding it): scores divided by it lie in [0, 1). */
   maxScore(query: string): number {
-    return this.queryTerms(query).reduce((a, q) => a + q.idf * (K1 + 1), 0);
+    return this.queryTerms(query).reduce((a, q) => a + this.weights[q.field]! * q.idf * (K1 + 1), 0);
   }
 
-  /** K1·(1 − b + b·len/avglen) per ordinal, recomputed only when the collection's size or length changed. */
-  private normFor(): Float64Array {
-    const key = `${this.ids.length}/${this.totalLen}`;
-    if (this.normKey !== key || this.norm.length < this.ids.length) {
-      const avg = this.totalLen / Math.max(1, this.ids.length);
-      this.norm = new Float64Array(this.lens.length);
-      for (let d = 0; d < this.ids.length; d++) this.norm[d] = K1 * (1 - B + (B * this.lens[d]!) / avg);
+  /** Per field, K1·(1 − b + b·len/avglen) per ordinal, recomputed only when the collection's size or length changed. */
+  private normsFor(): Float64Array[] {
+    const key = `${this.ids.length}/${this.totalLen.join(",")}`;
+    if (this.normKey !== key || this.norms.length !== this.fields || this.norms[0]!.length < this.ids.length) {
+      this.norms = this.lens.map((lens, f) => {
+        const avg = this.totalLen[f]! / Math.max(1, this.ids.length);
+        const norm = new Float64Array(lens.length);
+        // An empty field everywhere (avg 0) has no postings to score.
+        if (avg > 0) for (let d = 0; d < this.ids.length; d++) norm[d] = K1 * (1 - B + (B * lens[d]!) / avg);
+        return norm;
+      });
       this.normKey = key;
     }
-    return this.norm;
+    return this.norms;
   }
 
   /**
@@ -129,16 +177,17 @@ export class Bm25Index {
     const terms = this.queryTerms(query);
     if (terms.length === 0 || k <= 0) return [];
     if (this.scores.length < this.ids.length) {
-      this.scores = new Float64Array(this.lens.length);
-      this.touched = new Int32Array(this.lens.length);
-      this.order = new Int32Array(this.lens.length);
+      this.scores = new Float64Array(this.lens[0]!.length);
+      this.touched = new Int32Array(this.lens[0]!.length);
+      this.order = new Int32Array(this.lens[0]!.length);
     }
     const scores = this.scores;
     const touched = this.touched;
-    const norm = this.normFor();
+    const norms = this.normsFor();
     let nTouched = 0;
-    for (const { p, idf } of terms) {
-      const w = idf * (K1 + 1);
+    for (const { p, field, idf } of terms) {
+      const w = this.weights[field]! * idf * (K1 + 1);
+      const norm = norms[field]!;
       const docs = p.docs;
       const tfs = p.tfs;
       for (let i = 0; i < p.n; i++) {
@@ -189,8 +238,10 @@ export class Bm25Index {
     const out = new Map<string, number>();
     for (const id of wanted.values()) out.set(id, 0);
     if (wanted.size === 0) return out;
-    const avg = this.totalLen / Math.max(1, this.ids.length);
-    for (const { p, idf } of this.queryTerms(query)) {
+    const norms = this.normsFor();
+    for (const { p, field, idf } of this.queryTerms(query)) {
+      const w = this.weights[field]! * idf * (K1 + 1);
+      const norm = norms[field]!;
       // Postings are in ordinal order: a binary search per wanted document.
       for (const [d, id] of wanted) {
         let lo = 0;
@@ -200,7 +251,7 @@ export class Bm25Index {
           const x = p.docs[mid]!;
           if (x === d) {
             const tf = p.tfs[mid]!;
-            out.set(id, out.get(id)! + (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.lens[d]!) / avg)));
+            out.set(id, out.get(id)! + (w * tf) / (tf + norm[d]!));
             break;
           }
           if (x < d) lo = mid + 1;
@@ -217,62 +268,82 @@ export class Bm25Index {
     this.load(this.image());
   }
 
-  /** The live documents as flat arrays (removed ones left out, ordinals renumbered). */
+  /**
+   * The live documents as flat arrays (removed ones left out, ordinals renumbered). A fielded
+   * image holds the lengths field after field, and each term as "<field>:<term>" (a term never
+   * holds ":", the tokenizer splits there).
+   */
   image(): IndexImage {
     const remap = new Int32Array(this.ids.length).fill(-1);
     const ids: string[] = [];
-    const lens: number[] = [];
     this.ids.forEach((id, d) => {
       if (id === undefined) return;
       remap[d] = ids.length;
       ids.push(id);
-      lens.push(this.lens[d]!);
     });
+    const lens = new Uint32Array(ids.length * this.fields);
+    for (let f = 0; f < this.fields; f++) {
+      const from = this.lens[f]!;
+      for (let d = 0; d < this.ids.length; d++) if (remap[d]! >= 0) lens[f * ids.length + remap[d]!] = from[d]!;
+    }
     const terms: string[] = [];
     const counts: number[] = [];
     let total = 0;
-    for (const p of this.postings.values()) total += p.n;
+    for (const field of this.postings) for (const p of field.values()) total += p.n;
     const docs = new Int32Array(total);
     const tfs = new Uint16Array(total);
     let at = 0;
-    for (const [t, p] of this.postings) {
-      const start = at;
-      for (let i = 0; i < p.n; i++) {
-        const d = remap[p.docs[i]!]!;
-        if (d < 0) continue;
-        docs[at] = d;
-        tfs[at] = p.tfs[i]!;
-        at++;
+    for (const [f, field] of this.postings.entries())
+      for (const [term, p] of field) {
+        const t = this.fields === 1 ? term : `${f}:${term}`;
+        const start = at;
+        for (let i = 0; i < p.n; i++) {
+          const d = remap[p.docs[i]!]!;
+          if (d < 0) continue;
+          docs[at] = d;
+          tfs[at] = p.tfs[i]!;
+          at++;
+        }
+        if (at > start) {
+          terms.push(t);
+          counts.push(at - start);
+        }
       }
-      if (at > start) {
-        terms.push(t);
-        counts.push(at - start);
-      }
-    }
-    return { ids, lens: Uint32Array.from(lens), terms, counts: Uint32Array.from(counts), docs: docs.slice(0, at), tfs: tfs.slice(0, at) };
+    const img: IndexImage = { ids, lens, terms, counts: Uint32Array.from(counts), docs: docs.slice(0, at), tfs: tfs.slice(0, at) };
+    if (this.fields > 1) img.fields = this.fields;
+    return img;
   }
 
-  /** Replaces the contents with a stored image. */
+  /** Replaces the contents with a stored image; it must have this index's number of fields. */
   load(img: IndexImage): void {
+    if ((img.fields ?? 1) !== this.fields) throw new Error(`a ${img.fields ?? 1}-field image cannot load into a ${this.fields}-field index`);
     // Ordinals change: the per-ordinal norms must be recomputed even if N and the total length did not.
     this.normKey = "";
-    this.postings.clear();
+    for (const field of this.postings) field.clear();
     this.ordinal.clear();
     this.ids = [...img.ids];
-    this.lens = new Uint32Array(Math.max(16, img.ids.length));
-    this.lens.set(img.lens);
-    this.totalLen = 0;
-    for (const len of img.lens) this.totalLen += len;
+    const n = img.ids.length;
+    this.lens = this.postings.map((_, f) => {
+      const lens = new Uint32Array(Math.max(16, n));
+      lens.set(img.lens.subarray(f * n, (f + 1) * n));
+      let total = 0;
+      for (let d = 0; d < n; d++) total += lens[d]!;
+      this.totalLen[f] = total;
+      return lens;
+    });
     for (const [d, id] of this.ids.entries()) this.ordinal.set(id!, d);
     let at = 0;
-    img.terms.forEach((t, i) => {
+    img.terms.forEach((key, i) => {
       const n = img.counts[i]!;
+      const sep = this.fields === 1 ? -1 : key.indexOf(":");
+      const field = sep < 0 ? 0 : Number(key.slice(0, sep));
+      const t = sep < 0 ? key : key.slice(sep + 1);
       const p = new Postings();
       // Views into the image (no copy); the first push past them grows into a fresh array.
       p.docs = img.docs.subarray(at, at + n);
       p.tfs = img.tfs.subarray(at, at + n);
       p.n = n;
-      this.postings.set(t, p);
+      this.postings[field]!.set(t, p);
       at += n;
     });
   }

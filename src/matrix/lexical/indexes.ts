@@ -29,6 +29,8 @@ export interface TextSource {
 
 interface Entry {
   index: Bm25Index;
+  /** Field weights (one per field; [1] for a plain index). */
+  weights: number[];
   /** Highest segment sequence written (0: none). */
   seq: number;
   pending: Map<string, string | null>;
@@ -49,16 +51,26 @@ export class LexicalIndexes {
     private readonly log: Logger,
   ) {}
 
-  /** Starts loading a corpus's index (once); `hasContent` says whether a missing index must be rebuilt from texts. */
-  open(corpus: string, hasContent: boolean): Promise<void> {
+  /**
+   * Starts loading a corpus's index (once); `hasContent` says whether a missing index must be
+   * rebuilt from texts; `weights` has one weight per field of a fielded corpus (../fields.ts). An
+   * index already open takes new weights (they only weigh scores); another number of fields
+   * needs a drop() first.
+   */
+  open(corpus: string, hasContent: boolean, weights: readonly number[] = [1]): Promise<void> {
     const existing = this.entries.get(corpus);
-    if (existing) return existing.loaded;
-    const entry: Entry = { index: new Bm25Index(), seq: 0, pending: new Map(), loaded: Promise.resolve(), ready: false };
+    if (existing) {
+      if (existing.weights.length !== weights.length) throw new Error(`lexical index of corpus "${corpus}" is open with another number of fields`);
+      existing.weights = [...weights];
+      existing.index.weights = [...weights];
+      return existing.loaded;
+    }
+    const entry: Entry = { index: new Bm25Index(weights), weights: [...weights], seq: 0, pending: new Map(), loaded: Promise.resolve(), ready: false };
     // Never rejects: an index that cannot be loaded (the store unreachable, the texts' source
     // failing) stays empty, so its corpus is searched by vector alone, and is named in /health.
     entry.loaded = this.load(corpus, entry, hasContent)
       .catch((err) => {
-        entry.index = new Bm25Index();
+        entry.index = new Bm25Index(entry.weights);
         entry.failed = err instanceof Error ? err.message : String(err);
         this.log.error("lexical index failed to load; its corpus is searched by vector only", { corpus, error: entry.failed });
       })
@@ -113,7 +125,9 @@ export class LexicalIndexes {
       if (typeof bytes === "string") problem = "damaged";
       else if (s.kind === "base") {
         const img = decodeBase(bytes);
-        if (img.ok) e.index.load(img.value);
+        // Another number of fields: written before the corpus's text columns changed.
+        if (img.ok && (img.value.fields ?? 1) !== e.index.fields) problem = "stale";
+        else if (img.ok) e.index.load(img.value);
         else problem = img.problem;
       } else {
         const d = decodeDelta(bytes);
@@ -126,7 +140,7 @@ export class LexicalIndexes {
     if (!problem) return;
     e.rebuilt = problem;
     this.log.warn("rebuilding a lexical index from the vector index's texts", { corpus, reason: problem });
-    e.index = new Bm25Index();
+    e.index = new Bm25Index(e.weights);
     for (const id of await this.texts.ids(corpus)) {
       const text = this.texts.text(corpus, id);
       if (text !== undefined) e.index.upsert(id, text);

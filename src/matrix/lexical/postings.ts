@@ -27,6 +27,9 @@ export class Postings {
 /** What a stored index holds: enough to rebuild it exactly without the documents' text. */
 export interface IndexImage {
   ids: string[];
+  /** Fields of a fielded index (absent: 1). */
+  fields?: number;
+  /** Term counts of each document, field after field (ids × fields). */
   lens: Uint32Array;
   terms: string[];
   /** Per term: how many postings, then all postings' documents and frequencies concatenated. */

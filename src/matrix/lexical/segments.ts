@@ -38,12 +38,13 @@ const crc = (bytes: Uint8Array) => Bun.hash.crc32(bytes) >>> 0;
 const pad4 = (n: number) => (n + 3) & ~3;
 
 /**
- * magic, format, tokenizer version, header length (u32 each); the header (JSON: ids, terms);
- * padding to 4; lens u32[ids]; counts u32[terms]; docs i32[postings]; tfs u16[postings];
+ * magic, format, tokenizer version, header length (u32 each); the header (JSON: ids, terms, and
+ * fields when more than one); padding to 4; lens u32[ids × fields]; counts u32[terms]; docs
+ * i32[postings]; tfs u16[postings];
  * padding to 4; CRC-32 of everything before it.
  */
 export function encodeBase(img: IndexImage): Uint8Array {
-  const header = new TextEncoder().encode(JSON.stringify({ ids: img.ids, terms: img.terms }));
+  const header = new TextEncoder().encode(JSON.stringify({ ids: img.ids, terms: img.terms, ...(img.fields !== undefined ? { fields: img.fields } : {}) }));
   const p = img.docs.length;
   const headerEnd = pad4(16 + header.length);
   const bodyEnd = pad4(headerEnd + 4 * img.lens.length + 4 * img.counts.length + 4 * p + 2 * p);
@@ -73,12 +74,18 @@ export function decodeBase(bytes: Uint8Array): Decoded<IndexImage> {
     if (view.getUint32(0, true) !== MAGIC || view.getUint32(bodyEnd, true) !== crc(bytes.subarray(0, bodyEnd))) return { ok: false, problem: "damaged" };
     if (view.getUint32(4, true) !== FORMAT || view.getUint32(8, true) !== TOKENIZER_VERSION) return { ok: false, problem: "stale" };
     const headerLen = view.getUint32(12, true);
-    const header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(16, 16 + headerLen))) as { ids: string[]; terms: string[] };
+    const header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(16, 16 + headerLen))) as {
+      ids: string[];
+      terms: string[];
+      fields?: number;
+    };
     if (!Array.isArray(header.ids) || !Array.isArray(header.terms)) return { ok: false, problem: "damaged" };
+    const fields = header.fields ?? 1;
+    if (!Number.isInteger(fields) || fields < 1) return { ok: false, problem: "damaged" };
     // Copied into a fresh buffer at offset 0, so the typed arrays below are aligned. Not
     // bytes.slice(): the store may hand a Node Buffer, whose slice() is a view at an offset.
     const body = new Uint8Array(bytes.subarray(pad4(16 + headerLen), bodyEnd));
-    const n = header.ids.length;
+    const n = header.ids.length * fields;
     const t = header.terms.length;
     const lens = new Uint32Array(body.buffer, 0, n);
     const counts = new Uint32Array(body.buffer, 4 * n, t);
@@ -87,7 +94,9 @@ export function decodeBase(bytes: Uint8Array): Decoded<IndexImage> {
     if (pad4(4 * n + 4 * t + 6 * p) !== body.length) return { ok: false, problem: "damaged" };
     const docs = new Int32Array(body.buffer, 4 * (n + t), p);
     const tfs = new Uint16Array(body.buffer, 4 * (n + t + p), p);
-    return { ok: true, value: { ids: header.ids, lens, terms: header.terms, counts, docs, tfs } };
+    const value: IndexImage = { ids: header.ids, lens, terms: header.terms, counts, docs, tfs };
+    if (header.fields !== undefined) value.fields = fields;
+    return { ok: true, value };
   } catch {
     return { ok: false, problem: "damaged" };
   }

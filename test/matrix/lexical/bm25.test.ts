@@ -91,3 +91,59 @@ describe("BM25", () => {
     expect(copy.search("forklift", 10).map((h) => h.id)).toContain("d5");
   });
 });
+
+// Two fields weighed 1 and 0.5 (../../../src/matrix/fields.ts), N = 3, k1 = 1.2, b = 0.75, each
+// field with its own df, lengths and average length:
+//   field 0: "welder" | "forklift operator" | "welder"        lengths 1, 2, 1 (avg 4/3)
+//   field 1: "forklift forklift night" | "welder" | ""         lengths 3, 1, 0 (avg 4/3)
+//   idf0(welder) = ln(1 + 1.5/2.5) = ln 1.6;  idf1(welder) = ln(1 + 2.5/1.5) = ln(8/3)
+//   norm(len 1, avg 4/3) = 1.2 · (0.25 + 0.75 · 3/4) = 0.975
+//   d1 = d3 = 1 · ln1.6 · 2.2/(1 + 0.975) = 0.5235179...;  d2 = 0.5 · ln(8/3) · 2.2/(1 + 0.975) = 0.5462308...
+describe("BM25 over fields", () => {
+  const SEP = "\u001f";
+  function fielded(): Bm25Index {
+    const ix = new Bm25Index([1, 0.5]);
+    ix.upsert("d1", `welder${SEP}forklift forklift night`);
+    ix.upsert("d2", `forklift operator${SEP}welder`);
+    ix.upsert("d3", "welder");
+    return ix;
+  }
+
+  test("each field scores with its own idf and lengths, times its weight, summed", () => {
+    const f0 = (Math.log(1.6) * 2.2) / (1 + 0.975);
+    const f1 = (0.5 * Math.log(8 / 3) * 2.2) / (1 + 0.975);
+    const hits = fielded().search("welder", 10);
+    expect(hits.map((h) => h.id)).toEqual(["d2", "d1", "d3"]);
+    expect(hits[0]!.score).toBeCloseTo(f1, 12);
+    expect(hits[1]!.score).toBeCloseTo(f0, 12);
+    expect(fielded().scoreOf("welder", ["d1", "d2", "d3"])).toEqual(
+      new Map([
+        ["d1", hits[1]!.score],
+        ["d2", hits[0]!.score],
+        ["d3", hits[2]!.score],
+      ]),
+    );
+    // The most a document could score: the term saturated in every field holding it.
+    expect(fielded().maxScore("welder")).toBeCloseTo(Math.log(1.6) * 2.2 + 0.5 * Math.log(8 / 3) * 2.2, 12);
+  });
+
+  test("a term in one field does not match the same word in another; weights change scores without re-indexing", () => {
+    const ix = fielded();
+    expect(ix.search("operator", 10).map((h) => h.id)).toEqual(["d2"]);
+    expect(ix.search("night", 10).map((h) => h.id)).toEqual(["d1"]);
+    ix.weights = [1, 2];
+    expect(ix.search("welder", 10)[0]!.score).toBeCloseTo((2 * Math.log(8 / 3) * 2.2) / (1 + 0.975), 12);
+  });
+
+  test("a fielded image loads back into an index of as many fields, and only into one", () => {
+    const ix = fielded();
+    ix.remove("d3");
+    const img = ix.image();
+    expect(img.fields).toBe(2);
+    const copy = new Bm25Index([1, 0.5]);
+    copy.load(img);
+    ix.compact();
+    for (const q of ["welder", "forklift night", "operator"]) expect(copy.search(q, 10)).toEqual(ix.search(q, 10));
+    expect(() => new Bm25Index().load(img)).toThrow("2-field image");
+  });
+});

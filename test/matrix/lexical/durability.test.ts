@@ -26,7 +26,7 @@ async function waitReady(base: string): Promise<any> {
 }
 
 async function expectMatchesScratch(base: string, rows: ReturnType<typeof workers>) {
-  const ref = referenceIndex(rows);
+  const ref = referenceIndex(rows, (await json(call(base, "/v1/matrix/corpora/workers"))).fields);
   for (const q of QUERIES) {
     const got = reportedScores(await json(post(base, "/v1/matrix/search", { query: q, corpora: ["workers"], k: 300, mode: "lexical", explain: true })));
     const want = referenceScores(ref, q, 300);

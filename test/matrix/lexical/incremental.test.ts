@@ -22,8 +22,9 @@ const segments = async () => {
   const page = await lh.storage.store.list(`${LEXICAL_PREFIX}workers/`);
   return page.items.map((i) => i.key.slice(`${LEXICAL_PREFIX}workers/`.length));
 };
+const fieldsOf = async (app = lh) => (await json(call(app, "/v1/matrix/corpora/workers"))).fields;
 async function expectMatchesScratch(rows: readonly Worker[], queries: string[]) {
-  const ref = referenceIndex(rows);
+  const ref = referenceIndex(rows, await fieldsOf());
   for (const q of queries) {
     const want = referenceScores(ref, q, 200);
     const got = reportedScores(await lexical(q));
@@ -109,7 +110,7 @@ describe("s3 backend", () => {
     try {
       // A search waits for the index to load; then the status counts it.
       const res = await json(post(s3lh, "/v1/matrix/search", { query: "Welder Detroit", corpora: ["workers"], k: 100, mode: "lexical", explain: true }));
-      const want = referenceScores(referenceIndex(rows), "Welder Detroit", 100);
+      const want = referenceScores(referenceIndex(rows, await fieldsOf(s3lh)), "Welder Detroit", 100);
       const got = reportedScores(res);
       expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
       for (const [id, score] of want) expect(got.get(id)!).toBeCloseTo(score, 9);

@@ -2,13 +2,18 @@
 // in this process: what the durable, incremental one is compared with. Free of bun:test.
 import { Bm25Index } from "../../../src/matrix/lexical/bm25.ts";
 import { normalizedScore } from "../../../src/matrix/lexical/score.ts";
-import { renderText } from "../../../src/matrix/rows.ts";
+import { type Field, renderWithSpans } from "../../../src/matrix/fields.ts";
+import { fieldedText } from "../../../src/matrix/stored.ts";
 import type { Worker } from "../../support/staffing.ts";
 import { WORKERS_CORPUS } from "../fixtures.ts";
 
-export function referenceIndex(rows: readonly Worker[]): Bm25Index {
-  const ix = new Bm25Index();
-  for (const w of rows) ix.upsert(w.worker_id, renderText({ template: WORKERS_CORPUS.template }, w as any));
+/** `fields`: the corpus's, as its status reports them (weighed from the rows it was created over). */
+export function referenceIndex(rows: readonly Worker[], fields: readonly Field[]): Bm25Index {
+  const ix = new Bm25Index(fields.map((f) => f.weight));
+  for (const w of rows) {
+    const { text, spans } = renderWithSpans({ template: WORKERS_CORPUS.template }, fields, w as any);
+    ix.upsert(w.worker_id, fieldedText(text, spans));
+  }
   return ix;
 }
 

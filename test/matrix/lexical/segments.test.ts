@@ -29,6 +29,17 @@ describe("segments", () => {
     }
   });
 
+  test("a fielded base keeps its fields: lengths per field and terms per field", () => {
+    const ix = new Bm25Index([1, 0.25]);
+    for (let i = 0; i < 50; i++) ix.upsert(`w${i}`, `welder ${i % 3}\u001fforklift ${"night ".repeat(i % 4)}welder`);
+    const d = decodeBase(encodeBase(ix.image()));
+    if (!d.ok) throw new Error(d.problem);
+    expect(d.value.fields).toBe(2);
+    const copy = new Bm25Index([1, 0.25]);
+    copy.load(d.value);
+    for (const q of ["welder night", "forklift 2", "night"]) expect(copy.search(q, 50)).toEqual(ix.search(q, 50));
+  });
+
   test("a flipped byte is damage; another tokenizer version is stale", () => {
     const bytes = encodeBase(index().image());
     const flipped = bytes.slice();
