@@ -2,25 +2,36 @@
 // of the labelled staffing query set (test/matrix/eval/labelled-set.ts) for each embedder alone,
 // BM25 alone and hybrid, over two corpus templates, plus hybrid at other lexical weights.
 //
-//   bun scripts/eval-search.ts [--rows 10000] [--providers hash,words] [--weights 1,3] [--no-write]
+//   bun scripts/eval-search.ts [--rows 10000] [--providers hash,words,words+hash] [--weights 1,3] [--no-write]
+//
+// "words+hash" is the words provider's model joined with hashed features (src/embed/words-embedder.ts).
 //
 // Deterministic: the same rows (gen_staffing.ts, seed 42) and queries give the same table.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { WITH_HASH_SUFFIX } from "../src/embed/words-embedder.ts";
+import { WORDS_MODEL } from "../src/embed/words-path.ts";
 import { LABELLED, TEMPLATES } from "../test/matrix/eval/labelled-set.ts";
 import { type EvalScores, evaluate, generateWorkers, MODES, type Variant } from "../test/matrix/eval/run-eval.ts";
 
 const { values: args } = parseArgs({
   options: {
     rows: { type: "string", default: "10000" },
-    providers: { type: "string", default: "hash,words" },
+    providers: { type: "string", default: "hash,words,words+hash" },
     weights: { type: "string", default: "1,3" },
     "no-write": { type: "boolean", default: false },
   },
 });
 const ROWS = Number(args.rows);
-const providers = args.providers.split(",") as ("hash" | "words")[];
+const providers = args.providers.split(",");
+// Each corpus names its model: without one it would get embed.index_model, whatever the provider.
+const EMBEDDERS: Record<string, { provider: "hash" | "words"; model: string }> = {
+  hash: { provider: "hash", model: "hash-384" },
+  words: { provider: "words", model: WORDS_MODEL },
+  "words+hash": { provider: "words", model: `${WORDS_MODEL}${WITH_HASH_SUFFIX}` },
+};
+for (const p of providers) if (!EMBEDDERS[p]) throw new Error(`unknown embedder ${p}: one of ${Object.keys(EMBEDDERS).join(", ")}`);
 const weights = args.weights.split(",").filter(Boolean).map(Number);
 const DOC = join(import.meta.dir, "..", "docs", "matrix.md");
 const BEGIN = "<!-- eval-search:begin (bun scripts/eval-search.ts) -->";
@@ -37,7 +48,7 @@ for (const [tname, template] of Object.entries(TEMPLATES)) {
   results[tname] = {};
   for (const p of providers) {
     log(`${tname} template, ${p}`);
-    results[tname]![p] = await evaluate(csv, p, variants, { template });
+    results[tname]![p] = await evaluate(csv, EMBEDDERS[p]!.provider, variants, { template, model: EMBEDDERS[p]!.model });
   }
 }
 

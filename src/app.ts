@@ -141,7 +141,7 @@ export async function createLakehouse(config: Config, log: Logger, opts: CreateO
         matrixModule.open(ctx("matrix", config.matrix), {
           rows: sqlRowSource(catalog.catalog, sqlPort(sql.service)),
           vectors: vectorPort(vector.service),
-          embed: embedPort(embed.embedder),
+          embed: embedPort(embed.embedder, embed.indexModel),
         }),
       ),
     );
@@ -150,7 +150,7 @@ export async function createLakehouse(config: Config, log: Logger, opts: CreateO
       await timed(
         "pathway",
         pathwayModule.open(ctx("pathway", pathwayModule.sectionFor(config.pathway, config.storage)), {
-          embed: embedPort(embed.embedder),
+          embed: embedPort(embed.embedder, embed.indexModel),
           vector: vectorPort(vector.service),
           sqlViews: sql.views,
         }),
@@ -164,7 +164,7 @@ export async function createLakehouse(config: Config, log: Logger, opts: CreateO
           // The service itself, not sqlPort(): a review's SQL evidence passes its own shorter timeoutMs.
           sql: { query: (statement, params, o) => sql.service.query(statement, params, o) },
           sqlViews: sql.views,
-          embed: embedPort(embed.embedder),
+          embed: embedPort(embed.embedder, embed.indexModel),
           writer: ingest.writer,
         }),
       ),

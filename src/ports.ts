@@ -49,12 +49,21 @@ export interface VectorPort {
   get(name: string, id: string): Promise<VectorItem | undefined>;
   /** The stored metadata alone (cheaper than `get`), or undefined for an unknown id. */
   metadata(name: string, id: string): Record<string, unknown> | undefined;
+  /**
+   * A test of "does item `id` pass `filter`" for testing many ids (undefined filter: "is `id` in the
+   * index"); false for unknown ids. $eq and $in on plain fields are answered from the index's
+   * equality postings without reading metadata. It answers for the index as it is when made: use
+   * it synchronously, not across an await. A bad filter throws ValidationFailed.
+   */
+  filterAccept(name: string, filter?: FilterInput): (id: string) => boolean;
   stats(name: string): { count: number; pending: number; dim: number };
 }
 
 export interface EmbedPort {
   readonly maxBatch: number;
   readonly defaultModel: string;
+  /** The model new indexes (corpora, a memory store) are built with when they name none. */
+  readonly indexModel: string;
   embed(texts: readonly string[], model?: string): Promise<{ model: string; dimension: number; vectors: readonly (readonly number[])[] }>;
 }
 

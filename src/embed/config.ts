@@ -14,6 +14,12 @@ const modelName = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
 export const embedSection = v.strictObject({
   /** "hash" and "words" run in-process and offline; "ollama" and "openai" call a server. */
   provider: v.optional(v.picklist(["hash", "words", "ollama", "openai"]), "hash"),
+  /**
+   * The model new matrix corpora and a new pathway memory index are built with when they name
+   * none. "auto": words-sg100-v1+hash256 when the provider is hash or words and the words table
+   * is installed, else the provider's default. Existing ones keep the model they were built with.
+   */
+  index_model: v.optional(modelName, "auto"),
   /** Most texts one request may carry. */
   max_batch: v.optional(int(1, 4096), 256),
   /** One deadline for a whole batch, upstream call included. */

@@ -3,10 +3,11 @@
 import type { EmbedPort } from "../ports.ts";
 import type { Embedder } from "./embedder.ts";
 
-export function embedPort(embedder: Embedder): EmbedPort {
+export function embedPort(embedder: Embedder, indexModel: string = embedder.provider.defaultModel): EmbedPort {
   return {
     maxBatch: embedder.maxBatch,
     defaultModel: embedder.provider.defaultModel,
+    indexModel,
     embed: (texts, model) => embedder.embed(texts, model),
   };
 }

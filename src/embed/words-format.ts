@@ -14,6 +14,7 @@
 //   chars     u16[charCount]  the words, concatenated
 //   vectors   i8[count * dim] word rows
 //   bvectors  i8[buckets * dim] subword-bucket rows (unknown words: see words-embedder.ts)
+import { closeSync, openSync, readSync } from "node:fs";
 import { fnv1a } from "./hash-embedder.ts";
 
 export const MAGIC = "LHWORDS1";
@@ -115,6 +116,25 @@ export function encodeWordsTable(t: WordsTableInput): Uint8Array {
   // Last: the checksum covers everything after the header, so a truncated or damaged file is refused.
   view.setUint32(44, Bun.hash.crc32(bytes.subarray(HEADER_BYTES)) >>> 0, true);
   return bytes;
+}
+
+/** The model name and dimension from a table file's header alone (64 bytes read); undefined when it is missing or not a table of this format. */
+export function readWordsHeader(path: string): { model: string; dim: number } | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const head = new Uint8Array(HEADER_BYTES);
+    if (readSync(fd, head, 0, HEADER_BYTES, 0) !== HEADER_BYTES || new TextDecoder().decode(head.subarray(0, 8)) !== MAGIC) return undefined;
+    const view = new DataView(head.buffer);
+    if (view.getUint32(8, true) !== FORMAT_VERSION) return undefined;
+    const modelBytes = head.subarray(48, 48 + MODEL_BYTES);
+    const end = modelBytes.indexOf(0);
+    return { model: new TextDecoder().decode(end === -1 ? modelBytes : modelBytes.subarray(0, end)), dim: view.getUint32(12, true) };
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /**

@@ -207,7 +207,8 @@ export class Corpora {
     const now = new Date().toISOString();
     let rec: CorpusRecord;
     if (existing) {
-      if (existing.dataset !== input.dataset || existing.id_column !== input.id_column || existing.model !== input.model) {
+      // No model named: the corpus keeps the one it was built with.
+      if (existing.dataset !== input.dataset || existing.id_column !== input.id_column || (input.model !== undefined && existing.model !== input.model)) {
         throw new Conflict(`corpus "${input.name}" exists over another dataset, id column or model; delete it first`, {
           dataset: existing.dataset,
           id_column: existing.id_column,
@@ -238,7 +239,8 @@ export class Corpora {
         text,
         fields,
         metadata,
-        model: input.model,
+        // Pinned: a corpus keeps its model when the configured provider or index model changes.
+        model: input.model ?? this.deps.embed.indexModel,
         index,
         dim: null,
         state: "building",

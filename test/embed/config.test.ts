@@ -4,10 +4,11 @@ import { join } from "node:path";
 import { ConfigError, loadConfig } from "../../src/config/load.ts";
 import { tempDir } from "../support/tmp.ts";
 
-test("defaults: offline hash provider, 384 dimensions, cache on", () => {
+test("defaults: offline hash provider, 384 dimensions, new indexes pick their model, cache on", () => {
   const { config } = loadConfig({ defaultPath: join(tempDir(), "absent.toml") });
   expect(config.embed).toEqual({
     provider: "hash",
+    index_model: "auto",
     max_batch: 256,
     timeout_ms: 30_000,
     cache_size: 10_000,

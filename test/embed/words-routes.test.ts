@@ -35,12 +35,17 @@ describe("POST /v1/embed with embed.provider = words", () => {
     });
   });
 
-  test("another model is a 400 naming the one it serves", async () => {
-    const res = await send(lh, "POST", "/v1/embed", { texts: ["car"], model: "hash-384" });
+  test("another model is a 400 naming the ones it serves; the offline hash models are served whatever the provider", async () => {
+    const res = await send(lh, "POST", "/v1/embed", { texts: ["car"], model: "nomic-embed-text" });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("bad_request");
-    expect(body.error.message).toContain('serves only model "words-test"');
+    expect(body.error.message).toContain('serves models "words-test" and "words-test+hash256"');
+    const hash = await send(lh, "POST", "/v1/embed", { texts: ["car"], model: "hash-64" });
+    expect(hash.status).toBe(200);
+    expect(await hash.json()).toMatchObject({ model: "hash-64", dimension: 64 });
+    const joined = await send(lh, "POST", "/v1/embed", { texts: ["car"], model: "words-test+hash256" });
+    expect(await joined.json()).toMatchObject({ model: "words-test+hash256", dimension: DIM + 256 });
   });
 
   test("the embed module runs the words provider, the one other modules embed through", () => {

@@ -23,7 +23,10 @@ const SKILLS_CORPUS = {
 let built: any;
 beforeAll(async () => {
   await ingestOk(lh, "workers", toCsv(ROWS as any));
-  built = await buildCorpus(lh, WORKERS_CORPUS);
+  // Two scales, the case calibration is for: résumés weighed as much as their short fields and
+  // embedded by the hash model sit on a lower raw scale than the short "skills" texts in the
+  // default model.
+  built = await buildCorpus(lh, { ...WORKERS_CORPUS, model: "hash-384", field_weights: { resume_text: 1 } });
   await buildCorpus(lh, SKILLS_CORPUS);
 });
 

@@ -14,13 +14,14 @@ const rows = workers(120);
 // One resume holds a word no other text has.
 rows[77] = { ...rows[77]!, resume_text: `${rows[77]!.resume_text} Holds a zeppelin pilot licence.` };
 await ingestOk(lh, "workers", toCsv(rows as any));
-await buildCorpus(lh, WORKERS_CORPUS);
+const built = await buildCorpus(lh, WORKERS_CORPUS);
 const search = async (body: Record<string, unknown>) => json(post(lh, "/v1/matrix/search", { corpora: ["workers"], playbooks: false, ...body }));
 
 describe("search modes", () => {
   test("with a query the default is hybrid; with a vector, vector", async () => {
     expect((await search({ query: "welder Detroit" })).fusion).toEqual({ method: "calibrated", mode: "hybrid", lexical_weight: 2 });
-    const vec = (await lh.embed.embedder.embed(["welder Detroit"])).vectors[0];
+    // A vector query is in the corpus's model (the one its status names).
+    const vec = (await lh.embed.embedder.embed(["welder Detroit"], built.model)).vectors[0];
     expect((await search({ vector: vec })).fusion).toEqual({ method: "calibrated", mode: "vector" });
   });
 

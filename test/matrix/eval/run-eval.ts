@@ -47,7 +47,7 @@ export async function evaluate(
   csvPath: string,
   provider: "hash" | "words",
   variants: readonly Variant[] = MODES,
-  opts: { template?: string; queries?: readonly LabelledQuery[] } = {},
+  opts: { template?: string; queries?: readonly LabelledQuery[]; model?: string } = {},
 ): Promise<Record<string, EvalScores>> {
   const queries = opts.queries ?? LABELLED;
   const template = opts.template ?? EVAL_TEMPLATE;
@@ -60,6 +60,7 @@ export async function evaluate(
       id_column: "worker_id",
       template,
       metadata: ["primary_skill", "city", "state", "shift_preference", "hourly_rate"],
+      ...(opts.model !== undefined ? { model: opts.model } : {}),
     });
     if (res.status !== 201) throw new Error(`build: ${res.status} ${await res.text()}`);
     await lh.matrix.corpora.settled("workers");

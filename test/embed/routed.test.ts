@@ -1,0 +1,104 @@
+// Model routing (src/embed/routed.ts): the offline models are served whatever provider is
+// configured, so a corpus or memory index built with one keeps working when embed.provider
+// changes; any other name goes to the configured provider; the index model is chosen at open.
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { HashProvider, hashEmbed } from "../../src/embed/hash-embedder.ts";
+import { RoutedProvider } from "../../src/embed/routed.ts";
+import { convertWink } from "../../src/embed/words-convert.ts";
+import { WordsEmbedder, WordsProvider, withHash } from "../../src/embed/words-embedder.ts";
+import { decodeWordsTable, encodeWordsTable } from "../../src/embed/words-format.ts";
+import { WORDS_MODEL } from "../../src/embed/words-path.ts";
+import { BadRequest } from "../../src/errors.ts";
+import { testLakehouse } from "../support/app.ts";
+import { tempDir } from "../support/tmp.ts";
+import { syntheticWink } from "./words-fixture.ts";
+
+const table = decodeWordsTable(encodeWordsTable(convertWink(syntheticWink(), { model: WORDS_MODEL, buckets: 1024, corpusSentences: 500 })));
+
+/** A configured provider that records what it was asked. */
+class Recording extends HashProvider {
+  calls: (string | undefined)[] = [];
+  override async embed(texts: readonly string[], model?: string): Promise<number[][]> {
+    this.calls.push(model);
+    if (model !== undefined) throw new BadRequest(`no model ${model}`);
+    return super.embed(texts);
+  }
+}
+
+describe("RoutedProvider", () => {
+  test("no model and the default go to the configured provider; hash-N and the words models do not", async () => {
+    const primary = new Recording(16);
+    let loads = 0;
+    const p = new RoutedProvider(primary, {
+      model: () => WORDS_MODEL,
+      load: () => {
+        loads++;
+        return new WordsProvider(table);
+      },
+    });
+    expect(await p.embed(["forklift"])).toEqual([hashEmbed("forklift", 16)]);
+    expect(await p.embed(["forklift"], "hash-16")).toEqual([hashEmbed("forklift", 16)]);
+    expect(primary.calls).toEqual([undefined, undefined]);
+    expect(await p.embed(["forklift"], "hash-384")).toEqual([hashEmbed("forklift", 384)]);
+    const words = new WordsEmbedder(table);
+    expect(await p.embed(["forklift"], WORDS_MODEL)).toEqual([words.embed("forklift")]);
+    expect(await p.embed(["forklift"], `${WORDS_MODEL}+hash256`)).toEqual([withHash(words.embed("forklift"), "forklift")]);
+    expect(loads).toBe(1);
+    expect(primary.calls).toEqual([undefined, undefined]);
+    // Any other name is the configured provider's to serve or refuse.
+    await expect(p.embed(["x"], "nomic-embed-text")).rejects.toThrow("no model nomic-embed-text");
+    await expect(p.embed(["x"], "hash-9999")).rejects.toThrow("8 to 8192 dimensions");
+    expect(p.wordsModels()).toEqual([WORDS_MODEL, `${WORDS_MODEL}+hash256`]);
+  });
+
+  test("without a table no words model is served; a table that fails to load is a 400 naming how to rebuild it", async () => {
+    const none = new RoutedProvider(new Recording(16), { model: () => undefined, load: () => new WordsProvider(table) });
+    expect(none.wordsModels()).toEqual([]);
+    await expect(none.embed(["x"], WORDS_MODEL)).rejects.toThrow(`no model ${WORDS_MODEL}`);
+    const damaged = new RoutedProvider(new HashProvider(16), {
+      model: () => WORDS_MODEL,
+      load: () => {
+        throw new Error("checksum mismatch");
+      },
+    });
+    await expect(damaged.embed(["x"], WORDS_MODEL)).rejects.toThrow("run `bun install`");
+  });
+
+  test("with the words provider configured, the hash models are still served", async () => {
+    const p = new RoutedProvider(new WordsProvider(table), { model: () => undefined, load: () => new WordsProvider(table) });
+    expect(await p.embed(["forklift"], "hash-32")).toEqual([hashEmbed("forklift", 32)]);
+    expect(await p.embed(["forklift"], `${WORDS_MODEL}+hash256`)).toHaveLength(1);
+  });
+
+  test("the joined model is the word vector and the hash vector, weighted so cosines mix 0.7 / 0.3", () => {
+    const words = new WordsEmbedder(table);
+    const a = withHash(words.embed("forklift operator"), "forklift operator");
+    const b = withHash(words.embed("lift truck driver"), "lift truck driver");
+    const cos = (x: readonly number[], y: readonly number[]) => x.reduce((s, v, i) => s + v * y[i]!, 0);
+    const wa = words.embed("forklift operator");
+    const wb = words.embed("lift truck driver");
+    const ha = hashEmbed("forklift operator", 256);
+    const hb = hashEmbed("lift truck driver", 256);
+    expect(a).toHaveLength(table.dim + 256);
+    expect(cos(a, a)).toBeCloseTo(1, 9);
+    expect(cos(a, b)).toBeCloseTo(0.7 * cos(wa, wb) + 0.3 * cos(ha, hb), 9);
+  });
+});
+
+describe("embed.index_model", () => {
+  test("auto: the joined words model with an offline provider and the table; the configured default otherwise", async () => {
+    const path = join(tempDir(), "words.bin");
+    writeFileSync(path, encodeWordsTable(convertWink(syntheticWink(), { model: WORDS_MODEL, buckets: 1024, corpusSentences: 500 })));
+    const withTable = await testLakehouse({ embed: { words: { table: path } } });
+    expect(withTable.embed.indexModel).toBe(`${WORDS_MODEL}+hash256`);
+    await withTable.close();
+    const without = await testLakehouse({ embed: { words: { table: join(tempDir(), "absent.bin") } } });
+    expect(without.embed.indexModel).toBe("hash-384");
+    await without.close();
+    const named = await testLakehouse({ embed: { index_model: "hash-64" } });
+    expect(named.embed.indexModel).toBe("hash-64");
+    await named.close();
+  });
+});
