@@ -9,6 +9,7 @@ import type { PathwayConfig } from "./config.ts";
 import { Memory } from "./memory.ts";
 import { pathwayOperations } from "./operations.ts";
 import { type PathwayViewPort, TraceView } from "./view.ts";
+import { pinnedModel } from "./index-model.ts";
 import { TraceVectors } from "./vectors.ts";
 
 export { pathwaySection, type PathwayConfig } from "./config.ts";
@@ -53,6 +54,7 @@ export async function open(ctx: ModuleContext<PathwaySection>, ports: PathwayPor
   const { config, log } = ctx;
   const vectors = new TraceVectors(ports.vector, ports.embed, log);
   await vectors.open();
+  vectors.model = await pinnedModel(ctx.store, ports.embed, vectors.exists, log);
   const memory = await Memory.open({
     store: ctx.store,
     logDir: config.log_root,
@@ -83,6 +85,7 @@ export async function open(ctx: ModuleContext<PathwaySection>, ports: PathwayPor
         receipts: memory.state.audit.length,
         log_bytes: memory.log.totalBytes,
         snapshot_seq: memory.snapshotSeq,
+        model: vectors.model,
       };
       if (report.skipped.length > 0) detail.skipped_records = { count: report.skipped.length, first: report.skipped.slice(0, 5) };
       if (memory.writeFailed) detail.log_write_failed = true;

@@ -25,6 +25,8 @@ export class TraceVectors {
   private pending: Pending | null = null;
   private flushing: Promise<void> | null = null;
   dim = 0;
+  /** The embedding model of the index (index-model.ts); the provider's default until open() reads the pin. */
+  model: string | undefined;
 
   constructor(
     readonly port: VectorPort,
@@ -60,7 +62,7 @@ export class TraceVectors {
   async embed(texts: readonly string[]): Promise<(readonly number[])[]> {
     const out: (readonly number[])[] = [];
     const max = Math.max(1, this.embedder.maxBatch);
-    for (let i = 0; i < texts.length; i += max) out.push(...(await this.embedder.embed(texts.slice(i, i + max))).vectors);
+    for (let i = 0; i < texts.length; i += max) out.push(...(await this.embedder.embed(texts.slice(i, i + max), this.model)).vectors);
     return out;
   }
 
