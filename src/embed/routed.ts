@@ -69,6 +69,11 @@ export class RoutedProvider implements EmbedProvider {
       }
       return this.#words;
     }
+    // An offline provider serves nothing else: say everything that is served.
+    if (this.primary.name === "hash" || this.primary.name === "words") {
+      const served = [`hash-<${MIN_HASH_DIM}..${MAX_HASH_DIM}>`, ...this.wordsModels()].map((m) => `"${m}"`).join(", ");
+      throw new BadRequest(`no embedding model "${model}" here: the offline models are ${served}`, { provider: this.primary.name, model });
+    }
     return this.primary;
   }
 

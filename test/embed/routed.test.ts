@@ -47,16 +47,18 @@ describe("RoutedProvider", () => {
     expect(await p.embed(["forklift"], `${WORDS_MODEL}+hash256`)).toEqual([withHash(words.embed("forklift"), "forklift")]);
     expect(loads).toBe(1);
     expect(primary.calls).toEqual([undefined, undefined]);
-    // Any other name is the configured provider's to serve or refuse.
-    await expect(p.embed(["x"], "nomic-embed-text")).rejects.toThrow("no model nomic-embed-text");
+    // Any other name: an offline provider serves nothing else, and says what it serves.
+    await expect(p.embed(["x"], "nomic-embed-text")).rejects.toThrow(
+      `no embedding model "nomic-embed-text" here: the offline models are "hash-<8..8192>", "${WORDS_MODEL}", "${WORDS_MODEL}+hash256"`,
+    );
     await expect(p.embed(["x"], "hash-9999")).rejects.toThrow("8 to 8192 dimensions");
     expect(p.wordsModels()).toEqual([WORDS_MODEL, `${WORDS_MODEL}+hash256`]);
   });
 
   test("without a table no words model is served; a table that fails to load is a 400 naming how to rebuild it", async () => {
-    const none = new RoutedProvider(new Recording(16), { model: () => undefined, load: () => new WordsProvider(table) });
+    const none = new RoutedProvider(new HashProvider(16), { model: () => undefined, load: () => new WordsProvider(table) });
     expect(none.wordsModels()).toEqual([]);
-    await expect(none.embed(["x"], WORDS_MODEL)).rejects.toThrow(`no model ${WORDS_MODEL}`);
+    await expect(none.embed(["x"], WORDS_MODEL)).rejects.toThrow(`no embedding model "${WORDS_MODEL}" here: the offline models are "hash-<8..8192>"`);
     const damaged = new RoutedProvider(new HashProvider(16), {
       model: () => WORDS_MODEL,
       load: () => {
@@ -64,6 +66,24 @@ describe("RoutedProvider", () => {
       },
     });
     await expect(damaged.embed(["x"], WORDS_MODEL)).rejects.toThrow("run `bun install`");
+  });
+
+  test("with a server provider configured, any other name is the server's to serve or refuse", async () => {
+    const asked: (string | undefined)[] = [];
+    const server = {
+      name: "ollama" as const,
+      defaultModel: "nomic-embed-text",
+      dimension: undefined,
+      embed: async (texts: readonly string[], model?: string) => {
+        asked.push(model);
+        return texts.map(() => [1, 0]);
+      },
+    };
+    const p = new RoutedProvider(server, { model: () => WORDS_MODEL, load: () => new WordsProvider(table) });
+    expect(await p.embed(["x"], "mxbai-embed-large")).toEqual([[1, 0]]);
+    expect(await p.embed(["x"], "nomic-embed-text")).toEqual([[1, 0]]);
+    expect(await p.embed(["x"], "hash-8")).toEqual([hashEmbed("x", 8)]);
+    expect(asked).toEqual(["mxbai-embed-large", undefined]);
   });
 
   test("with the words provider configured, the hash models are still served", async () => {

@@ -51,10 +51,12 @@ describe("POST /v1/embed with the default hash provider", () => {
     expect(JSON.stringify(await res.json())).toContain("at most 3 texts per request");
   });
 
-  test("a model the hash provider does not serve is a 400", async () => {
+  test("a model no offline embedder serves is a 400 naming the ones served", async () => {
     const res = await post(lh, { texts: ["a"], model: "nomic-embed-text" });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('serves only model "hash-384"');
+    expect(((await res.json()) as { error: { message: string } }).error.message).toStartWith(
+      'no embedding model "nomic-embed-text" here: the offline models are "hash-<8..8192>"',
+    );
   });
 
   test("both routes are in the OpenAPI document", async () => {

@@ -40,7 +40,7 @@ describe("POST /v1/embed with embed.provider = words", () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("bad_request");
-    expect(body.error.message).toContain('serves models "words-test" and "words-test+hash256"');
+    expect(body.error.message).toBe('no embedding model "nomic-embed-text" here: the offline models are "hash-<8..8192>", "words-test", "words-test+hash256"');
     const hash = await send(lh, "POST", "/v1/embed", { texts: ["car"], model: "hash-64" });
     expect(hash.status).toBe(200);
     expect(await hash.json()).toMatchObject({ model: "hash-64", dimension: 64 });
