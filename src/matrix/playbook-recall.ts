@@ -18,8 +18,12 @@ export interface RecallInput {
   playbooks: Playbooks;
   vectors: VectorPort;
   records: readonly CorpusRecord[];
-  /** The query vector to score a corpus's items with (its own model's). */
-  vectorFor: (rec: CorpusRecord) => readonly number[];
+  /**
+   * The query vector to score a corpus's items with (its own model's); undefined when the search
+   * embedded none for that model (a lexical search embeds only the playbooks' model, and rescores
+   * what is recalled by BM25): such items come in with score 0.
+   */
+  vectorFor: (rec: CorpusRecord) => readonly number[] | undefined;
   accept?: Predicate;
   /**
    * Most items brought back: the most similar playbooks carry the largest boosts, and only
@@ -32,7 +36,7 @@ export interface RecallInput {
 export async function recallPlaybookItems(lists: Map<string, CorpusHit[]>, input: RecallInput): Promise<number> {
   let added = 0;
   const byName = new Map(input.records.map((r) => [r.name, r]));
-  const queries = new Map<string, number[]>();
+  const queries = new Map<string, number[] | null>();
   for (const p of input.playbooks.successesSimilarTo(input.model, input.query, input.minSimilarity)) {
     if (added >= input.limit) break;
     const rec = byName.get(p.corpus);
@@ -47,11 +51,12 @@ export async function recallPlaybookItems(lists: Map<string, CorpusHit[]>, input
     const item = await input.vectors.get(rec.index, p.item_id);
     if (!item) continue;
     let query = queries.get(rec.name);
-    if (!query) {
-      query = unit(input.vectorFor(rec));
+    if (query === undefined) {
+      const vector = input.vectorFor(rec);
+      query = vector === undefined ? null : unit(vector);
       queries.set(rec.name, query);
     }
-    const hit: CorpusHit = { id: item.id, score: dot(query, unit(item.vector)), metadata, text };
+    const hit: CorpusHit = { id: item.id, score: query === null ? 0 : dot(query, unit(item.vector)), metadata, text };
     const at = list.findIndex((h) => h.score < hit.score);
     list.splice(at === -1 ? list.length : at, 0, hit);
     added++;

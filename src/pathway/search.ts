@@ -32,17 +32,32 @@ export interface Found {
 const overfetch = (k: number) => k * 2 + 8;
 const GROWTH = 4;
 
+export interface FoundTraces {
+  found: Found[];
+  /**
+   * Items of the vector index not yet in its graph that the (last) vector search scored exactly:
+   * large right after many writes or a restart, 0 once indexing has caught up.
+   */
+  pendingScanned: number;
+}
+
 /** The best `k` hits that count, best first. */
-export async function findTraces(deps: SearchDeps, vector: readonly number[], k: number, filter: FilterInput | undefined, accept: Accept): Promise<Found[]> {
+export async function findTraces(
+  deps: SearchDeps,
+  vector: readonly number[],
+  k: number,
+  filter: FilterInput | undefined,
+  accept: Accept,
+): Promise<FoundTraces> {
   await deps.vectors.settled();
   const { state } = deps.memory;
   const port = deps.vectors.port;
   // No trace was ever embedded: nothing to find.
-  if (!deps.vectors.exists) return [];
+  if (!deps.vectors.exists) return { found: [], pendingScanned: 0 };
   const total = port.stats(INDEX_NAME).count;
   let fetch = Math.min(overfetch(k), Math.max(total, 1));
   for (;;) {
-    const hits = await port.search(INDEX_NAME, vector, fetch, filter);
+    const { hits, pending_scanned: pendingScanned } = await port.searchCounted(INDEX_NAME, vector, fetch, filter);
     const out: Found[] = [];
     for (const h of hits) {
       const at = h.id.lastIndexOf("@");
@@ -53,9 +68,9 @@ export async function findTraces(deps: SearchDeps, vector: readonly number[], k:
       if (!accept.includeRetired && v.retired_at !== null) continue;
       if (!accept.includeSuperseded && v.superseded_by !== null) continue;
       out.push({ score: h.score, version: v });
-      if (out.length === k) return out;
+      if (out.length === k) return { found: out, pendingScanned };
     }
-    if (hits.length < fetch || fetch >= total) return out;
+    if (hits.length < fetch || fetch >= total) return { found: out, pendingScanned };
     fetch = Math.min(fetch * GROWTH, total);
   }
 }
@@ -69,7 +84,7 @@ export function scopeFilter(scope: Scope): Record<string, unknown> {
 
 /** The live trace in exactly this scope most similar to `vector`, if at least `min` similar. */
 export async function similarLive(deps: SearchDeps, vector: readonly number[], scope: Scope, min: number): Promise<string | undefined> {
-  const [best] = await findTraces(deps, vector, 1, scopeFilter(scope), {});
+  const [best] = (await findTraces(deps, vector, 1, scopeFilter(scope), {})).found;
   return best && best.score >= min ? best.version.uid : undefined;
 }
 
@@ -84,7 +99,7 @@ export interface SearchInput extends Scope {
   as_of?: string;
 }
 
-export async function searchTraces(deps: SearchDeps, input: SearchInput): Promise<{ hits: { score: number; trace: Trace }[] }> {
+export async function searchTraces(deps: SearchDeps, input: SearchInput): Promise<{ hits: { score: number; trace: Trace }[]; pending_scanned: number }> {
   if ((input.query === undefined) === (input.vector === undefined))
     throw new ValidationFailed("give exactly one of query or vector", [{ path: "query", message: "exactly one of query or vector" }]);
   const parts: Record<string, unknown>[] = [];
@@ -101,10 +116,13 @@ export async function searchTraces(deps: SearchDeps, input: SearchInput): Promis
   if (vector && deps.vectors.dim > 0 && vector.length !== deps.vectors.dim)
     throw new ValidationFailed(`vector: expected ${deps.vectors.dim} numbers`, [{ path: "vector", message: `expected ${deps.vectors.dim} numbers` }]);
   vector ??= [...(await deps.vectors.embed([input.query!]))[0]!];
-  const found = await findTraces(deps, vector, input.k, filter, {
+  const { found, pendingScanned } = await findTraces(deps, vector, input.k, filter, {
     atMs: input.as_of === undefined ? undefined : Date.parse(input.as_of),
     includeRetired: input.include_retired,
     includeSuperseded: input.include_superseded,
   });
-  return { hits: found.map((f) => ({ score: f.score, trace: traceOf(f.version, deps.memory.state.chains.get(f.version.uid)?.replays ?? 0) })) };
+  return {
+    hits: found.map((f) => ({ score: f.score, trace: traceOf(f.version, deps.memory.state.chains.get(f.version.uid)?.replays ?? 0) })),
+    pending_scanned: pendingScanned,
+  };
 }

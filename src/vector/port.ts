@@ -48,6 +48,7 @@ export function vectorPort(svc: VectorService): VectorPort {
       const m = svc.getMetadata(name, id);
       return m === undefined ? undefined : (m ?? {});
     },
+    filterAccept: (name, filter) => svc.filterAccept(name, filter),
     stats(name) {
       const info = svc.getIndex(name);
       return { count: info.count, pending: info.pending, dim: info.dim };

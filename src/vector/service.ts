@@ -34,6 +34,8 @@ export interface VectorService {
   getItem(name: string, id: string): ItemView;
   /** An item's metadata (null when it has none) without copying its vector; undefined for an unknown id. */
   getMetadata(name: string, id: string): Metadata | undefined;
+  /** A test of whether an item passes `filter` (parsed here: a bad one throws ValidationFailed); false for unknown ids. */
+  filterAccept(name: string, filter: unknown): (id: string) => boolean;
   deleteItems(name: string, ids: readonly string[]): { deleted: number; seq: number };
   /** Deletes one item; NotFound when the index has no such item. */
   deleteItem(name: string, id: string): { seq: number };
@@ -210,6 +212,10 @@ export class VectorIndexes implements VectorService {
 
   getMetadata(name: string, id: string): Metadata | undefined {
     return this.index(name).getMetadata(id);
+  }
+
+  filterAccept(name: string, filter: unknown): (id: string) => boolean {
+    return this.index(name).acceptor(filter);
   }
 
   deleteItems(name: string, ids: readonly string[]): { deleted: number; seq: number } {

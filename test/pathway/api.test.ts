@@ -197,6 +197,24 @@ describe("LIST and SEARCH", () => {
   });
 });
 
+describe("SEARCH pending_scanned", () => {
+  test("says how many trace embeddings the search scanned exactly because the graph did not hold them yet", async () => {
+    // 400 traces in one ADD reach the vector index at once; the graph inserts them in its own
+    // thread over hundreds of milliseconds, so a search right after finds most of them pending.
+    const traces = Array.from({ length: 400 }, (_, i) => trace({ namespace: "pend", content: `forklift shift ${i} at dock ${i % 7}` }));
+    expect((await add(lh, { traces })).status).toBe(201);
+    const early = await req(lh, "POST", "/search", { query: "forklift shift at dock", namespace: "pend", k: 5 });
+    expect(early.status).toBe(200);
+    expect(early.body.hits).toHaveLength(5);
+    expect(early.body.pending_scanned).toBeGreaterThan(0);
+    expect(early.body.pending_scanned).toBeLessThanOrEqual(400); // after the filter: only this namespace's
+    await lh.vector.service.waitIndexed("pathway-traces");
+    const late = await req(lh, "POST", "/search", { query: "forklift shift at dock", namespace: "pend", k: 5 });
+    expect(late.body.pending_scanned).toBe(0);
+    expect(late.body.hits).toHaveLength(5);
+  });
+});
+
 describe("as_of", () => {
   test("GET, LIST and SEARCH answer what memory held before and after an update, a retire and a revise", async () => {
     const t0 = new Date().toISOString();

@@ -47,14 +47,15 @@ describe("search planning", () => {
     graphCalls: { filtered: boolean }[];
     reads: { n: number };
     shortlists: number[];
+    codesComplete: boolean;
   }
   function state(exactFilterMax: number, probe: Partial<Probe> = {}, n = N, pendingLabels: number[] = [500], graphExtra: number[] = []): SearchState {
     const live = new Map(Array.from({ length: n }, (_, i) => [`v${i}`, i] as const));
     const meta: Metadata[] = Array.from({ length: n }, (_, i) => ({ b: i % 100, c: i % 7 }));
     const vectors = Array.from({ length: n }, (_, i) => Float32Array.from([i, 1]));
     const pending = new Map(pendingLabels.map((l) => [l, 1] as const));
-    const score = (q: Float32Array, labels: readonly number[], visit: (i: number, d: number) => void) => {
-      for (const [i, l] of labels.entries()) visit(i, distance("l2", q, vectors[l]!));
+    const score = (q: Float32Array, labels: ArrayLike<number>, visit: (i: number, d: number) => void) => {
+      for (let i = 0; i < labels.length; i++) visit(i, distance("l2", q, vectors[labels[i]!]!));
     };
     return {
       dim: 2,
@@ -80,6 +81,7 @@ describe("search planning", () => {
           .slice(0, keep)
           .map((x) => x.l);
       },
+      codesComplete: probe.codesComplete ?? true,
       pending,
       graph: {
         async search(q, k, _ef, allowed) {
@@ -114,6 +116,29 @@ describe("search planning", () => {
     expect(reads.n).toBeLessThanOrEqual(20 + 3);
     const want = Array.from({ length: N }, (_, i) => i).filter((i) => (i % 100 === 7 || i % 100 === 8) && i % 7 === 0);
     expect(hits.map((h) => h.id)).toEqual(want.slice(0, 3).map((i) => `v${i}`));
+  });
+
+  test("a filter the postings answer whole reads no metadata but its hits'", async () => {
+    const reads = { n: 0 };
+    const { hits } = await searchIndex({ vector: [0, 1], k: 3, filter: { b: { $in: [7, 8] }, c: 0 } }, state(50, { reads }));
+    expect(reads.n).toBe(3);
+    const want = Array.from({ length: N }, (_, i) => i).filter((i) => (i % 100 === 7 || i % 100 === 8) && i % 7 === 0);
+    expect(hits.map((h) => h.id)).toEqual(want.slice(0, 3).map((i) => `v${i}`));
+  });
+
+  test("many exact matches go through the int8 shortlist once every item is coded: the same hits as a full scan", async () => {
+    const n = EXACT_PENDING_MAX * 4;
+    // b = 3 matches n / 100 items, c < 7 all of them: 8,192 labels, more than EXACT_PENDING_MAX match c = 1..6.
+    const filter = { c: { $in: [1, 2, 3, 4, 5, 6] } };
+    const matching = Array.from({ length: n }, (_, i) => i).filter((i) => i % 7 !== 0);
+    const want = [...matching].sort((a, b) => Math.abs(a - 4000.2) - Math.abs(b - 4000.2)).slice(0, 5);
+    const shortlists: number[] = [];
+    const coded = await searchIndex({ vector: [4000.2, 1], k: 5, filter }, state(n, { shortlists }, n, []));
+    expect(shortlists).toEqual([matching.length]);
+    expect(coded.hits.map((h) => h.id)).toEqual(want.map((i) => `v${i}`));
+    const uncoded = await searchIndex({ vector: [4000.2, 1], k: 5, filter }, state(n, { shortlists, codesComplete: false }, n, []));
+    expect(shortlists).toHaveLength(1);
+    expect(uncoded.hits).toEqual(coded.hits);
   });
 
   test("a filter without $eq or $in scans every item", async () => {
