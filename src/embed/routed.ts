@@ -52,8 +52,8 @@ export class RoutedProvider implements EmbedProvider {
       const dim = Number(hash[1]);
       if (dim < MIN_HASH_DIM || dim > MAX_HASH_DIM)
         throw new BadRequest(`hash models have ${MIN_HASH_DIM} to ${MAX_HASH_DIM} dimensions, not ${dim}`, { model });
-      let p = this.#hash.get(dim);
-      if (!p) this.#hash.set(dim, (p = new HashProvider(dim)));
+      const p = this.#hash.get(dim) ?? new HashProvider(dim);
+      this.#hash.set(dim, p);
       return p;
     }
     if (this.wordsModels().includes(model)) {

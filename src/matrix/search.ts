@@ -151,7 +151,7 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
   const lexical = new Map(await Promise.all(records.map(async (rec) => [rec.name, mode === "vector" ? undefined : await deps.lexical.get(rec.name)] as const)));
   for (const rec of records) {
     const index = lexical.get(rec.name);
-    lexLists.set(rec.name, index ? lexicalHits(index, deps.vectors, rec.index, input.query!, lexicalK, accept) : []);
+    lexLists.set(rec.name, index ? lexicalHits(index, deps.vectors, rec.index, input.query!, lexicalK, filter) : []);
   }
   const lexicalMs = ms(tLexical);
   await vectorSearches;
