@@ -56,6 +56,12 @@ export interface VectorPort {
    * it synchronously, not across an await. A bad filter throws ValidationFailed.
    */
   filterAccept(name: string, filter?: FilterInput): (id: string) => boolean;
+  /**
+   * The ids that pass `filter`, when the index's equality postings answer it exactly ($eq/$in on
+   * plain fields, and nothing else), with the index's write sequence they are valid for; null
+   * otherwise (test with filterAccept). Cheap: no metadata is read.
+   */
+  filterIds(name: string, filter: FilterInput): { ids: readonly string[]; seq: number } | null;
   stats(name: string): { count: number; pending: number; dim: number };
 }
 

@@ -270,6 +270,15 @@ export class LiveIndex {
     };
   }
 
+  /** The ids passing `filter` when the postings answer it exactly (no metadata read), with the write sequence they hold for. */
+  exactIds(filter: unknown): { ids: string[]; seq: number } | null {
+    const plan = planFilter(parseFilter(filter), this.postings, (label) => this.meta[label] ?? null);
+    if (!plan.candidates || !plan.exact) return null;
+    const ids = new Array<string>(plan.candidates.length);
+    for (let i = 0; i < plan.candidates.length; i++) ids[i] = this.labelId[plan.candidates[i]!]!;
+    return { ids, seq: this.lastSeq };
+  }
+
   search(req: SearchRequest): Promise<SearchResult> {
     if (!Number.isInteger(req.k) || req.k < 1) throw new ValidationFailed("k must be a positive integer", [{ path: "k", message: "expected an integer ≥ 1" }]);
     return searchIndex(req, {

@@ -49,6 +49,7 @@ export function vectorPort(svc: VectorService): VectorPort {
       return m === undefined ? undefined : (m ?? {});
     },
     filterAccept: (name, filter) => svc.filterAccept(name, filter),
+    filterIds: (name, filter) => svc.filterIds(name, filter),
     stats(name) {
       const info = svc.getIndex(name);
       return { count: info.count, pending: info.pending, dim: info.dim };

@@ -36,6 +36,8 @@ export interface VectorService {
   getMetadata(name: string, id: string): Metadata | undefined;
   /** A test of whether an item passes `filter` (parsed here: a bad one throws ValidationFailed); false for unknown ids. */
   filterAccept(name: string, filter: unknown): (id: string) => boolean;
+  /** The ids passing `filter` when the equality postings answer it exactly, with the index's write sequence; null otherwise. */
+  filterIds(name: string, filter: unknown): { ids: string[]; seq: number } | null;
   deleteItems(name: string, ids: readonly string[]): { deleted: number; seq: number };
   /** Deletes one item; NotFound when the index has no such item. */
   deleteItem(name: string, id: string): { seq: number };
@@ -216,6 +218,10 @@ export class VectorIndexes implements VectorService {
 
   filterAccept(name: string, filter: unknown): (id: string) => boolean {
     return this.index(name).acceptor(filter);
+  }
+
+  filterIds(name: string, filter: unknown): { ids: string[]; seq: number } | null {
+    return this.index(name).exactIds(filter);
   }
 
   deleteItems(name: string, ids: readonly string[]): { deleted: number; seq: number } {

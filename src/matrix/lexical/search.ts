@@ -24,15 +24,55 @@ export function lexicalHits(
 ): CorpusHit[] {
   if (!vectors.hasIndex(vectorIndex)) return [];
   const max = index.maxScore(query);
+  const allowed = filter !== undefined && typeof filter !== "function" ? allowedOrdinals(index, vectors, vectorIndex, filter) : null;
   // A document must also be in the vector index: a row a build is removing may linger here.
-  const accept = typeof filter === "function" ? viaMetadata(vectors, vectorIndex, filter) : vectors.filterAccept(vectorIndex, filter);
+  const accept = allowed ? undefined : typeof filter === "function" ? viaMetadata(vectors, vectorIndex, filter) : vectors.filterAccept(vectorIndex, filter);
   const out: CorpusHit[] = [];
-  for (const h of index.search(query, k, accept)) {
+  for (const h of index.search(query, k, accept, allowed ?? undefined)) {
     const stored = vectors.metadata(vectorIndex, h.id);
     if (stored === undefined) continue;
     out.push({ id: h.id, score: normalizedScore(h.score, max), ...storedDoc(stored) });
   }
   return out;
+}
+
+/**
+ * A filter the vector index's postings answer exactly, as a bitset over this BM25 index's
+ * ordinals, remembered per filter (the way Elasticsearch caches filter bitsets per segment) while
+ * neither index changes: building it looks up each passing id (3–8K for a state) in the BM25
+ * index, about what testing the candidates one by one costs, so a filter used once costs the same
+ * and one used again (a recruiter's state, availability) costs a bit test per candidate.
+ */
+const FILTER_CACHE_ENTRIES = 64;
+interface CachedFilter {
+  generation: number;
+  seq: number;
+  allowed: Uint8Array;
+}
+const filterCache = new WeakMap<Bm25Index, Map<string, CachedFilter>>();
+
+function allowedOrdinals(index: Bm25Index, vectors: VectorPort, vectorIndex: string, filter: FilterInput): Uint8Array | null {
+  const passing = vectors.filterIds(vectorIndex, filter);
+  if (!passing) return null;
+  const cache = filterCache.get(index) ?? new Map<string, CachedFilter>();
+  filterCache.set(index, cache);
+  const key = `${vectorIndex}\u0000${JSON.stringify(filter)}`;
+  const hit = cache.get(key);
+  if (hit && hit.generation === index.generation && hit.seq === passing.seq) {
+    // Most recently used last: the first key is the one evicted.
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit.allowed;
+  }
+  const allowed = new Uint8Array((index.ordinals + 7) >> 3);
+  for (const id of passing.ids) {
+    const d = index.ordinalOf(id);
+    if (d !== undefined) allowed[d >> 3]! |= 1 << (d & 7);
+  }
+  cache.delete(key);
+  cache.set(key, { generation: index.generation, seq: passing.seq, allowed });
+  if (cache.size > FILTER_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+  return allowed;
 }
 
 function viaMetadata(vectors: VectorPort, vectorIndex: string, pred: Predicate): (id: string) => boolean {

@@ -66,3 +66,34 @@ describe("lexical hits with a filter", () => {
     });
   }
 });
+
+describe("a filter answered ahead is remembered only while neither index changes", () => {
+  const ids = (filter: unknown, query = "forklift operator Chicago") => lexicalHits(bm25, port, "lex", query, 50, filter as never).map((h) => h.id);
+
+  test("a vector write that moves an item out of the filter is seen at once", async () => {
+    const before = ids({ state: "MI" }, "electrician Detroit");
+    expect(before.length).toBeGreaterThan(0);
+    expect(ids({ state: "MI" }, "electrician Detroit")).toEqual(before);
+    const moved = before[0]!;
+    const item = (await port.get("lex", moved))!;
+    await port.upsert("lex", [{ id: moved, vector: [...item.vector], metadata: { ...item.metadata, state: "TX" } }]);
+    expect(ids({ state: "MI" }, "electrician Detroit")).not.toContain(moved);
+    expect(ids({ state: "TX" }, "electrician Detroit")).toContain(moved);
+  });
+
+  test("a lexical change (a new document, a removal) is seen at once", async () => {
+    const filter = { state: "IL" };
+    const first = ids(filter);
+    await port.upsert("lex", [{ id: "late", vector: [0.3, 0.3, 0.3, 0.3], metadata: { state: "IL", rate: 20 } }]);
+    expect(ids(filter)).not.toContain("late"); // not in the lexical index yet
+    bm25.upsert("late", "forklift operator forklift operator in Chicago Chicago");
+    expect(ids(filter)[0]).toBe("late");
+    bm25.remove("late");
+    expect(ids(filter)).toEqual(first);
+  });
+
+  test("the text form is answered the same way", () => {
+    expect(ids("state = TX")).toEqual(ids({ state: "TX" }));
+  });
+});
+
