@@ -52,6 +52,14 @@ for (const [tname, template] of Object.entries(TEMPLATES)) {
   }
 }
 
+function gateLine(name: string, s: EvalScores): string {
+  const part = (tier: "small" | "strong") => {
+    const xs = s.perQuery.filter((_, i) => s.tiers[i] === tier);
+    return `${xs.length} ${tier} (${xs.length === 0 ? "–" : f(xs.reduce((a, b) => a + b, 0) / xs.length)})`;
+  };
+  return `${name} ${part("small")}, ${part("strong")}`;
+}
+
 const row = (label: string, s: EvalScores | undefined, best = false) => {
   if (!s) return `| ${label} | | | |`;
   const b = (x: string) => (best ? `**${x}**` : x);
@@ -71,6 +79,7 @@ for (const [tname, template] of Object.entries(TEMPLATES)) {
     ...weights.flatMap((w) => providers.map((p) => row(`hybrid(${p}), lexical_weight ${w}`, r[p]![`hybrid w=${w}`]))),
   ];
   md += `\n${tname === "resume" ? "Résumé corpus (the README's workers template, the shift added)" : "Profile corpus (no résumé text)"}:\n\n${lines.join("\n")}\n`;
+  md += `\nThe downgrade gate on the hybrid searches above (queries it sent to the small model / to the strong one, and their mean nDCG@10): ${providers.map((p) => gateLine(p, r[p]!.hybrid!)).join("; ")}.\n`;
 }
 console.log(md);
 if (!args["no-write"]) {

@@ -12,6 +12,11 @@ const gateSection = v.strictObject({
   min_margin: v.optional(num(0, 1e6), 0.5),
   /** Share of searched corpora with a result among the passing ones that counts as agreement. */
   min_agreement: v.optional(num(0, 1), 0.5),
+  /**
+   * A query whose words the searched corpora never use, in this share or more, → strong: its
+   * results rest on the embedder's guess of what those words mean (docs/matrix.md, gate).
+   */
+  max_unknown_share: v.optional(num(0, 1), 0.3),
 });
 
 export const matrixSection = v.strictObject({

@@ -109,6 +109,8 @@ const GateSignalsSchema = v.object({
   margin: v.nullable(v.number()),
   agreement: v.number(),
   passing: v.number(),
+  unknown_terms: v.optional(v.pipe(v.array(v.string()), v.description("query words that occur in none of the searched corpora (search with query text only)"))),
+  unknown_share: v.optional(v.pipe(v.number(), v.description("their share of the query's distinct words"))),
 });
 
 /** Mirrors GateDecision in gate.ts. */

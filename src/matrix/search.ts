@@ -10,6 +10,7 @@ import type { Corpora } from "./corpora.ts";
 import { type Calibration, type CorpusHit, type FusionMethod, fuse, type Source } from "./fusion.ts";
 import { combineHybrid, type SearchMode } from "./hybrid.ts";
 import type { LexicalIndexes } from "./lexical/indexes.ts";
+import { queryCoverage } from "./lexical/coverage.ts";
 import { lexicalHits, lexicalScores } from "./lexical/search.ts";
 import { decideGate, type GateDecision, gateSignals } from "./gate.ts";
 import type { CorpusRecord } from "./corpus-store.ts";
@@ -220,10 +221,15 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
     if (boosts.size > 0) ({ results: fused, applied } = applyBoosts(fused, boosts));
   }
   const rel = applyRelevance(fused, { minScore: input.relevance?.min_score, requiredTerms: input.relevance?.required_terms, gap: input.relevance?.gap });
+  const coverage =
+    input.query === undefined
+      ? undefined
+      : queryCoverage(input.query, await Promise.all(records.map((rec) => lexical.get(rec.name) ?? deps.lexical.get(rec.name))));
   const gate = decideGate(
     gateSignals(
       rel.kept.map((r) => ({ corpus: r.corpus, score: r.confidence })),
       names,
+      coverage,
     ),
     deps.config.gate,
   );

@@ -169,6 +169,16 @@ describe("search", () => {
     expect(good.gate.signals.passing).toBeGreaterThanOrEqual(3);
   });
 
+  test("the gate names query words no corpus uses, and sends such a query to the strong model", async () => {
+    const res = await search({ query: "custodian welder Detroit", k: 5 });
+    expect(res.results.length).toBeGreaterThan(0);
+    expect(res.gate.signals).toMatchObject({ unknown_terms: ["custodian"], unknown_share: 1 / 3 });
+    expect(res.gate.tier).toBe("strong");
+    expect(res.gate.reason).toContain('"custodian" occurs in none of the searched corpora');
+    // Words every corpus knows: the signal is there, and empty.
+    expect((await search({ query: "welder Detroit", k: 5 })).gate.signals).toMatchObject({ unknown_terms: [], unknown_share: 0 });
+  });
+
   test("POST /gate decides on given results", async () => {
     const small = await json(
       post(lh, "/v1/matrix/gate", {

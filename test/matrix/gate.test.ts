@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { decideGate, gateSignals } from "../../src/matrix/gate.ts";
 
-const t = { min_top_score: 3, min_passing: 3, min_margin: 0.5, min_agreement: 0.5 };
+const t = { min_top_score: 3, min_passing: 3, min_margin: 0.5, min_agreement: 0.5, max_unknown_share: 0.3 };
 const res = (...xs: [string, number][]) => xs.map(([corpus, score]) => ({ corpus, score }));
 
 describe("gate", () => {
@@ -40,6 +40,21 @@ describe("gate", () => {
     const agreeing = res(["a", 6], ["b", 5.9], ["a", 5.8]);
     expect(decideGate(gateSignals(agreeing, ["a", "b", "c"]), t)).toMatchObject({ tier: "small" });
     expect(decideGate(gateSignals(agreeing, ["a", "b", "c"]), t).reason).toContain("agree");
+  });
+
+  test("query words the corpora never use, in max_unknown_share or more → strong, naming them; fewer are fine", () => {
+    const confident = res(["a", 9], ["a", 8], ["a", 7]);
+    const unknown = gateSignals(confident, ["a"], { terms: 3, unknown: ["custodian"] });
+    expect(unknown).toMatchObject({ unknown_terms: ["custodian"], unknown_share: 1 / 3 });
+    const d = decideGate(unknown, t);
+    expect(d.tier).toBe("strong");
+    expect(d.reason).toBe(
+      "\"custodian\" occurs in none of the searched corpora (1 of the query's 3 words): the results rest on the embedder's guess of their meaning",
+    );
+    expect(decideGate(gateSignals(confident, ["a"], { terms: 4, unknown: ["near"] }), t).tier).toBe("small");
+    expect(decideGate(gateSignals(confident, ["a"], { terms: 3, unknown: ["custodian"] }), { ...t, max_unknown_share: 0.5 }).tier).toBe("small");
+    // No query text (a search by vector): no such signal.
+    expect(gateSignals(confident, ["a"])).not.toHaveProperty("unknown_share");
   });
 
   test("thresholds come from the config", () => {

@@ -157,6 +157,11 @@ export class Bm25Index {
     return out;
   }
 
+  /** Whether any field of any document holds the term (a term as the tokenizer makes it). */
+  knows(term: string): boolean {
+    return this.postings.some((field) => field.has(term));
+  }
+
   /** The most a document could score for this query (every term at saturation in every field holding it): scores divided by it lie in [0, 1). */
   maxScore(query: string): number {
     return this.queryTerms(query).reduce((a, q) => a + this.weights[q.field]! * q.idf * (K1 + 1), 0);

@@ -18,6 +18,8 @@ export interface EvalScores {
   synonym: number;
   /** Per query, in LABELLED order. */
   perQuery: number[];
+  /** The downgrade gate's tier per query, in LABELLED order. */
+  tiers: ("small" | "strong")[];
 }
 
 /** Writes `rows` generated workers (scripts/datagen/gen_staffing.ts, seed 42) to a CSV; returns its path. */
@@ -87,10 +89,12 @@ export async function evaluate(
     const out: Record<string, EvalScores> = {};
     for (const { name, mode, extra } of variants) {
       const perQuery: number[] = [];
+      const tiers: ("small" | "strong")[] = [];
       for (const q of queries) {
         const body = { query: q.query, corpora: ["workers"], k: 10, mode, playbooks: false, filter: filterOf(q), ...extra };
         const r = await json(post(lh, "/v1/matrix/search", body));
         if (!Array.isArray(r.results)) throw new Error(`search: ${JSON.stringify(r)}`);
+        tiers.push(r.gate.tier);
         perQuery.push(
           ndcgAt(
             10,
@@ -103,7 +107,7 @@ export async function evaluate(
         const xs = perQuery.filter((_, i) => pick(queries[i]!));
         return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
       };
-      out[name] = { all: mean(() => true), literal: mean((q) => !q.synonym), synonym: mean((q) => q.synonym), perQuery };
+      out[name] = { all: mean(() => true), literal: mean((q) => !q.synonym), synonym: mean((q) => q.synonym), perQuery, tiers };
     }
     return out;
   } finally {

@@ -96,4 +96,3 @@ describe("a filter answered ahead is remembered only while neither index changes
     expect(ids("state = TX")).toEqual(ids({ state: "TX" }));
   });
 });
-
