@@ -70,6 +70,8 @@ export interface EmbedPort {
   readonly defaultModel: string;
   /** The model new indexes (corpora, a memory store) are built with when they name none. */
   readonly indexModel: string;
+  /** Whether a word is among the most frequent in English (a filler such as "near", "available"); false when it cannot tell. */
+  commonWord(word: string): boolean;
   embed(texts: readonly string[], model?: string): Promise<{ model: string; dimension: number; vectors: readonly (readonly number[])[] }>;
 }
 

@@ -6,7 +6,7 @@
 import { BadRequest } from "../errors.ts";
 import { HashProvider } from "./hash-embedder.ts";
 import type { EmbedProvider, ProviderName } from "./provider.ts";
-import { WITH_HASH_SUFFIX, type WordsProvider } from "./words-embedder.ts";
+import { WITH_HASH_SUFFIX, WordsProvider } from "./words-embedder.ts";
 
 const HASH_MODEL = /^hash-(\d{1,5})$/;
 const MIN_HASH_DIM = 8;
@@ -23,6 +23,7 @@ export interface WordsSource {
 export class RoutedProvider implements EmbedProvider {
   readonly #hash = new Map<number, HashProvider>();
   #words: WordsProvider | undefined;
+  #wordsFailed = false;
 
   constructor(
     readonly primary: EmbedProvider,
@@ -43,6 +44,23 @@ export class RoutedProvider implements EmbedProvider {
   wordsModels(): string[] {
     const model = this.primary.name === "words" ? this.primary.defaultModel : this.wordsSource.model();
     return model === undefined ? [] : [model, `${model}${WITH_HASH_SUFFIX}`];
+  }
+
+  /** A word's frequency rank in English from the words table (loaded on first use); undefined without a table or for an unknown word. */
+  wordRank(word: string): number | undefined {
+    const words = this.primary instanceof WordsProvider ? this.primary : this.#loadWords();
+    return words?.rank(word);
+  }
+
+  #loadWords(): WordsProvider | undefined {
+    if (this.#words === undefined && !this.#wordsFailed && this.wordsModels().length > 0) {
+      try {
+        this.#words = this.wordsSource.load();
+      } catch {
+        this.#wordsFailed = true;
+      }
+    }
+    return this.#words;
   }
 
   #route(model: string | undefined): EmbedProvider {

@@ -133,6 +133,12 @@ export class WordsProvider implements EmbedProvider {
     this.withHashModel = `${table.model}${WITH_HASH_SUFFIX}`;
   }
 
+  /** The word's place in the table (its frequency order: 0 is the most frequent English word); undefined when unknown. */
+  rank(word: string): number | undefined {
+    const row = lookupWord(this.#embedder.table, word);
+    return row === -1 ? undefined : row;
+  }
+
   /** Dimension of a model this provider serves; undefined for any other. */
   dimensionOf(model: string): number | undefined {
     return model === this.defaultModel ? this.dimension : model === this.withHashModel ? this.dimension + HASH_DIM : undefined;

@@ -46,6 +46,11 @@ function cell(value: unknown): string {
 
 const PLACEHOLDER = /\{([^{}]+)\}/g;
 
+/** The words of a template's literal text ("{skill} in {city}, night shift" → night, shift): in every document's text, indexed in none of its fields. */
+export function literalWords(spec: TextSpec): string[] {
+  return spec.template === undefined ? [] : tokenize(spec.template.replace(PLACEHOLDER, " "));
+}
+
 /**
  * The row's text as the spec renders it (a template filled, or columns joined with newlines), and
  * the span of each field's value in it, in `fields` order (a column used twice: its first use).

@@ -8,6 +8,7 @@ import { unit } from "./calibration.ts";
 import type { MatrixConfig } from "./config.ts";
 import type { Corpora } from "./corpora.ts";
 import { type Calibration, type CorpusHit, type FusionMethod, fuse, type Source } from "./fusion.ts";
+import { literalWords } from "./fields.ts";
 import { combineHybrid, type SearchMode } from "./hybrid.ts";
 import type { LexicalIndexes } from "./lexical/indexes.ts";
 import { queryCoverage } from "./lexical/coverage.ts";
@@ -224,7 +225,12 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
   const coverage =
     input.query === undefined
       ? undefined
-      : queryCoverage(input.query, await Promise.all(records.map((rec) => lexical.get(rec.name) ?? deps.lexical.get(rec.name))));
+      : queryCoverage(
+          input.query,
+          await Promise.all(records.map((rec) => lexical.get(rec.name) ?? deps.lexical.get(rec.name))),
+          // The literal words of the templates ("shift" in "{shift_preference} shift") count as known.
+          { commonWord: deps.embed.commonWord, literal: new Set(records.flatMap((rec) => literalWords(rec.text))) },
+        );
   const gate = decideGate(
     gateSignals(
       rel.kept.map((r) => ({ corpus: r.corpus, score: r.confidence })),

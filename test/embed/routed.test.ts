@@ -2,14 +2,15 @@
 // configured, so a corpus or memory index built with one keeps working when embed.provider
 // changes; any other name goes to the configured provider; the index model is chosen at open.
 import { describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HashProvider, hashEmbed } from "../../src/embed/hash-embedder.ts";
+import { embedPort } from "../../src/embed/port.ts";
 import { RoutedProvider } from "../../src/embed/routed.ts";
 import { convertWink } from "../../src/embed/words-convert.ts";
 import { WordsEmbedder, WordsProvider, withHash } from "../../src/embed/words-embedder.ts";
 import { decodeWordsTable, encodeWordsTable } from "../../src/embed/words-format.ts";
-import { WORDS_MODEL } from "../../src/embed/words-path.ts";
+import { defaultWordsTablePath, WORDS_MODEL } from "../../src/embed/words-path.ts";
 import { BadRequest } from "../../src/errors.ts";
 import { testLakehouse } from "../support/app.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -120,5 +121,18 @@ describe("embed.index_model", () => {
     const named = await testLakehouse({ embed: { index_model: "hash-64" } });
     expect(named.embed.indexModel).toBe("hash-64");
     await named.close();
+  });
+});
+
+describe.skipIf(!existsSync(defaultWordsTablePath))("common words (the installed table; built by `bun install`)", () => {
+  test("the most frequent English words are common; the words of jobs and places are not", async () => {
+    const lh = await testLakehouse();
+    try {
+      const port = embedPort(lh.embed.embedder, lh.embed.indexModel);
+      for (const w of ["near", "available", "under", "officer"]) expect(port.commonWord(w)).toBe(true);
+      for (const w of ["custodian", "truck", "mechanic", "forklift", "zzzqx"]) expect(port.commonWord(w)).toBe(false);
+    } finally {
+      await lh.close();
+    }
   });
 });
