@@ -3,28 +3,20 @@
 // predicate passes over the acknowledged metadata, after writes that move values and deletes,
 // after kill -9 (log replay) and after a graceful restart (snapshot, then the restored vectors
 // coded in the background).
-import { afterEach, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
 import { compileFilter, type Metadata } from "../../src/filter/compile.ts";
 import { parseFilter } from "../../src/filter/parse.ts";
-import { type Child, startChild } from "../support/child.ts";
+import { startChild } from "../support/child.ts";
+import { crashScope } from "../support/crash-scope.ts";
 import { json, send } from "../support/http.ts";
 import { testLakehouse } from "../support/app.ts";
 import { rng } from "../support/random.ts";
-import { tempDir } from "../support/tmp.ts";
 
 const DIM = 8;
 const N = 300;
-const children: Child[] = [];
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const c of children.splice(0)) {
-    c.proc.kill("SIGKILL");
-    await c.proc.exited;
-  }
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
+const scope = crashScope("lh-vec-postings-");
+/** A real server on `root`, killed after the test if still running. */
+const start = (root: string) => startChild({ LH_STORAGE_FS_ROOT: root }).then((c) => scope.track(c));
 
 const STATES = ["IL", "TX", "MI"];
 function metadataOf(r: () => number): Record<string, unknown> {
@@ -56,12 +48,10 @@ function expected(model: Map<string, Metadata>, filter: unknown): string[] {
 
 describe("equality postings across writes and restarts", () => {
   test("filtered searches equal the plain predicate after moves, deletes, kill -9 and a graceful restart", async () => {
-    const root = tempDir("lh-vec-postings-");
-    roots.push(root);
+    const root = scope.newRoot();
     const r = rng(29);
     const model = new Map<string, Metadata>();
-    let child = await startChild({ LH_STORAGE_FS_ROOT: root });
-    children.push(child);
+    let child = await start(root);
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await send(child.url, method, `/v1/vectors${path}`, body);
       const out = await json(res);
@@ -91,8 +81,7 @@ describe("equality postings across writes and restarts", () => {
 
     child.proc.kill("SIGKILL");
     await child.proc.exited;
-    child = await startChild({ LH_STORAGE_FS_ROOT: root });
-    children.push(child);
+    child = await start(root);
     await checkAll("after kill -9 (log replay)");
     const back = items.slice(60, 70).map((it) => ({ id: it.id, vector: vectorOf(r), metadata: { state: "IL", shift: "night" } }));
     await call("POST", "/indexes/crew/upsert", { items: back });
@@ -101,8 +90,7 @@ describe("equality postings across writes and restarts", () => {
 
     child.proc.kill("SIGTERM");
     await child.proc.exited;
-    child = await startChild({ LH_STORAGE_FS_ROOT: root });
-    children.push(child);
+    child = await start(root);
     await checkAll("after a graceful restart (snapshot)");
   }, 60_000);
 
