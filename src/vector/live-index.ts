@@ -12,13 +12,12 @@
 //
 // The index owns its lifecycle too: replaying its log at start, snapshotting, closing and
 // dropping. Its applier and its files (log and snapshots) are its own; nothing reaches into them.
+import { acceptorFor, exactIdsFor, type IdView } from "./filter-ids.ts";
 import { NotFound, Unavailable, ValidationFailed } from "../errors.ts";
 import type { Metadata } from "../filter/compile.ts";
-import { parseFilter } from "../filter/parse.ts";
 import type { Logger } from "../log.ts";
 import { EXACT_FILTER_FLOATS, type IndexTuning } from "./config.ts";
 import { FieldPostings } from "./field-postings.ts";
-import { planFilter } from "./filter-plan.ts";
 import type { IndexFiles } from "./index-files.ts";
 import { type CheckedItem, checkUpsertBatch, type UpsertItem } from "./items.ts";
 import type { IndexParams } from "./params.ts";
@@ -252,31 +251,23 @@ export class LiveIndex {
    * and a bit test per id; what the postings cannot answer reads the item's metadata.
    */
   acceptor(filter: unknown): (id: string) => boolean {
-    const live = this.idToLabel;
-    if (filter === undefined) return (id) => live.has(id);
-    const plan = planFilter(parseFilter(filter), this.postings, (label) => this.meta[label] ?? null);
-    if (!plan.candidates) {
-      return (id) => {
-        const label = live.get(id);
-        return label !== undefined && plan.accepts(label);
-      };
-    }
-    const bits = new Uint8Array((this.nextLabel + 7) >> 3);
-    for (const label of plan.candidates) bits[label >> 3]! |= 1 << (label & 7);
-    const { exact, refine } = plan;
-    return (id) => {
-      const label = live.get(id);
-      return label !== undefined && (bits[label >> 3]! & (1 << (label & 7))) !== 0 && (exact || refine(label));
-    };
+    return acceptorFor(this.idView(), filter);
   }
 
   /** The ids passing `filter` when the postings answer it exactly (no metadata read), with the write sequence they hold for. */
   exactIds(filter: unknown): { ids: string[]; seq: number } | null {
-    const plan = planFilter(parseFilter(filter), this.postings, (label) => this.meta[label] ?? null);
-    if (!plan.candidates || !plan.exact) return null;
-    const ids = new Array<string>(plan.candidates.length);
-    for (let i = 0; i < plan.candidates.length; i++) ids[i] = this.labelId[plan.candidates[i]!]!;
-    return { ids, seq: this.lastSeq };
+    const ids = exactIdsFor(this.idView(), filter);
+    return ids && { ids, seq: this.lastSeq };
+  }
+
+  private idView(): IdView {
+    return {
+      idToLabel: this.idToLabel,
+      labelId: this.labelId,
+      labelLimit: this.nextLabel,
+      postings: this.postings,
+      metaOf: (label) => this.meta[label] ?? null,
+    };
   }
 
   search(req: SearchRequest): Promise<SearchResult> {
