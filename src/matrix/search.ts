@@ -9,14 +9,13 @@ import type { MatrixConfig } from "./config.ts";
 import type { Corpora } from "./corpora.ts";
 import { type Calibration, type CorpusHit, type FusionMethod, fuse, type Source } from "./fusion.ts";
 import { literalWords } from "./fields.ts";
-import { combineHybrid, type SearchMode } from "./hybrid.ts";
+import type { SearchMode } from "./hybrid.ts";
+import { hybridList } from "./hybrid-list.ts";
 import type { LexicalIndexes } from "./lexical/indexes.ts";
 import { queryCoverage } from "./lexical/coverage.ts";
 import { lexicalHits, lexicalScores } from "./lexical/search.ts";
 import { decideGate, type GateDecision, gateSignals } from "./gate.ts";
-import type { CorpusRecord } from "./corpus-store.ts";
-import type { Bm25Index } from "./lexical/bm25.ts";
-import { applyBoosts, type Boost, dot, itemKey, playbookBoosts } from "./playbook-boost.ts";
+import { applyBoosts, type Boost, itemKey, playbookBoosts } from "./playbook-boost.ts";
 import { recallPlaybookItems } from "./playbook-recall.ts";
 import type { Playbooks } from "./playbooks.ts";
 import type { EmbedPort, VectorPort } from "../ports.ts";
@@ -201,7 +200,16 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
     for (const rec of records) {
       lists.set(
         rec.name,
-        await hybridList(deps, rec, input.query!, lists.get(rec.name)!, lexLists.get(rec.name)!, lexical.get(rec.name), vectorFor(rec.model), lexicalWeight),
+        await hybridList(
+          deps.vectors,
+          rec,
+          input.query!,
+          lists.get(rec.name)!,
+          lexLists.get(rec.name)!,
+          lexical.get(rec.name),
+          vectorFor(rec.model),
+          lexicalWeight,
+        ),
       );
       // Hybrid scores are standard scores already.
       calibration[rec.name] = { mean: 0, std: 1 };
@@ -258,42 +266,4 @@ export async function matrixSearch(deps: SearchDeps, input: SearchInput): Promis
     timings: { embed_ms: embedMs, search_ms: searchMs, lexical_ms: lexicalMs, fuse_ms: fuseMs, total_ms: ms(t0) },
     pending_scanned: pendingScanned,
   };
-}
-
-/** One corpus's hybrid list: each candidate of either part scored exactly by the other. */
-async function hybridList(
-  deps: SearchDeps,
-  rec: CorpusRecord,
-  query: string,
-  vec: CorpusHit[],
-  lex: CorpusHit[],
-  index: Bm25Index | undefined,
-  queryVector: readonly number[],
-  lexicalWeight: number,
-): Promise<CorpusHit[]> {
-  const inVec = new Set(vec.map((h) => h.id));
-  const inLex = new Set(lex.map((h) => h.id));
-  const lexicalOf = index
-    ? lexicalScores(
-        index,
-        query,
-        vec.filter((h) => !inLex.has(h.id)).map((h) => h.id),
-      )
-    : new Map<string, number>();
-  const vectorOf = new Map<string, number>();
-  const q = unit(queryVector);
-  for (const h of lex) {
-    if (inVec.has(h.id)) continue;
-    const item = await deps.vectors.get(rec.index, h.id);
-    if (item) vectorOf.set(h.id, dot(q, unit(item.vector)));
-  }
-  return combineHybrid({
-    vector: vec,
-    lexical: lex,
-    vectorOf,
-    lexicalOf,
-    vectorCalibration: rec.calibration,
-    lexicalCalibration: rec.lexical_calibration,
-    lexicalWeight,
-  });
 }
