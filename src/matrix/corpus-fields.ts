@@ -3,8 +3,8 @@
 import { Conflict, ValidationFailed } from "../errors.ts";
 import type { RowSource } from "../ports.ts";
 import type { CorpusRecord } from "./corpus-store.ts";
-import { defaultFields, type Field, fieldColumns } from "./fields.ts";
-import type { TextSpec } from "./rows.ts";
+import { defaultFields, type Field } from "./fields.ts";
+import { type TextSpec, textColumns } from "./rows.ts";
 
 /** Rows read to weigh fields by their length: averages of 1,000 values move little after that. */
 const FIELD_SAMPLE_ROWS = 1000;
@@ -22,7 +22,7 @@ export async function resolveFields(
   text: TextSpec,
   existing?: CorpusRecord,
 ): Promise<FieldsChoice> {
-  const columns = fieldColumns(text);
+  const columns = textColumns(text);
   const given = input.field_weights ?? {};
   const unknown = Object.keys(given).filter((c) => !columns.includes(c));
   if (unknown.length > 0) {

@@ -14,7 +14,7 @@
 // deltas, calibration probes and BM25 take it like a text. What is stored with the vector is the
 // text as the template renders it plus each field's span in it (stored.ts).
 import { tokenize } from "./lexical/tokenize.ts";
-import { type Row, templateColumns, type TextSpec } from "./rows.ts";
+import { cell, PLACEHOLDER, type Row, type TextSpec } from "./rows.ts";
 import type { Spans } from "./stored.ts";
 
 export const FIELD_SEP = "\u001f";
@@ -34,17 +34,6 @@ export interface Field {
  */
 export const SHORT_FIELD_TERMS = 4;
 const MIN_WEIGHT = 0.05;
-
-export function fieldColumns(spec: TextSpec): string[] {
-  return spec.template !== undefined ? templateColumns(spec.template) : [...new Set(spec.columns ?? [])];
-}
-
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  return typeof value === "string" ? value.trim() : String(value);
-}
-
-const PLACEHOLDER = /\{([^{}]+)\}/g;
 
 /** The words of a template's literal text ("{skill} in {city}, night shift" → night, shift): in every document's text, indexed in none of its fields. */
 export function literalWords(spec: TextSpec): string[] {

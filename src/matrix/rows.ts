@@ -11,7 +11,7 @@ export interface TextSpec {
   template?: string;
 }
 
-const PLACEHOLDER = /\{([^{}]+)\}/g;
+export const PLACEHOLDER = /\{([^{}]+)\}/g;
 
 /** Columns a template reads, in order of first use. */
 export function templateColumns(template: string): string[] {
@@ -24,7 +24,8 @@ export function textColumns(spec: TextSpec): string[] {
   return spec.template !== undefined ? templateColumns(spec.template) : [...new Set(spec.columns ?? [])];
 }
 
-function cell(value: unknown): string {
+/** A column's value as text: trimmed, "" for null. */
+export function cell(value: unknown): string {
   if (value === null || value === undefined) return "";
   return typeof value === "string" ? value.trim() : String(value);
 }

@@ -29,8 +29,6 @@ export interface TextSource {
 
 interface Entry {
   index: Bm25Index;
-  /** Field weights (one per field; [1] for a plain index). */
-  weights: number[];
   /** Highest segment sequence written (0: none). */
   seq: number;
   pending: Map<string, string | null>;
@@ -60,17 +58,16 @@ export class LexicalIndexes {
   open(corpus: string, hasContent: boolean, weights: readonly number[] = [1]): Promise<void> {
     const existing = this.entries.get(corpus);
     if (existing) {
-      if (existing.weights.length !== weights.length) throw new Error(`lexical index of corpus "${corpus}" is open with another number of fields`);
-      existing.weights = [...weights];
+      if (existing.index.fields !== weights.length) throw new Error(`lexical index of corpus "${corpus}" is open with another number of fields`);
       existing.index.weights = [...weights];
       return existing.loaded;
     }
-    const entry: Entry = { index: new Bm25Index(weights), weights: [...weights], seq: 0, pending: new Map(), loaded: Promise.resolve(), ready: false };
+    const entry: Entry = { index: new Bm25Index(weights), seq: 0, pending: new Map(), loaded: Promise.resolve(), ready: false };
     // Never rejects: an index that cannot be loaded (the store unreachable, the texts' source
     // failing) stays empty, so its corpus is searched by vector alone, and is named in /health.
     entry.loaded = this.load(corpus, entry, hasContent)
       .catch((err) => {
-        entry.index = new Bm25Index(entry.weights);
+        entry.index = new Bm25Index(entry.index.weights);
         entry.failed = err instanceof Error ? err.message : String(err);
         this.log.error("lexical index failed to load; its corpus is searched by vector only", { corpus, error: entry.failed });
       })
@@ -140,7 +137,7 @@ export class LexicalIndexes {
     if (!problem) return;
     e.rebuilt = problem;
     this.log.warn("rebuilding a lexical index from the vector index's texts", { corpus, reason: problem });
-    e.index = new Bm25Index(e.weights);
+    e.index = new Bm25Index(e.index.weights);
     for (const id of await this.texts.ids(corpus)) {
       const text = this.texts.text(corpus, id);
       if (text !== undefined) e.index.upsert(id, text);
