@@ -8,7 +8,7 @@ import { OpenAIProvider } from "./openai.ts";
 import { embedOperations } from "./operations.ts";
 import type { EmbedProvider } from "./provider.ts";
 import { loadWordsTable, WordsProvider } from "./words-embedder.ts";
-import { readWordsHeader } from "./words-format.ts";
+import { readWordsModel } from "./words-format.ts";
 import { defaultWordsTablePath } from "./words-path.ts";
 import { RoutedProvider } from "./routed.ts";
 
@@ -55,7 +55,7 @@ export async function open(ctx: ModuleContext<EmbedConfig>): Promise<EmbedModule
   const c = ctx.config;
   // The table is read on the first use of a words model, not here: a server that never embeds
   // with it pays neither its ≈40 ms nor its 49 MiB.
-  const provider = new RoutedProvider(createProvider(c), { model: () => readWordsHeader(wordsPath(c))?.model, load: loadWords(c) });
+  const provider = new RoutedProvider(createProvider(c), { model: () => readWordsModel(wordsPath(c)), load: loadWords(c) });
   const embedder = new Embedder(provider, { maxBatch: c.max_batch, timeoutMs: c.timeout_ms, cacheSize: c.cache_size });
   const indexModel = resolveIndexModel(c, provider, ctx.log);
   ctx.ops.register(...embedOperations(embedder));

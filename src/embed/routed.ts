@@ -24,6 +24,8 @@ export class RoutedProvider implements EmbedProvider {
   readonly #hash = new Map<number, HashProvider>();
   #words: WordsProvider | undefined;
   #wordsFailed = false;
+  /** The table's model name once its header has been read (a table not found is looked for again). */
+  #wordsModel: string | undefined;
 
   constructor(
     readonly primary: EmbedProvider,
@@ -42,7 +44,9 @@ export class RoutedProvider implements EmbedProvider {
 
   /** The words table's models (the table's own, and joined with hashed features); empty without a table. */
   wordsModels(): string[] {
-    const model = this.primary.name === "words" ? this.primary.defaultModel : this.wordsSource.model();
+    // Read once: every embed call naming a model other than the provider's default asks.
+    this.#wordsModel ??= this.primary.name === "words" ? this.primary.defaultModel : this.wordsSource.model();
+    const model = this.#wordsModel;
     return model === undefined ? [] : [model, `${model}${WITH_HASH_SUFFIX}`];
   }
 

@@ -139,11 +139,6 @@ export class WordsProvider implements EmbedProvider {
     return row === -1 ? undefined : row;
   }
 
-  /** Dimension of a model this provider serves; undefined for any other. */
-  dimensionOf(model: string): number | undefined {
-    return model === this.defaultModel ? this.dimension : model === this.withHashModel ? this.dimension + HASH_DIM : undefined;
-  }
-
   async embed(texts: readonly string[], model?: string): Promise<number[][]> {
     if (model === this.withHashModel) return texts.map((t) => withHash(this.#embedder.embed(t), t));
     if (model !== undefined && model !== this.defaultModel) {

@@ -118,8 +118,8 @@ export function encodeWordsTable(t: WordsTableInput): Uint8Array {
   return bytes;
 }
 
-/** The model name and dimension from a table file's header alone (64 bytes read); undefined when it is missing or not a table of this format. */
-export function readWordsHeader(path: string): { model: string; dim: number } | undefined {
+/** The model name from a table file's header alone (64 bytes read); undefined when it is missing or not a table of this format. */
+export function readWordsModel(path: string): string | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, "r");
@@ -129,7 +129,7 @@ export function readWordsHeader(path: string): { model: string; dim: number } | 
     if (view.getUint32(8, true) !== FORMAT_VERSION) return undefined;
     const modelBytes = head.subarray(48, 48 + MODEL_BYTES);
     const end = modelBytes.indexOf(0);
-    return { model: new TextDecoder().decode(end === -1 ? modelBytes : modelBytes.subarray(0, end)), dim: view.getUint32(12, true) };
+    return new TextDecoder().decode(end === -1 ? modelBytes : modelBytes.subarray(0, end));
   } catch {
     return undefined;
   } finally {

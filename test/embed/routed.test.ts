@@ -32,8 +32,12 @@ describe("RoutedProvider", () => {
   test("no model and the default go to the configured provider; hash-N and the words models do not", async () => {
     const primary = new Recording(16);
     let loads = 0;
+    let headerReads = 0;
     const p = new RoutedProvider(primary, {
-      model: () => WORDS_MODEL,
+      model: () => {
+        headerReads++;
+        return WORDS_MODEL;
+      },
       load: () => {
         loads++;
         return new WordsProvider(table);
@@ -47,6 +51,8 @@ describe("RoutedProvider", () => {
     expect(await p.embed(["forklift"], WORDS_MODEL)).toEqual([words.embed("forklift")]);
     expect(await p.embed(["forklift"], `${WORDS_MODEL}+hash256`)).toEqual([withHash(words.embed("forklift"), "forklift")]);
     expect(loads).toBe(1);
+    // The table's header is read once, not on every request naming a model.
+    expect(headerReads).toBe(1);
     expect(primary.calls).toEqual([undefined, undefined]);
     // Any other name: an offline provider serves nothing else, and says what it serves.
     await expect(p.embed(["x"], "nomic-embed-text")).rejects.toThrow(
